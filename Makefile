@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+export TRACKLOG_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test lint format bench i18n clean
+
+$(BIN)/tracklog: setup.cfg setup.py pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+## run: create the venv, install, migrate, seed the demo on first run, serve on https://localhost:5443
+run: $(BIN)/tracklog
+	$(BIN)/tracklog db upgrade
+	$(BIN)/tracklog demo
+	$(BIN)/tracklog serve --port 5443
+
+## test: install what the tests need, lint, then run the whole suite on SQLite and PostgreSQL
+test: $(BIN)/tracklog lint
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/tracklog
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/tracklog
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## i18n: extract the messages, update the catalogues and compile them
+i18n: $(BIN)/tracklog
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o server/tracklog/translations/messages.pot server/tracklog taskpane
+	$(BIN)/pybabel update -i server/tracklog/translations/messages.pot -d server/tracklog/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d server/tracklog/translations
+
+## bench: run the benchmarks and write bench/RESULTS.md
+bench: $(BIN)/tracklog
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info server/*.egg-info

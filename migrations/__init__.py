@@ -1,0 +1,1 @@
+"""Alembic migrations of the tracklog schema, carried inside the package as tracklog.migrations."""

@@ -1,0 +1,77 @@
+"""tracklog: track and log sales mail from Outlook into a small self-hosted CRM."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from tracklog.config import Config, load_or_create_secret_key, sqlite_url_in
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the tracklog application from the environment (or a given Config)."""
+    config = config or Config()
+    app = Flask(__name__, instance_path=config.INSTANCE_PATH)
+    app.config.update(config.as_flask_config())
+    app.config.update(overrides or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"] or sqlite_url_in(
+        app.instance_path
+    )
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or load_or_create_secret_key(
+        app.instance_path
+    )
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind the extensions created in extensions.py."""
+    from tracklog.extensions import babel, csrf, db, login_manager
+    from tracklog.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+
+
+def _register_blueprints(app: Flask) -> None:
+    """One blueprint per feature."""
+    from tracklog.api import api
+    from tracklog.api.errors import register_error_handlers
+    from tracklog.auth.views import auth
+    from tracklog.health import health
+    from tracklog.notify.bus import init_bus
+    from tracklog.web import web
+
+    init_bus(app)
+    app.register_blueprint(health)
+    app.register_blueprint(auth)
+    app.register_blueprint(api)
+    app.register_blueprint(web)
+    register_error_handlers(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite: enforce foreign keys (ON DELETE rules) and let readers run beside a writer."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

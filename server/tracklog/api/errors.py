@@ -1,0 +1,64 @@
+"""The single JSON error shape of /api/v1, and the handlers that produce it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from tracklog.errors import DomainError
+from tracklog.web.pages import error_page
+
+API_PREFIX = "/api/v1"
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+    """Every API error: {"error": {"code", "message", "details"}} with a fitting status."""
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    return response
+
+
+def wants_json_errors() -> bool:
+    """Whether the current request is one that must never get an HTML error page."""
+    return request.path.startswith(API_PREFIX) or request.path in {"/healthz", "/openapi.json"}
+
+
+def _code_for(error: HTTPException) -> str:
+    """A snake_case code for a standard HTTP error (404 -> not_found)."""
+    name = (error.name or "error").lower()
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors under /api/v1; HTML error pages elsewhere."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
+        """A domain failure: its own code, message and status."""
+        if wants_json_errors():
+            return error_response(error.status, error.code, error.message, error.details)
+        return error_page(error.status, error.message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> Response | HTTPException | tuple[str, int]:
+        """404, 405, 413 and the like."""
+        if error.code is None or error.code < 400:
+            return error
+        if wants_json_errors():
+            response = error_response(error.code, _code_for(error), error.description or "")
+            if error.code == 405 and error.valid_methods:
+                response.headers["Allow"] = ", ".join(error.valid_methods)
+            return response
+        return error_page(error.code, error.description or "")
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+        """A bug: logged with its traceback, answered without one."""
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        message = _("Something went wrong on the server. The error was logged.")
+        if wants_json_errors():
+            return error_response(500, "internal_error", message)
+        return error_page(500, message)

@@ -1,0 +1,397 @@
+"""The record resources of /api/v1: which fields each has and the rules around saving them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import g
+from flask_babel import gettext as _
+from sqlalchemy import Select, or_, select
+
+from tracklog.api.fields import Field, to_json
+from tracklog.auth.accounts import set_password
+from tracklog.crm.records import delete_record_links, place_in_pipeline, records_in_stages
+from tracklog.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tracklog.extensions import db
+from tracklog.models import (
+    ROLES,
+    Company,
+    Contact,
+    Deal,
+    Pipeline,
+    Stage,
+    Ticket,
+    User,
+)
+from tracklog.models.contact import MARKETING_STATUSES
+from tracklog.models.pipeline import PIPELINE_OBJECTS, STAGE_KINDS
+
+REFERENCED_MODELS = {"company": Company, "user": User, "pipeline": Pipeline, "stage": Stage}
+READ_ONLY_TIMESTAMPS = (
+    Field("created_at", "datetime", writable=False),
+    Field("updated_at", "datetime", writable=False),
+)
+
+Hook = Callable[[Any, dict[str, Any], bool], None]
+
+
+@dataclass
+class Resource:
+    """A kind of record the API lists, reads, creates, updates and deletes."""
+
+    name: str
+    singular: str
+    model: type
+    fields: tuple[Field, ...]
+    search_columns: tuple[str, ...]
+    admin_writes: bool = False
+    before_save: Hook | None = None
+    extra_json: Callable[[Any], dict[str, Any]] = field(default=lambda record: {})
+    before_delete: Callable[[Any], None] | None = None
+
+    def scoped(self) -> Select:
+        """Every row of this kind in the caller's account."""
+        return select(self.model).where(self.model.account_id == g.api_user.account_id)
+
+    def search(self, query: Select, text: str) -> Select:
+        """Rows whose searchable columns contain the text, ignoring case."""
+        pattern = f"%{text.strip().lower()}%"
+        columns = [getattr(self.model, name) for name in self.search_columns]
+        return query.where(or_(*(column.ilike(pattern) for column in columns)))
+
+    def get(self, record_id: int) -> Any:
+        """One row of the caller's account, or NotFound (also for other accounts' rows)."""
+        record = db.session.scalar(self.scoped().where(self.model.id == record_id))
+        if record is None:
+            raise NotFound(
+                _("There is no %(type)s with id %(id)s.", type=self.singular, id=record_id),
+                details={"type": self.singular, "id": record_id},
+            )
+        return record
+
+    def to_json(self, record: Any) -> dict[str, Any]:
+        """The record as the API shows it."""
+        body = {"id": record.id}
+        body.update({f.name: to_json(getattr(record, f.name)) for f in self.fields if f.readable})
+        body.update(self.extra_json(record))
+        return body
+
+    def check_write_allowed(self) -> None:
+        """Only admins change users and pipelines."""
+        if self.admin_writes and not g.api_user.is_admin:
+            raise Forbidden(_("Only an admin of the account can change %(name)s.", name=self.name))
+
+    def apply(self, record: Any, payload: Any, creating: bool) -> None:
+        """Validate the payload field by field and copy it onto the record."""
+        if not isinstance(payload, dict):
+            raise ValidationFailed(_("Send a JSON object."), details={"fields": {}})
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        known = {f.name: f for f in self.fields}
+        for name in payload:
+            if name not in known and name != "id":
+                errors[name] = _("unknown field")
+        for spec in self.fields:
+            if not spec.writable:
+                continue
+            if spec.name not in payload:
+                if creating and spec.required:
+                    errors[spec.name] = _("is required")
+                continue
+            if spec.create_only and not creating:
+                errors[spec.name] = _("cannot be changed after creation")
+                continue
+            try:
+                value = spec.parse(payload[spec.name])
+                self._check_reference(spec, value)
+            except ValueError as error:
+                errors[spec.name] = str(error)
+                continue
+            values[spec.name] = value
+            if spec.stored:
+                setattr(record, spec.name, value)
+        if errors:
+            raise ValidationFailed(_("Some fields are not valid."), details={"fields": errors})
+        if self.before_save:
+            self.before_save(record, values, creating)
+
+    @staticmethod
+    def _check_reference(spec: Field, value: Any) -> None:
+        """A referenced record must exist in the caller's account."""
+        if spec.references is None or value is None:
+            return
+        model = REFERENCED_MODELS[spec.references]
+        query = select(model.id).where(model.id == value, model.account_id == g.api_user.account_id)
+        if db.session.scalar(query) is None:
+            raise ValueError(_("no %(type)s with id %(id)s", type=spec.references, id=value))
+
+
+def _unique_contact_email(contact: Contact, values: dict[str, Any], creating: bool) -> None:
+    """One contact per address in an account."""
+    query = select(Contact.id).where(
+        Contact.account_id == contact.account_id, Contact.email == contact.email
+    )
+    if contact.id is not None:
+        query = query.where(Contact.id != contact.id)
+    if db.session.scalar(query) is not None:
+        raise Conflict(
+            _("A contact with the address %(email)s already exists.", email=contact.email),
+            details={"fields": {"email": _("already used by another contact")}},
+        )
+
+
+def _lower_domain(company: Company, values: dict[str, Any], creating: bool) -> None:
+    """Domains are stored lower-case without a leading www."""
+    if company.domain:
+        company.domain = company.domain.lower().removeprefix("www.")
+
+
+def _place_deal(deal: Deal, values: dict[str, Any], creating: bool) -> None:
+    """A deal sits in a stage of a deal pipeline."""
+    place_in_pipeline(deal, "deal")
+
+
+def _place_ticket(ticket: Ticket, values: dict[str, Any], creating: bool) -> None:
+    """A ticket sits in a stage of a ticket pipeline."""
+    place_in_pipeline(ticket, "ticket")
+
+
+def _user_password(user: User, values: dict[str, Any], creating: bool) -> None:
+    """Hash a password given in the payload; refuse duplicate addresses."""
+    if "password" in values:
+        set_password(user, values["password"])
+    query = select(User.id).where(User.email == user.email)
+    if user.id is not None:
+        query = query.where(User.id != user.id)
+    if db.session.scalar(query) is not None:
+        raise Conflict(
+            _("A user with the address %(email)s already exists.", email=user.email),
+            details={"fields": {"email": _("already used by another user")}},
+        )
+
+
+def _refuse_self_delete(user: User) -> None:
+    """An admin cannot delete their own user."""
+    if user.id == g.api_user.id:
+        raise Conflict(_("You cannot delete yourself."), code="cannot_delete_self")
+
+
+def _stage_json(stage: Stage) -> dict[str, Any]:
+    """A stage as shown inside its pipeline."""
+    return {
+        "id": stage.id,
+        "name": stage.name,
+        "order": stage.order,
+        "probability": stage.probability,
+        "kind": stage.kind,
+        "required_properties": stage.required_properties,
+    }
+
+
+STAGE_FIELDS = (
+    Field("name", required=True, max_length=200),
+    Field("probability", "integer"),
+    Field("kind", choices=STAGE_KINDS),
+    Field("required_properties", "list"),
+)
+
+
+def _parse_stage(raw: Any, index: int) -> dict[str, Any]:
+    """One stage of a pipeline payload, validated."""
+    if not isinstance(raw, dict):
+        raise ValidationFailed(
+            _("Each stage must be an object."), details={"fields": {f"stages[{index}]": "object"}}
+        )
+    parsed: dict[str, Any] = {"id": raw.get("id")}
+    for spec in STAGE_FIELDS:
+        if spec.name in raw:
+            try:
+                parsed[spec.name] = spec.parse(raw[spec.name])
+            except ValueError as error:
+                raise ValidationFailed(
+                    _("A stage is not valid."),
+                    details={"fields": {f"stages[{index}].{spec.name}": str(error)}},
+                ) from None
+        elif spec.required and parsed["id"] is None:
+            raise ValidationFailed(
+                _("A stage is not valid."),
+                details={"fields": {f"stages[{index}].{spec.name}": _("is required")}},
+            )
+    if not 0 <= parsed.get("probability", 0) <= 100:
+        raise ValidationFailed(
+            _("A probability is a percentage from 0 to 100."),
+            details={"fields": {f"stages[{index}].probability": _("must be 0 to 100")}},
+        )
+    return parsed
+
+
+def _save_stages(pipeline: Pipeline, values: dict[str, Any], creating: bool) -> None:
+    """Replace the pipeline's stages with the given list: keep, rename, reorder, add, remove."""
+    if "stages" not in values:
+        if creating:
+            raise ValidationFailed(
+                _("A pipeline needs at least one stage."),
+                details={"fields": {"stages": _("is required")}},
+            )
+        return
+    wanted = [_parse_stage(raw, index) for index, raw in enumerate(values["stages"])]
+    if not wanted:
+        raise ValidationFailed(
+            _("A pipeline needs at least one stage."),
+            details={"fields": {"stages": _("must not be empty")}},
+        )
+    existing = {stage.id: stage for stage in pipeline.stages}
+    kept_ids = {item["id"] for item in wanted if item["id"] is not None}
+    unknown = kept_ids - existing.keys()
+    if unknown:
+        raise ValidationFailed(
+            _("Some stages do not belong to this pipeline."),
+            details={"fields": {"stages": sorted(unknown)}},
+        )
+    removed = [stage_id for stage_id in existing if stage_id not in kept_ids]
+    in_use = records_in_stages(pipeline.account_id, removed)
+    if in_use:
+        raise Conflict(
+            _("Move the %(count)d records out of the stages you remove first.", count=in_use),
+            code="stage_in_use",
+            details={"stage_ids": removed, "records": in_use},
+        )
+    stages = []
+    for order, item in enumerate(wanted):
+        stage = existing.get(item["id"]) or Stage(account_id=pipeline.account_id)
+        for name in ("name", "probability", "kind", "required_properties"):
+            if name in item:
+                setattr(stage, name, item[name])
+        stage.order = order
+        stages.append(stage)
+    pipeline.stages = stages
+
+
+def _refuse_pipeline_in_use(pipeline: Pipeline) -> None:
+    """A pipeline with deals or tickets in it cannot be deleted."""
+    count = records_in_stages(pipeline.account_id, [stage.id for stage in pipeline.stages])
+    if count:
+        raise Conflict(
+            _("Move the %(count)d records out of this pipeline first.", count=count),
+            code="pipeline_in_use",
+            details={"records": count},
+        )
+
+
+def _unlink(record_type: str) -> Callable[[Any], None]:
+    """A before_delete hook removing the record's associations and pin."""
+
+    def unlink(record: Any) -> None:
+        """Remove the record's links."""
+        delete_record_links(record.account_id, record_type, record.id)
+
+    return unlink
+
+
+RESOURCES = (
+    Resource(
+        name="contacts",
+        singular="contact",
+        model=Contact,
+        fields=(
+            Field("email", "email", required=True),
+            Field("first_name", max_length=100),
+            Field("last_name", max_length=100),
+            Field("company_id", "reference", nullable=True, references="company"),
+            Field("owner_id", "reference", nullable=True, references="user"),
+            Field("legal_basis", nullable=True, max_length=40),
+            Field("marketing_status", choices=MARKETING_STATUSES),
+            Field("time_zone", nullable=True, max_length=64),
+            Field("source", max_length=40),
+            *READ_ONLY_TIMESTAMPS,
+        ),
+        search_columns=("email", "first_name", "last_name"),
+        before_save=_unique_contact_email,
+        before_delete=_unlink("contact"),
+    ),
+    Resource(
+        name="companies",
+        singular="company",
+        model=Company,
+        fields=(
+            Field("name", required=True, max_length=200),
+            Field("domain", nullable=True, max_length=253),
+            Field("owner_id", "reference", nullable=True, references="user"),
+            *READ_ONLY_TIMESTAMPS,
+        ),
+        search_columns=("name", "domain"),
+        before_save=_lower_domain,
+        before_delete=_unlink("company"),
+    ),
+    Resource(
+        name="deals",
+        singular="deal",
+        model=Deal,
+        fields=(
+            Field("name", required=True, max_length=200),
+            Field("pipeline_id", "reference", references="pipeline"),
+            Field("stage_id", "reference", references="stage"),
+            Field("amount", "number", nullable=True),
+            Field("close_date", "date", nullable=True),
+            Field("owner_id", "reference", nullable=True, references="user"),
+            Field("status", writable=False, choices=("open", "won", "lost")),
+            *READ_ONLY_TIMESTAMPS,
+        ),
+        search_columns=("name",),
+        before_save=_place_deal,
+        before_delete=_unlink("deal"),
+    ),
+    Resource(
+        name="tickets",
+        singular="ticket",
+        model=Ticket,
+        fields=(
+            Field("subject", required=True, max_length=300),
+            Field("pipeline_id", "reference", references="pipeline"),
+            Field("stage_id", "reference", references="stage"),
+            Field("owner_id", "reference", nullable=True, references="user"),
+            Field("status", writable=False, choices=("open", "closed")),
+            *READ_ONLY_TIMESTAMPS,
+        ),
+        search_columns=("subject",),
+        before_save=_place_ticket,
+        before_delete=_unlink("ticket"),
+    ),
+    Resource(
+        name="pipelines",
+        singular="pipeline",
+        model=Pipeline,
+        fields=(
+            Field("name", required=True, max_length=200),
+            Field("object", choices=PIPELINE_OBJECTS, create_only=True),
+            Field("display_order", "integer"),
+            Field("stages", "list", readable=False, stored=False),
+        ),
+        search_columns=("name",),
+        admin_writes=True,
+        before_save=_save_stages,
+        extra_json=lambda pipeline: {"stages": [_stage_json(s) for s in pipeline.stages]},
+        before_delete=_refuse_pipeline_in_use,
+    ),
+    Resource(
+        name="users",
+        singular="user",
+        model=User,
+        fields=(
+            Field("email", "email", required=True),
+            Field("display_name", max_length=200),
+            Field("role", choices=ROLES),
+            Field("locale", nullable=True, choices=("en", "ja", "sv")),
+            Field("time_zone", max_length=64),
+            Field("active", "boolean"),
+            Field("password", readable=False, stored=False),
+            Field("created_at", "datetime", writable=False),
+        ),
+        search_columns=("email", "display_name"),
+        admin_writes=True,
+        before_save=_user_password,
+        before_delete=_refuse_self_delete,
+    ),
+)

@@ -1,0 +1,1 @@
+"""Identity: accounts and users, passwords, personal API tokens, Entra ID tokens, sign-in."""

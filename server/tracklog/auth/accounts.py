@@ -1,0 +1,113 @@
+"""Creating accounts (tenants), their users and their logging addresses."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tracklog.crm.pipelines import default_pipelines
+from tracklog.errors import Conflict, NotFound, ValidationFailed
+from tracklog.extensions import db
+from tracklog.mailaddress import normalise_email
+from tracklog.models import ROLES, Account, User
+
+BCC_KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+MIN_PASSWORD_LENGTH = 8
+
+
+def new_bcc_key() -> str:
+    """A random, unambiguous key for an account's logging BCC address."""
+    return "".join(secrets.choice(BCC_KEY_ALPHABET) for _ in range(12))
+
+
+def bcc_address(account: Account) -> str:
+    """The address an account's users BCC to log their mail."""
+    return f"log+{account.bcc_key}@{current_app.config['BCC_DOMAIN']}"
+
+
+def create_account(name: str) -> Account:
+    """A new account with the default Sales Pipeline and ticket pipeline."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(
+            _("An account needs a name."), details={"fields": {"name": "required"}}
+        )
+    if db.session.scalar(db.select(Account).filter_by(name=name)):
+        raise Conflict(_("An account named %(name)s already exists.", name=name))
+    account = Account(name=name, bcc_key=new_bcc_key())
+    db.session.add(account)
+    db.session.flush()
+    db.session.add_all(default_pipelines(account))
+    db.session.commit()
+    return account
+
+
+def find_account(name: str) -> Account:
+    """The account with this name, or NotFound."""
+    account = db.session.scalar(db.select(Account).filter_by(name=name))
+    if account is None:
+        raise NotFound(_("There is no account named %(name)s.", name=name))
+    return account
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse passwords too short to be safe."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            _("A password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+            details={"fields": {"password": "too_short"}},
+        )
+
+
+def set_password(user: User, password: str) -> None:
+    """Hash and store a new password."""
+    check_password_strength(password)
+    user.password_hash = generate_password_hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether the password is the user's; always false for users without a local password."""
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+
+
+def add_user(
+    account: Account,
+    email: str,
+    *,
+    display_name: str = "",
+    role: str = "user",
+    password: str | None = None,
+) -> User:
+    """A new local user of the account; the address must not be used by any other user."""
+    if role not in ROLES:
+        raise ValidationFailed(_("Unknown role %(role)s.", role=role))
+    address = normalise_email(email)
+    user = User(
+        account_id=account.id,
+        email=address,
+        display_name=display_name or address.split("@")[0],
+        role=role,
+    )
+    if password is not None:
+        set_password(user, password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(
+            _("A user with the address %(email)s already exists.", email=address)
+        ) from None
+    return user
+
+
+def find_user(email: str) -> User:
+    """The user with this address in any account, or NotFound."""
+    user = db.session.scalar(db.select(User).filter_by(email=(email or "").strip().lower()))
+    if user is None:
+        raise NotFound(_("There is no user with the address %(email)s.", email=email))
+    return user

@@ -1,0 +1,199 @@
+"""The `tracklog` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from tracklog.config import ConfigError
+from tracklog.errors import DomainError
+
+
+def with_app(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the command inside an application context of the configured app."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        """Create the app, then run the command in its context."""
+        from tracklog import create_app
+
+        with create_app().app_context():
+            return command(*args, **kwargs)
+
+    return run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tracklog")
+def cli() -> None:
+    """tracklog: track and log sales mail from Outlook into a self-hosted CRM."""
+
+
+@cli.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5443, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--https/--no-https", default=True, show_default=True, help="Serve over TLS.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, https: bool, workers: int) -> None:
+    """Serve the web app, API, tracking endpoints and websockets."""
+    from tracklog.serving import serve_forever
+
+    serve_forever(host=host, port=port, https=https, workers=workers)
+
+
+@cli.command()
+@with_app
+def cert() -> None:
+    """Create (once) and print the path of the local development certificate."""
+    from flask import current_app
+
+    from tracklog.devcert import ensure_certificate, trust_instructions
+
+    cert_path, _key_path = ensure_certificate(current_app.instance_path)
+    click.echo(trust_instructions(cert_path), err=True)
+    click.echo(str(cert_path))
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_app
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up (to the newest revision by default)."""
+    from tracklog.extensions import db as database
+    from tracklog.migrate import current_revision, upgrade
+
+    upgrade(database.engine, revision)
+    click.echo(f"database at revision {current_revision(database.engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_app
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION ('base' removes every table)."""
+    from tracklog.extensions import db as database
+    from tracklog.migrate import current_revision, downgrade
+
+    downgrade(database.engine, revision)
+    click.echo(f"database at revision {current_revision(database.engine) or 'base'}")
+
+
+@cli.group()
+def account() -> None:
+    """Accounts (tenants)."""
+
+
+@account.command("add")
+@click.argument("name")
+@with_app
+def account_add(name: str) -> None:
+    """Create an account with the default pipelines; print its id and logging BCC address."""
+    from tracklog.auth.accounts import bcc_address, create_account
+
+    created = create_account(name)
+    click.echo(f"account {created.id} {created.name}")
+    click.echo(f"logging BCC address: {bcc_address(created)}")
+
+
+@cli.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--account", "account_name", required=True, help="Name of the user's account.")
+@click.option("--admin", is_flag=True, help="Make the user an admin of the account.")
+@click.option("--password", help="Local password (asked for when omitted and a terminal is used).")
+@click.option("--name", "display_name", default="", help="Display name.")
+@with_app
+def user_add(
+    email: str, account_name: str, admin: bool, password: str | None, display_name: str
+) -> None:
+    """Add a local user to an account."""
+    from tracklog.auth.accounts import add_user, find_account
+
+    if password is None and sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    created = add_user(
+        find_account(account_name),
+        email,
+        display_name=display_name,
+        role="admin" if admin else "user",
+        password=password,
+    )
+    click.echo(f"user {created.id} {created.email} ({created.role}) in {account_name}")
+
+
+@cli.group()
+def token() -> None:
+    """Personal API tokens."""
+
+
+@token.command("create")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@with_app
+def token_create(email: str, name: str) -> None:
+    """Create a personal API token; it is printed alone on the last line, once."""
+    from tracklog.auth.accounts import find_user
+    from tracklog.auth.tokens import create_token
+
+    created, plain = create_token(find_user(email), name)
+    click.echo(f"token {created.id} '{created.name}' for {email}; it is shown only once", err=True)
+    click.echo(plain)
+
+
+@cli.command()
+@with_app
+def demo() -> None:
+    """Fill the database with a believable demo account and print how to sign in."""
+    from tracklog.demo import seed_demo
+
+    for line in seed_demo():
+        click.echo(line)
+
+
+def user_error_message(error: BaseException) -> str | None:
+    """One line for a mistake or an unreachable service; None for a bug."""
+    if isinstance(error, DomainError):
+        return error.message
+    if isinstance(error, ConfigError):
+        return str(error)
+    if isinstance(error, OperationalError):
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return f"the database cannot be used: {reason}"
+    if isinstance(error, SQLAlchemyError):
+        return f"database error: {str(error).splitlines()[0]}"
+    if isinstance(error, OSError):
+        return f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")
+    return None
+
+
+def main() -> None:
+    """Entry point: user mistakes end in one line on stderr and exit code 1, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except Exception as error:
+        message = user_error_message(error)
+        if message is None or os.environ.get("TRACKLOG_DEBUG"):
+            raise
+        click.echo(f"Error: {message}", err=True)
+        sys.exit(1)

@@ -1,0 +1,90 @@
+"""Configuration: the only module that reads the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_BASE_URL = "https://localhost:5443"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    """Read a yes/no environment value."""
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _split(value: str | None) -> list[str]:
+    """Split a comma-separated environment value into trimmed, non-empty parts."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+class Config:
+    """Settings of one tracklog process, read once from the environment."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.INSTANCE_PATH = env.get("TRACKLOG_INSTANCE_PATH") or None
+        self.SQLALCHEMY_DATABASE_URI = env.get("TRACKLOG_DATABASE_URL") or None
+        self.REDIS_URL = env.get("TRACKLOG_REDIS_URL") or None
+        self.BASE_URL = (env.get("TRACKLOG_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.SECRET_KEY = env.get("TRACKLOG_SECRET_KEY") or None
+        self.BCC_DOMAIN = env.get("TRACKLOG_BCC_DOMAIN") or "bcc.localhost"
+        self.SMTP_HOST = env.get("TRACKLOG_SMTP_HOST") or "127.0.0.1"
+        self.SMTP_PORT = self._int(env, "TRACKLOG_SMTP_PORT", 2525)
+        self.PROXY_HOPS = self._int(env, "TRACKLOG_PROXY_HOPS", 0)
+        self.ENTRA_CLIENT_ID = env.get("TRACKLOG_ENTRA_CLIENT_ID") or None
+        self.ENTRA_CLIENT_SECRET = env.get("TRACKLOG_ENTRA_CLIENT_SECRET") or None
+        self.ENTRA_TENANTS = _split(env.get("TRACKLOG_ENTRA_TENANTS"))
+        self.ENTRA_AUTHORITY = (
+            env.get("TRACKLOG_ENTRA_AUTHORITY") or "https://login.microsoftonline.com"
+        ).rstrip("/")
+        self.ENTRA_CA_BUNDLE = env.get("TRACKLOG_ENTRA_CA_BUNDLE") or None
+        self.SESSION_COOKIE_SECURE = _flag(env.get("TRACKLOG_SECURE_COOKIES"), True)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.MAX_CONTENT_LENGTH = self._int(env, "TRACKLOG_MAX_REQUEST_BYTES", 60 * 1024 * 1024)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_DEFAULT_TIMEZONE = "UTC"
+        self.WTF_CSRF_TIME_LIMIT = None
+
+    @staticmethod
+    def _int(env: Mapping[str, str], name: str, default: int) -> int:
+        """Read a whole-number environment value, naming the variable when it is not one."""
+        raw = env.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+    def as_flask_config(self) -> dict[str, object]:
+        """The settings as the mapping Flask's config expects."""
+        return {name: value for name, value in vars(self).items() if name.isupper()}
+
+
+def sqlite_url_in(instance_path: str) -> str:
+    """The default database: a SQLite file in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'tracklog.db'}"
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """The instance's generated secret key, created with mode 0600 on first use."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key

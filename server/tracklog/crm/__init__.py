@@ -1,0 +1,1 @@
+"""The CRM: contacts, companies, deals, tickets, pipelines and their timelines."""

@@ -1,0 +1,105 @@
+"""Rules shared by every kind of record: placing in a pipeline, and removing a record's links."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, delete, func, or_, select
+
+from tracklog.errors import ValidationFailed
+from tracklog.extensions import db
+from tracklog.models import (
+    ActivityAssociation,
+    Deal,
+    Pin,
+    Pipeline,
+    RecordAssociation,
+    Stage,
+    Ticket,
+)
+
+
+def default_pipeline(account_id: int, object_type: str) -> Pipeline | None:
+    """The account's first pipeline for deals or tickets."""
+    query = (
+        select(Pipeline)
+        .filter_by(account_id=account_id, object=object_type)
+        .order_by(Pipeline.display_order, Pipeline.id)
+    )
+    return db.session.scalars(query.limit(1)).first()
+
+
+def place_in_pipeline(record: Deal | Ticket, object_type: str) -> None:
+    """Fill in a missing pipeline or stage and check that the stage belongs to the pipeline."""
+    account_id = record.account_id
+    if record.pipeline_id is None and record.stage_id is not None:
+        stage = db.session.scalar(
+            select(Stage).filter_by(id=record.stage_id, account_id=account_id)
+        )
+        record.pipeline_id = stage.pipeline_id if stage else None
+    if record.pipeline_id is None:
+        pipeline = default_pipeline(account_id, object_type)
+    else:
+        pipeline = db.session.scalar(
+            select(Pipeline).filter_by(id=record.pipeline_id, account_id=account_id)
+        )
+    if pipeline is None or pipeline.object != object_type:
+        raise ValidationFailed(
+            _("Choose a %(object)s pipeline of this account.", object=object_type),
+            details={"fields": {"pipeline_id": _("not a %(object)s pipeline", object=object_type)}},
+        )
+    record.pipeline_id = pipeline.id
+    stage_ids = [stage.id for stage in pipeline.stages]
+    if record.stage_id is None:
+        record.stage_id = stage_ids[0]
+    elif record.stage_id not in stage_ids:
+        raise ValidationFailed(
+            _("The stage is not part of the pipeline %(name)s.", name=pipeline.name),
+            details={"fields": {"stage_id": _("not a stage of this pipeline")}},
+        )
+
+
+def records_in_stages(account_id: int, stage_ids: list[int]) -> int:
+    """How many deals and tickets stand in any of these stages."""
+    if not stage_ids:
+        return 0
+    total = 0
+    for model in (Deal, Ticket):
+        query = (
+            select(func.count())
+            .select_from(model)
+            .where(model.account_id == account_id, model.stage_id.in_(stage_ids))
+        )
+        total += db.session.scalar(query)
+    return total
+
+
+def delete_record_links(account_id: int, record_type: str, record_id: int) -> None:
+    """Remove a record's timeline associations, record associations and pin before it goes."""
+    db.session.execute(
+        delete(ActivityAssociation).where(
+            ActivityAssociation.account_id == account_id,
+            ActivityAssociation.record_type == record_type,
+            ActivityAssociation.record_id == record_id,
+        )
+    )
+    db.session.execute(
+        delete(RecordAssociation).where(
+            RecordAssociation.account_id == account_id,
+            or_(
+                and_(
+                    RecordAssociation.from_type == record_type,
+                    RecordAssociation.from_id == record_id,
+                ),
+                and_(
+                    RecordAssociation.to_type == record_type, RecordAssociation.to_id == record_id
+                ),
+            ),
+        )
+    )
+    db.session.execute(
+        delete(Pin).where(
+            Pin.account_id == account_id,
+            Pin.record_type == record_type,
+            Pin.record_id == record_id,
+        )
+    )

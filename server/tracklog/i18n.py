@@ -1,0 +1,24 @@
+"""Language and time zone of each request: the user's choice, else the browser's."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+
+LANGUAGES = ("en", "ja", "sv")
+
+
+def select_locale() -> str:
+    """The signed-in user's language, else the best match of Accept-Language."""
+    chosen = getattr(current_user, "locale", None) if current_user else None
+    if chosen in LANGUAGES:
+        return chosen
+    override = request.args.get("lang") if request else None
+    if override in LANGUAGES:
+        return override
+    return request.accept_languages.best_match(LANGUAGES, default="en") if request else "en"
+
+
+def select_timezone() -> str:
+    """The signed-in user's time zone, else UTC."""
+    return getattr(current_user, "time_zone", None) or "UTC"

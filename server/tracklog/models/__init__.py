@@ -1,0 +1,43 @@
+"""The data model: every table of tracklog, imported here so metadata is complete."""
+
+from tracklog.models.account import Account, NeverLogEntry
+from tracklog.models.activity import (
+    ACTIVITY_TYPES,
+    RECORD_TYPES,
+    Activity,
+    ActivityAssociation,
+    Pin,
+    RecordAssociation,
+    Task,
+    TimelineFilter,
+)
+from tracklog.models.base import Base, utcnow
+from tracklog.models.contact import Company, Contact
+from tracklog.models.deal import Deal, Ticket
+from tracklog.models.pipeline import Pipeline, Stage
+from tracklog.models.user import ROLES, ApiToken, User, UserAddress
+
+__all__ = [
+    "ACTIVITY_TYPES",
+    "RECORD_TYPES",
+    "ROLES",
+    "Account",
+    "Activity",
+    "ActivityAssociation",
+    "ApiToken",
+    "Base",
+    "Company",
+    "Contact",
+    "Deal",
+    "NeverLogEntry",
+    "Pin",
+    "Pipeline",
+    "RecordAssociation",
+    "Stage",
+    "Task",
+    "Ticket",
+    "TimelineFilter",
+    "User",
+    "UserAddress",
+    "utcnow",
+]

@@ -1,0 +1,49 @@
+"""The account (tenant) and its settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracklog.models.base import AccountScoped, Base, utcnow
+
+DEFAULT_ATTACHMENT_LIMIT_BYTES = 50 * 1024 * 1024
+DEFAULT_ASSOCIATION_TYPES = ["contact", "company", "deal", "ticket"]
+
+
+class Account(Base):
+    """A company using tracklog; every other row belongs to exactly one account."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    bcc_key: Mapped[str] = mapped_column(String(40), unique=True)
+    entra_tenant_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    log_by_default: Mapped[bool] = mapped_column(default=True)
+    track_by_default: Mapped[bool] = mapped_column(default=True)
+    create_contacts: Mapped[bool] = mapped_column(default=True)
+    default_association_types: Mapped[list] = mapped_column(
+        default=lambda: list(DEFAULT_ASSOCIATION_TYPES)
+    )
+    max_associated_deals: Mapped[int] = mapped_column(default=5)
+    max_associated_tickets: Mapped[int] = mapped_column(default=5)
+    privacy_mode: Mapped[bool] = mapped_column(default=False)
+    attachment_size_limit: Mapped[int] = mapped_column(default=DEFAULT_ATTACHMENT_LIMIT_BYTES)
+    retention_days: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NeverLogEntry(AccountScoped, Base):
+    """An address or whole domain whose mail is never logged, for the account or one user."""
+
+    __tablename__ = "never_log_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    pattern: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(10))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

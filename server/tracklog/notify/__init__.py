@@ -1,0 +1,1 @@
+"""Real-time notifications: the event bus between processes and the per-user feed."""

@@ -1,0 +1,116 @@
+"""Fixtures: an app on SQLite and on PostgreSQL, its clients, and signed-in helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from tests import factories
+from tests.services import fresh_postgres_database, postgres_reason, unavailable
+from tracklog import create_app
+from tracklog.config import Config
+from tracklog.extensions import db
+from tracklog.migrate import upgrade
+from tracklog.models import Base
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of this test run (skipped or failed when unreachable)."""
+    reason = postgres_reason()
+    if reason:
+        unavailable("PostgreSQL", reason)
+    with fresh_postgres_database() as url:
+        engine = create_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite database file of this test run."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'tracklog.db'}"
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each data-layer test runs once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def app_environment(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
+    """The environment a test app is configured from."""
+    return {
+        "TRACKLOG_DATABASE_URL": database_url,
+        "TRACKLOG_INSTANCE_PATH": str(instance),
+        "TRACKLOG_SECRET_KEY": "test-secret-key-not-for-production",
+        "TRACKLOG_BASE_URL": "https://tracklog.test",
+        "TRACKLOG_BCC_DOMAIN": "bcc.tracklog.test",
+        **extra,
+    }
+
+
+def empty_tables() -> None:
+    """Remove every row so the next test starts from an empty, migrated database."""
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Flask settings a test may change before the app is built."""
+    return {"TESTING": True, "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The tracklog app on a migrated, empty database."""
+    application = create_app(Config(app_environment(database_url, tmp_path)), app_config)
+    with application.app_context():
+        yield application
+        db.session.remove()
+        empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser-like client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    """Runs the CLI's commands against the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(app: Flask) -> factories.World:
+    """Two accounts, each with an admin and a user holding API tokens."""
+    return factories.make_world()
+
+
+@pytest.fixture
+def api(client: FlaskClient, world: factories.World) -> factories.ApiClient:
+    """A JSON client signed in as the first account's admin."""
+    return factories.ApiClient(client, world.admin_token)
