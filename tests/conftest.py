@@ -78,7 +78,12 @@ def empty_tables() -> None:
 @pytest.fixture
 def app_config() -> dict[str, Any]:
     """Flask settings a test may change before the app is built."""
-    return {"TESTING": True, "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False}
+    return {
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
 
 
 @pytest.fixture

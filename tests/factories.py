@@ -11,7 +11,17 @@ from werkzeug.test import TestResponse
 from tracklog.auth.accounts import add_user, create_account
 from tracklog.auth.tokens import create_token
 from tracklog.extensions import db
-from tracklog.models import Account, Company, Contact, Deal, Pipeline, Ticket, User
+from tracklog.models import (
+    Account,
+    Activity,
+    ActivityAssociation,
+    Company,
+    Contact,
+    Deal,
+    Pipeline,
+    Ticket,
+    User,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -153,3 +163,27 @@ class ApiClient:
     def delete(self, path: str, **kwargs: Any) -> TestResponse:
         """DELETE /api/v1<path>."""
         return self.call("DELETE", path, **kwargs)
+
+
+def make_activity(
+    account: Account, on: list[tuple[str, int]], type_: str = "note", subject: str = "Call notes"
+) -> Activity:
+    """An activity on the timelines of the given (record type, id) pairs."""
+    activity = Activity(account_id=account.id, type=type_, subject=subject, body_text=subject)
+    db.session.add(activity)
+    db.session.flush()
+    db.session.add_all(
+        ActivityAssociation(
+            account_id=account.id,
+            activity_id=activity.id,
+            record_type=record_type,
+            record_id=record_id,
+            activity_type=activity.type,
+            occurred_at=activity.occurred_at,
+            source="manual",
+            why="added in a test",
+        )
+        for record_type, record_id in on
+    )
+    db.session.commit()
+    return activity

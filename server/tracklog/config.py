@@ -55,6 +55,7 @@ class Config:
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_DEFAULT_TIMEZONE = "UTC"
         self.WTF_CSRF_TIME_LIMIT = None
+        self.PASSWORD_HASH_METHOD = "scrypt"
 
     @staticmethod
     def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -66,7 +66,9 @@ def check_password_strength(password: str) -> None:
 def set_password(user: User, password: str) -> None:
     """Hash and store a new password."""
     check_password_strength(password)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = generate_password_hash(
+        password, method=current_app.config["PASSWORD_HASH_METHOD"]
+    )
 
 
 def password_matches(user: User, password: str) -> bool:

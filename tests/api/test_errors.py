@@ -1,0 +1,90 @@
+"""Every error under /api/v1 has the contract's JSON shape; never HTML, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.api.test_records import assert_error
+from tracklog.auth.tokens import list_tokens, revoke_token
+from tracklog.extensions import db
+
+
+def test_unknown_route_is_json_404(api, world):
+    assert_error(api.get("/no-such-thing"), 404, "not_found")
+
+
+def test_wrong_method_is_json_405(api, world):
+    response = api.call("PUT", "/contacts")
+    assert_error(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_too_large_body_is_json_413(app, api, world):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = api.post("/contacts", {"email": "a@b.example", "first_name": "x" * 5000})
+    assert_error(response, 413, "request_entity_too_large")
+
+
+def test_bug_is_json_500_without_traceback(app: Flask, world):
+    @app.get("/api/v1/explode")
+    def explode():
+        """A view with a bug."""
+        raise RuntimeError("secret internals")
+
+    client = app.test_client()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/api/v1/explode", headers={"Authorization": f"Bearer {world.user_token}"})
+    error = assert_error(response, 500, "internal_error")
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert "Traceback" not in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        (None, "authentication_required"),
+        ("Basic dXNlcjpwYXNz", "authentication_required"),
+        ("Bearer ", "authentication_required"),
+        ("Bearer tlp_not-a-real-token", "invalid_token"),
+    ],
+)
+def test_missing_or_bad_credentials(client, world, header, code):
+    headers = {"Authorization": header} if header else {}
+    assert_error(client.get("/api/v1/contacts", headers=headers), 401, code)
+
+
+def test_revoked_token_is_refused(api, world):
+    assert api.get("/contacts").status_code == 200
+    token = world.admin_token
+    revoke_token(world.admin, list_tokens(world.admin)[0].id)
+    assert_error(api.as_token(token).get("/contacts"), 401, "token_revoked")
+
+
+def test_deactivated_users_token_is_refused(api, world):
+    world.user.active = False
+    db.session.commit()
+    assert_error(api.as_token(world.user_token).get("/contacts"), 401, "user_inactive")
+
+
+def test_token_records_last_use(api, world):
+    assert list_tokens(world.admin)[0].last_used_at is None
+    api.get("/contacts")
+    db.session.expire_all()
+    assert list_tokens(world.admin)[0].last_used_at is not None
+
+
+def test_errors_follow_the_callers_language(client, world):
+    response = client.get(
+        "/api/v1/contacts", headers={"Accept-Language": "ja", "Authorization": "Bearer tlp_x"}
+    )
+    assert response.status_code == 401
+    english = client.get("/api/v1/contacts", headers={"Authorization": "Bearer tlp_x"})
+    assert response.json["error"]["code"] == english.json["error"]["code"]
+    assert response.json["error"]["message"] != english.json["error"]["message"]
+
+
+def test_web_pages_get_html_errors(client, world):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
