@@ -52,6 +52,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     from tracklog.api import api
+    from tracklog.api.docs import docs
     from tracklog.api.errors import register_error_handlers
     from tracklog.auth.views import auth
     from tracklog.health import health
@@ -62,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(auth)
     app.register_blueprint(api)
+    app.register_blueprint(docs)
     app.register_blueprint(web)
     register_error_handlers(app)
 
