@@ -1,0 +1,54 @@
+"""Fixtures of the identity tests: a stub Entra ID over HTTPS and an app configured to trust it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.idp_stub import StubIdentityProvider
+from tracklog.auth.entra import entra_keys
+
+CLIENT_ID = "c6c1f32b-5e55-4997-881a-753cc1d563b7"
+CLIENT_SECRET = "stub-client-secret"
+TENANT_ID = "8f2c1c33-5b2a-4f0e-9d53-0c3f1f7e2a11"
+UNLINKED_TENANT_ID = "1d0b7a51-2f4e-4c9b-8a77-3e5d6c2b9f40"
+FOREIGN_TENANT_ID = "f00dface-0000-4000-8000-000000000bad"
+AUDIENCE = f"api://tracklog.test/{CLIENT_ID}"
+
+
+@pytest.fixture(scope="session")
+def idp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StubIdentityProvider]:
+    """One stub identity provider for the whole run."""
+    directory: Path = tmp_path_factory.mktemp("idp")
+    with StubIdentityProvider(directory, client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as stub:
+        yield stub
+
+
+@pytest.fixture
+def idp(idp_server: StubIdentityProvider) -> Iterator[StubIdentityProvider]:
+    """The stub in its initial state, with the process-wide key cache emptied around the test."""
+    idp_server.reset()
+    entra_keys.clear()
+    yield idp_server
+    entra_keys.clear()
+
+
+@pytest.fixture
+def entra_settings(idp: StubIdentityProvider) -> dict[str, Any]:
+    """ENTRA_* settings pointing at the stub: two allowed tenants, one of them without account."""
+    return {
+        "ENTRA_CLIENT_ID": CLIENT_ID,
+        "ENTRA_CLIENT_SECRET": CLIENT_SECRET,
+        "ENTRA_TENANTS": [TENANT_ID, UNLINKED_TENANT_ID],
+        "ENTRA_AUTHORITY": idp.url,
+        "ENTRA_CA_BUNDLE": str(idp.ca_file),
+    }
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], entra_settings: dict[str, Any]) -> dict[str, Any]:
+    """The base test settings plus Entra ID sign-in against the stub."""
+    return {**app_config, **entra_settings}
