@@ -86,10 +86,20 @@ def app_config() -> dict[str, Any]:
     }
 
 
+class RequestIsolatedClient(FlaskClient):
+    """Runs each request in a fresh app context, as in production, not in the test's own."""
+
+    def open(self, *args: Any, **kwargs: Any):
+        """One request with its own `g` and database session."""
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
     """The tracklog app on a migrated, empty database."""
     application = create_app(Config(app_environment(database_url, tmp_path)), app_config)
+    application.test_client_class = RequestIsolatedClient
     with application.app_context():
         yield application
         db.session.remove()

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -45,6 +46,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.globals["get_locale"] = get_locale
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
 
