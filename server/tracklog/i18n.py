@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 LANGUAGES = ("en", "ja", "sv")
 
 
 def select_locale() -> str:
-    """The signed-in user's language, else the best match of Accept-Language."""
+    """The signed-in user's language, else ?lang=, else Accept-Language; the CLI's outside one."""
+    if not has_request_context():
+        return current_app.config.get("CLI_LOCALE", "en")
     chosen = getattr(current_user, "locale", None) if current_user else None
     if chosen in LANGUAGES:
         return chosen
-    override = request.args.get("lang") if request else None
+    override = request.args.get("lang")
     if override in LANGUAGES:
         return override
-    return request.accept_languages.best_match(LANGUAGES, default="en") if request else "en"
+    return request.accept_languages.best_match(LANGUAGES, default="en")
 
 
 def select_timezone() -> str:
