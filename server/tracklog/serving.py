@@ -1,0 +1,186 @@
+"""`tracklog serve`: the app under gunicorn with gevent workers, never the Flask dev server.
+
+gevent must patch the standard library before ssl, threading or psycopg are imported, or those
+modules keep blocking calls that stall every greenlet of a worker (psycopg, for one, chooses its
+wait function when it is imported). So `serve_forever` checks the database in the `tracklog`
+process, then replaces that process with `python -m gevent.monkey --module tracklog.serving`,
+which patches first and only then imports tracklog and runs gunicorn's master. Workers are forked
+without a preloaded app and build it themselves (see docs/serving.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from tracklog.errors import DomainError
+
+# Greenlets per worker: idle websockets cost ~80 KB each, so 4,000 of them fit in ~320 MB.
+WORKER_CONNECTIONS = 4000
+# Descriptors a worker needs beyond its sockets: log files, database and Redis connections.
+SPARE_DESCRIPTORS = 256
+# Seconds a stopping worker waits for its requests and sockets before it is killed.
+GRACEFUL_TIMEOUT = 10
+# Seconds an idle HTTP keep-alive connection stays open (websockets are not affected).
+KEEPALIVE = 5
+# Settings of newer gunicorn releases, applied only when the installed one knows them.
+OPTIONAL_SETTINGS = {"control_socket_disable"}
+
+
+class NotMigrated(DomainError):
+    """The database is not at the revision this version of tracklog needs."""
+
+    status = 503
+    code = "not_migrated"
+
+
+def serve_forever(host: str, port: int, https: bool, workers: int) -> NoReturn:
+    """Check the database, then become gunicorn's master (gevent workers) for the app."""
+    from tracklog import create_app
+    from tracklog.devcert import ensure_certificate
+
+    app = create_app()
+    require_migrated(app)
+    if workers > 1 and not app.config["REDIS_URL"]:
+        print(
+            f"warning: serving with 1 worker instead of {workers}: without TRACKLOG_REDIS_URL an "
+            "event reaches only the websockets of the process that recorded it",
+            file=sys.stderr,
+        )
+        workers = 1
+    argv = [
+        sys.executable,
+        "-m",
+        "gevent.monkey",
+        "--module",
+        __name__,
+        f"--host={host}",
+        f"--port={port}",
+        f"--workers={workers}",
+    ]
+    if https:
+        cert_path, key_path = ensure_certificate(app.instance_path)
+        argv += [f"--certfile={cert_path}", f"--keyfile={key_path}"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)
+
+
+def require_migrated(app: Any) -> None:
+    """Raise NotMigrated unless the app's database is at the newest revision."""
+    from tracklog.extensions import db
+    from tracklog.migrate import current_revision, head_revision
+
+    with app.app_context():
+        try:
+            current = current_revision(db.engine)
+        finally:
+            db.engine.dispose()
+    head = head_revision()
+    if current != head:
+        raise NotMigrated(
+            f"the database is at revision {current or 'none (empty)'}, this version needs {head}:"
+            " run `tracklog db upgrade` first"
+        )
+
+
+def bind_address(host: str, port: int) -> str:
+    """gunicorn's bind string; IPv6 addresses go in brackets."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+def gunicorn_options(
+    host: str,
+    port: int,
+    workers: int,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+    worker_class: str = "gevent",
+) -> dict[str, Any]:
+    """The gunicorn settings of `tracklog serve` (worker_class is changeable for benchmarks)."""
+    options: dict[str, Any] = {
+        "bind": [bind_address(host, port)],
+        "workers": workers,
+        "worker_class": worker_class,
+        "worker_connections": WORKER_CONNECTIONS,
+        "preload_app": False,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
+        "keepalive": KEEPALIVE,
+        "proc_name": "tracklog",
+        "errorlog": "-",
+        "loglevel": "info",
+        # Proxies are trusted by TRACKLOG_PROXY_HOPS (ProxyFix in create_app) alone.
+        "forwarded_allow_ips": "",
+        # Recent gunicorn opens a control socket in ~/.gunicorn shared by all instances; unneeded.
+        "control_socket_disable": True,
+    }
+    if certfile and keyfile:
+        options.update(certfile=certfile, keyfile=keyfile)
+    return options
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Lift the soft limit of open files towards `wanted` (bounded by the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+def run_gunicorn(options: dict[str, Any], load_app: Any) -> None:
+    """Run gunicorn's master with these settings until it is stopped (SIGTERM: graceful)."""
+    from gunicorn.app.base import BaseApplication
+
+    class TracklogServer(BaseApplication):
+        """gunicorn configured from a dict; each worker builds the app after gevent patched it."""
+
+        def load_config(self) -> None:
+            """Apply the settings."""
+            for name, value in options.items():
+                if name in self.cfg.settings or name not in OPTIONAL_SETTINGS:
+                    self.cfg.set(name, value)
+
+        def load(self) -> Any:
+            """Build the WSGI app (in the worker: preload_app is off)."""
+            return load_app()
+
+    TracklogServer().run()
+
+
+def load_tracklog() -> Any:
+    """The tracklog WSGI app, configured from the environment."""
+    from tracklog import create_app
+
+    return create_app()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry of the process `serve_forever` becomes; gevent has already patched it."""
+    from gevent import monkey
+
+    parser = argparse.ArgumentParser(prog="python -m gevent.monkey --module tracklog.serving")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5443)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--certfile")
+    parser.add_argument("--keyfile")
+    args = parser.parse_args(argv)
+    if not monkey.is_module_patched("socket"):
+        sys.exit("tracklog.serving must be started by `tracklog serve` (gevent is not patched)")
+    raise_open_files_limit(WORKER_CONNECTIONS + SPARE_DESCRIPTORS)
+    options = gunicorn_options(
+        args.host, args.port, args.workers, certfile=args.certfile, keyfile=args.keyfile
+    )
+    run_gunicorn(options, load_tracklog)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""`tracklog serve` and `tracklog cert`: the real console script under gunicorn, over HTTPS."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography import x509
+
+from tests.services import POSTGRES_URL, postgres_reason, unavailable
+from tracklog import devcert
+
+TRACKLOG = Path(sys.executable).with_name("tracklog")
+START_TIMEOUT = 30
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def clean_environment(instance: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without tracklog settings, pointed at an instance folder."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("TRACKLOG_")}
+    env.pop("PYTHONPATH", None)
+    return {**env, "TRACKLOG_INSTANCE_PATH": str(instance), **extra}
+
+
+def tracklog(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed `tracklog` command to completion."""
+    return subprocess.run(
+        [str(TRACKLOG), *args], env=env, capture_output=True, text=True, timeout=START_TIMEOUT
+    )
+
+
+@dataclass
+class Server:
+    """A running `tracklog serve` and what a test needs to talk to it."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    instance: Path
+    log: Path
+
+    @property
+    def cert(self) -> Path:
+        """The development certificate the server presents."""
+        return self.instance / devcert.CERT_NAME
+
+    def get(self, path: str) -> requests.Response:
+        """GET over HTTPS, verifying the server against its development certificate only."""
+        with requests.Session() as session:
+            session.trust_env = False
+            return session.get(f"https://127.0.0.1:{self.port}{path}", verify=self.cert, timeout=5)
+
+    def output(self) -> str:
+        """Everything the server printed so far."""
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> int:
+        """SIGTERM, then the exit code (killing it if it does not stop in time)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+
+def start_server(instance: Path) -> Server:
+    """Migrate a fresh SQLite instance and start `tracklog serve` on it; wait until it answers."""
+    env = clean_environment(instance)
+    upgraded = tracklog(env, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    port = free_port()
+    log = instance / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(TRACKLOG), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process, port, instance, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"tracklog serve exited with {process.returncode}:\n{server.output()}")
+        try:
+            if server.cert.exists() and server.get("/healthz").status_code:
+                return server
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    pytest.fail(f"tracklog serve did not answer within {START_TIMEOUT} s:\n{server.output()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One `tracklog serve` shared by the read-only tests of this module."""
+    running = start_server(tmp_path_factory.mktemp("served"))
+    yield running
+    running.stop()
+
+
+@pytest.mark.slow
+def test_healthz_answers_over_https_verified_by_the_dev_certificate(server: Server) -> None:
+    response = server.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "bus": "ok"}
+
+
+@pytest.mark.slow
+def test_serve_runs_gunicorn_with_gevent_workers_not_the_flask_dev_server(server: Server) -> None:
+    response = server.get("/healthz")
+    command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes().split(b"\0")
+
+    assert response.headers["Server"] == "gunicorn"
+    assert b"gevent.monkey" in command and b"tracklog.serving" in command
+    assert "Using worker: gevent" in server.output()
+    assert "Werkzeug" not in server.output()
+
+
+@pytest.mark.slow
+def test_serve_creates_the_secret_key_readable_by_its_owner_only(server: Server) -> None:
+    mode = stat.S_IMODE((server.instance / "secret_key").stat().st_mode)
+
+    assert mode == 0o600
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
+    running = start_server(tmp_path)
+
+    code = running.stop()
+
+    assert code == 0, running.output()
+    assert "Shutting down: Master" in running.output()
+    assert "Traceback" not in running.output()
+    with pytest.raises(requests.ConnectionError):
+        running.get("/healthz")
+
+
+@pytest.mark.slow
+def test_serve_refuses_an_unmigrated_database_in_one_line(tmp_path: Path) -> None:
+    env = clean_environment(tmp_path)
+
+    result = tracklog(env, "serve", "--host", "127.0.0.1", "--port", str(free_port()))
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "tracklog db upgrade" in lines[0]
+
+
+def test_cert_prints_the_path_of_a_localhost_certificate_with_a_private_key(
+    tmp_path: Path,
+) -> None:
+    result = tracklog(clean_environment(tmp_path), "cert")
+
+    assert result.returncode == 0, result.stderr
+    cert_path = Path(result.stdout.strip().splitlines()[-1])
+    pem = cert_path.read_bytes()
+    assert pem.startswith(b"-----BEGIN CERTIFICATE-----")
+    names = (
+        x509.load_pem_x509_certificate(pem)
+        .extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        .value
+    )
+    assert "localhost" in names.get_values_for_type(x509.DNSName)
+    key_path = cert_path.with_name(devcert.KEY_NAME)
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    assert "update-ca-certificates" in result.stderr and "certutil" in result.stderr
+
+
+def test_certificate_is_reused_until_it_nears_expiry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(devcert, "VALID_DAYS", 20)
+    short_lived, _ = devcert.ensure_certificate(tmp_path)
+    first = short_lived.read_bytes()
+    monkeypatch.setattr(devcert, "VALID_DAYS", 825)
+
+    renewed = devcert.ensure_certificate(tmp_path)[0].read_bytes()
+    kept = devcert.ensure_certificate(tmp_path)[0].read_bytes()
+
+    assert renewed != first
+    assert kept == renewed
+
+
+def test_trust_instructions_cover_windows_macos_and_linux() -> None:
+    text = devcert.trust_instructions("/srv/tracklog/devcert.pem")
+
+    for step in ("certutil -user -addstore Root", "security add-trusted-cert", "trust anchor"):
+        assert step in text
+    assert "/srv/tracklog/devcert.pem" in text
+
+
+PG_SLEEPS = """
+    import sys, time
+    {early_import}
+    from gevent import monkey
+    monkey.patch_all()
+    import gevent
+    from sqlalchemy import create_engine, text
+    engine = create_engine(sys.argv[1], pool_size=2)
+    def run(statement):
+        with engine.connect() as connection:
+            connection.execute(text(statement))
+    run("SELECT 1")  # connect once outside the measurement
+    start = time.perf_counter()
+    gevent.joinall([gevent.spawn(run, "SELECT pg_sleep(1)") for _ in range(2)], raise_error=True)
+    print(round(time.perf_counter() - start, 2))
+"""
+
+
+def two_pg_sleeps(early_import: str) -> float:
+    """Seconds two concurrent `SELECT pg_sleep(1)` take in two greenlets of a gevent process."""
+    script = textwrap.dedent(PG_SLEEPS.format(early_import=early_import))
+    result = subprocess.run(
+        [sys.executable, "-c", script, POSTGRES_URL],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    return float(result.stdout.strip())
+
+
+@pytest.mark.slow
+def test_psycopg_patched_first_lets_greenlets_wait_on_postgres_together() -> None:
+    reason = postgres_reason()
+    if reason:
+        unavailable("PostgreSQL", reason)
+
+    patched_first = two_pg_sleeps(early_import="")
+    imported_before_patching = two_pg_sleeps(early_import="import psycopg")
+
+    assert patched_first < 1.6
+    assert imported_before_patching >= 1.9  # why serve_forever patches before importing anything
