@@ -1,0 +1,1 @@
+"""Open, click and attachment tracking: compose, tokens, hits, classification and counts."""

@@ -1,0 +1,660 @@
+"""Decide whether a person or a machine made a tracking hit, and say why in words.
+
+The checks run in a fixed order (see docs/tracking-rules.md): the sender's own client, a HEAD
+request on a click, the hidden honeypot link, the data-file rules in order, the timing of clicks,
+and otherwise a person. Pure functions: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+CLASSIFICATIONS = ("human", "sender", "proxy", "prefetch", "scanner", "bot")
+RULE_CLASSIFICATIONS = ("proxy", "prefetch", "scanner", "bot")
+KINDS = ("open", "click", "attachment")
+METHODS = ("GET", "HEAD")
+
+# compose.assign_links gives the hidden honeypot link slot 0; real links start at 1.
+HONEYPOT_SLOT = 0
+
+RULES_PATH = Path(__file__).with_name("rules.json")
+
+DEFAULT_SETTINGS = {
+    "fast_click_seconds": 10,
+    "burst_window_seconds": 5,
+    "burst_min_links": 3,
+    "honeypot_memory_minutes": 10,
+    "sender_sighting_hours": 24,
+}
+
+MATCHERS = (
+    "kinds",
+    "methods",
+    "user_agent_contains",
+    "user_agent_regex",
+    "user_agent_exact",
+    "user_agent_empty",
+    "ip_networks",
+    "headers_present",
+    "headers_equal",
+    "headers_contain",
+    "max_seconds_after_send",
+)
+
+# Reasons of the built-in checks. Whole sentences with placeholders filled from the evidence,
+# so that a translator sees each sentence once and never a fragment.
+REASONS = {
+    "sender-cookie": (
+        "The sender's own browser made this request (it carried tracklog's sender cookie), "
+        "so it is not counted as the recipient."
+    ),
+    "sender-sighting": (
+        "This came from the same network address ({ip}) and the same browser that the sender "
+        "used in tracklog {minutes_apart} minutes apart from it, so it was most likely the "
+        "sender, not the recipient."
+    ),
+    "head-request": (
+        "The link was checked with a HEAD request, which asks for headers only; a browser sends "
+        "GET when a person clicks, so a link scanner made this request."
+    ),
+    "honeypot-link": (
+        "The hidden link (a honeypot) that no person can see in the mail was followed, so a "
+        "machine, most likely a link scanner, followed it."
+    ),
+    "fast-click": (
+        "The link was followed {seconds_since_send} seconds after the mail was sent, faster than "
+        "a person receives, opens and reads a mail, so a link scanner most likely followed it at "
+        "delivery."
+    ),
+    "click-burst": (
+        "{links_in_burst} different links of this mail were followed from the same address within "
+        "{burst_window_seconds} seconds; a scanner follows every link at once, while a person "
+        "clicks one at a time."
+    ),
+    "honeypot-address": (
+        "The same address followed the hidden trap link {minutes_since_honeypot} minutes earlier, "
+        "so its clicks are a link scanner's."
+    ),
+    "human-open": (
+        "Nothing marks this open as a machine's (no known proxy, prefetcher, scanner or bot "
+        "matched), so it is counted as the recipient opening the mail."
+    ),
+    "human-click": (
+        "Nothing marks this click as a machine's: a browser asked for the page, not at delivery "
+        "time and not in a burst with other links, so it is counted as the recipient's click."
+    ),
+    "human-attachment": (
+        "Nothing marks this download as a machine's, so it is counted as the recipient viewing "
+        "the attachment."
+    ),
+}
+
+
+class RulesError(ValueError):
+    """The rules file is malformed; the message names the file and the bad rule."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request on an open pixel, click link or tracked attachment."""
+
+    kind: str
+    at: datetime
+    method: str
+    ip: str | None
+    user_agent: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    sender_cookie: bool = False
+    link_slot: int | None = None
+    honeypot: bool = False
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """Where the sender was recently seen authenticated (pane or web UI)."""
+
+    ip: str
+    user_agent: str
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class PriorHit:
+    """An earlier hit on the same message."""
+
+    at: datetime
+    ip: str | None
+    user_agent: str
+    kind: str
+    link_slot: int | None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What is known about the message when a hit arrives."""
+
+    sent_at: datetime | None
+    link_count: int
+    sender_sightings: Sequence[Sighting] = ()
+    prior_hits: Sequence[PriorHit] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Who made a hit, why in words, and the evidence the decision used."""
+
+    classification: str
+    reason: str
+    evidence: dict
+    rule: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One validated data-file rule: all given matchers must hold; any value within one."""
+
+    id: str
+    classification: str
+    reason: str
+    source: str
+    match: Mapping[str, Any]
+    origin: str
+    networks: tuple = ()
+    patterns: tuple = ()
+
+    def test(self, hit: Hit, seconds_since_send: float | None) -> dict | None:
+        """What matched if this rule applies to the hit, otherwise None."""
+        match = self.match
+        matched: dict[str, Any] = {}
+        agent = hit.user_agent or ""
+        if "kinds" in match:
+            if hit.kind not in match["kinds"]:
+                return None
+        if "methods" in match:
+            if hit.method.upper() not in match["methods"]:
+                return None
+            matched["method"] = hit.method.upper()
+        if "user_agent_empty" in match:
+            if (not agent.strip()) != match["user_agent_empty"]:
+                return None
+            matched["user_agent_empty"] = match["user_agent_empty"]
+        if "user_agent_exact" in match:
+            if agent.strip() not in match["user_agent_exact"]:
+                return None
+            matched["user_agent_exact"] = agent.strip()
+        if "user_agent_contains" in match:
+            lowered = agent.lower()
+            found = next((s for s in match["user_agent_contains"] if s.lower() in lowered), None)
+            if found is None:
+                return None
+            matched["user_agent_contains"] = found
+        if self.patterns:
+            found = next((p.pattern for p in self.patterns if p.search(agent)), None)
+            if found is None:
+                return None
+            matched["user_agent_regex"] = found
+        if self.networks:
+            network = _network_of(hit.ip, self.networks)
+            if network is None:
+                return None
+            matched["network"] = network
+        headers = {k.lower(): v for k, v in hit.headers.items()}
+        if "headers_present" in match:
+            found = next((h for h in match["headers_present"] if h in headers), None)
+            if found is None:
+                return None
+            matched["header"] = found
+        if "headers_equal" in match:
+            found = next(
+                (
+                    h
+                    for h, v in match["headers_equal"].items()
+                    if headers.get(h, "").strip().lower() == v.lower()
+                ),
+                None,
+            )
+            if found is None:
+                return None
+            matched["header"] = f"{found}: {headers[found]}"
+        if "headers_contain" in match:
+            found = next(
+                (
+                    h
+                    for h, v in match["headers_contain"].items()
+                    if v.lower() in headers.get(h, "").lower()
+                ),
+                None,
+            )
+            if found is None:
+                return None
+            matched["header"] = f"{found}: {headers[found]}"
+        if "max_seconds_after_send" in match:
+            if seconds_since_send is None or seconds_since_send > match["max_seconds_after_send"]:
+                return None
+            matched["max_seconds_after_send"] = match["max_seconds_after_send"]
+        return matched
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The ordered data-file rules (admin rules first) and the timing settings."""
+
+    rules: tuple[Rule, ...]
+    settings: Mapping[str, float]
+    files: tuple[str, ...]
+
+    def __iter__(self):
+        """The rules in the order they are tried."""
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        """How many rules are tried."""
+        return len(self.rules)
+
+    def get(self, rule_id: str) -> Rule | None:
+        """The rule with this id, if any."""
+        return next((rule for rule in self.rules if rule.id == rule_id), None)
+
+
+def load_rules(extra_path: str | Path | None = None) -> Rules:
+    """The packaged rules, with an admin file's rules first (same id replaces, disabled removes)."""
+    base = _read_file(RULES_PATH)
+    settings = dict(DEFAULT_SETTINGS)
+    settings.update(_parse_settings(base, RULES_PATH))
+    base_rules = _parse_rules(base, RULES_PATH, admin=False)
+    files = [str(RULES_PATH)]
+    admin_rules: list[Rule] = []
+    removed: set[str] = set()
+    if extra_path is not None:
+        path = Path(extra_path)
+        extra = _read_file(path)
+        settings.update(_parse_settings(extra, path))
+        for item, rule in _parse_admin_rules(extra, path):
+            removed.add(item["id"])
+            if rule is not None:
+                admin_rules.append(rule)
+        files.append(str(path))
+    rules = admin_rules + [rule for rule in base_rules if rule.id not in removed]
+    return Rules(rules=tuple(rules), settings=settings, files=tuple(files))
+
+
+def classify_hit(hit: Hit, context: Context, rules: Rules) -> Verdict:
+    """Classify one hit as human, sender, proxy, prefetch, scanner or bot, with reason."""
+    if hit.kind not in KINDS:
+        raise ValueError(f"unknown hit kind {hit.kind!r}")
+    settings = rules.settings
+    evidence: dict[str, Any] = {"kind": hit.kind, "method": hit.method.upper()}
+    seconds = _seconds_since_send(hit, context)
+    if seconds is not None:
+        evidence["seconds_since_send"] = seconds
+
+    verdict = _sender(hit, context, settings, evidence)
+    if verdict:
+        return verdict
+    if hit.kind == "click" and hit.method.upper() == "HEAD":
+        return _verdict("scanner", "head-request", evidence)
+    if hit.kind == "click" and hit.honeypot:
+        return _verdict("scanner", "honeypot-link", evidence)
+    for rule in rules:
+        matched = rule.test(hit, seconds)
+        if matched is not None:
+            found = {**evidence, "matched": matched}
+            if "network" in matched:
+                found["network"] = matched["network"]
+            reason = rule.reason.format_map(found)
+            return Verdict(rule.classification, reason, {**found, "rule": rule.id}, rule.id)
+    if hit.kind == "click":
+        verdict = _click_timing(hit, context, settings, evidence, seconds)
+        if verdict:
+            return verdict
+    return _verdict("human", f"human-{hit.kind}", evidence, rule="human")
+
+
+def _verdict(classification: str, check: str, evidence: dict, rule: str | None = None) -> Verdict:
+    """A verdict from a built-in check, its reason filled from the evidence."""
+    name = rule or check
+    reason = REASONS[check].format_map(evidence)
+    return Verdict(classification, reason, {**evidence, "rule": name}, name)
+
+
+def _sender(hit: Hit, context: Context, settings: Mapping, evidence: dict) -> Verdict | None:
+    """The sender's own client: their cookie, or a recent sighting with same address and agent."""
+    if hit.sender_cookie:
+        return _verdict("sender", "sender-cookie", {**evidence, "sender_cookie": True})
+    if not hit.ip:
+        return None
+    window = timedelta(hours=settings["sender_sighting_hours"])
+    # Sightings are updated in place, so one seen shortly after the hit counts as well.
+    candidates = [
+        s
+        for s in context.sender_sightings
+        if _same_ip(s.ip, hit.ip)
+        and s.user_agent == hit.user_agent
+        and abs(hit.at - s.seen_at) <= window
+    ]
+    if not candidates:
+        return None
+    sighting = min(candidates, key=lambda s: abs(hit.at - s.seen_at))
+    minutes = round(abs(hit.at - sighting.seen_at).total_seconds() / 60)
+    found = {
+        **evidence,
+        "ip": hit.ip,
+        "minutes_apart": minutes,
+        "sighting": {
+            "ip": sighting.ip,
+            "user_agent": sighting.user_agent,
+            "seen_at": sighting.seen_at.isoformat(),
+        },
+    }
+    return _verdict("sender", "sender-sighting", found)
+
+
+def _click_timing(
+    hit: Hit, context: Context, settings: Mapping, evidence: dict, seconds: float | None
+) -> Verdict | None:
+    """Scanner patterns in time: too soon after sending, a burst of links, a honeypot address."""
+    fast = settings["fast_click_seconds"]
+    if seconds is not None and seconds <= fast:
+        return _verdict("scanner", "fast-click", {**evidence, "fast_click_seconds": fast})
+    if not hit.ip:
+        return None
+    window = timedelta(seconds=settings["burst_window_seconds"])
+    slots = {hit.link_slot} if hit.link_slot not in (None, HONEYPOT_SLOT) else set()
+    started = hit.at
+    for prior in context.prior_hits:
+        if (
+            prior.kind == "click"
+            and prior.link_slot not in (None, HONEYPOT_SLOT)
+            and _same_ip(prior.ip, hit.ip)
+            and timedelta(0) <= hit.at - prior.at <= window
+        ):
+            slots.add(prior.link_slot)
+            started = min(started, prior.at)
+    needed = settings["burst_min_links"]
+    if context.link_count >= 2:
+        needed = min(needed, context.link_count)
+    if len(slots) >= needed:
+        found = {
+            **evidence,
+            "links_in_burst": len(slots),
+            "link_slots": sorted(slots),
+            "link_count": context.link_count,
+            "burst_window_seconds": _number(settings["burst_window_seconds"]),
+            "burst_started_at": started.isoformat(),
+        }
+        return _verdict("scanner", "click-burst", found)
+    memory = timedelta(minutes=settings["honeypot_memory_minutes"])
+    trapped = [
+        prior
+        for prior in context.prior_hits
+        if prior.kind == "click"
+        and prior.link_slot == HONEYPOT_SLOT
+        and _same_ip(prior.ip, hit.ip)
+        and timedelta(0) <= hit.at - prior.at <= memory
+    ]
+    if trapped:
+        latest = max(trapped, key=lambda p: p.at)
+        minutes = _number((hit.at - latest.at).total_seconds() / 60)
+        found = {
+            **evidence,
+            "minutes_since_honeypot": minutes,
+            "honeypot_at": latest.at.isoformat(),
+        }
+        return _verdict("scanner", "honeypot-address", found)
+    return None
+
+
+def _seconds_since_send(hit: Hit, context: Context) -> float | None:
+    """Seconds from sending to the hit, never negative (clocks may disagree slightly)."""
+    if context.sent_at is None:
+        return None
+    return _number(max(0.0, (hit.at - context.sent_at).total_seconds()))
+
+
+def _number(value: float) -> float | int:
+    """A number for people: whole when whole, otherwise one decimal."""
+    rounded = round(float(value), 1)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _same_ip(a: str | None, b: str | None) -> bool:
+    """Whether two textual addresses are the same address (IPv6 spelled differently too)."""
+    if not a or not b:
+        return False
+    try:
+        return ipaddress.ip_address(a.strip()) == ipaddress.ip_address(b.strip())
+    except ValueError:
+        return a.strip() == b.strip()
+
+
+def _network_of(ip: str | None, networks: tuple) -> str | None:
+    """The first of the networks containing the address, as text."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    for network in networks:
+        if address.version == network.version and address in network:
+            return str(network)
+    return None
+
+
+def _read_file(path: Path) -> dict:
+    """The parsed JSON object of a rules file, or a RulesError naming the file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RulesError(f"rules file {path}: cannot be read ({exc.strerror or exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise RulesError(
+            f"rules file {path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise RulesError(f'rules file {path}: the top level must be an object with "rules"')
+    unknown = set(data) - {"version", "settings", "rules", "comment"}
+    if unknown:
+        raise RulesError(f"rules file {path}: unknown top-level keys {sorted(unknown)}")
+    if not isinstance(data.get("rules", []), list):
+        raise RulesError(f'rules file {path}: "rules" must be a list')
+    return data
+
+
+def _parse_settings(data: dict, path: Path) -> dict:
+    """The validated settings block of a rules file."""
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise RulesError(f'rules file {path}: "settings" must be an object')
+    for key, value in settings.items():
+        if key not in DEFAULT_SETTINGS:
+            raise RulesError(
+                f"rules file {path}: unknown setting {key!r} (known: {sorted(DEFAULT_SETTINGS)})"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise RulesError(f"rules file {path}: setting {key!r} must be a number of 0 or more")
+    return dict(settings)
+
+
+def _parse_rules(data: dict, path: Path, admin: bool) -> list[Rule]:
+    """The validated rules of a file, in order."""
+    rules = []
+    seen: set[str] = set()
+    for index, item in enumerate(data.get("rules", []), start=1):
+        rule = _parse_rule(item, index, path, admin)
+        if rule.id in seen:
+            raise RulesError(f"rules file {path}, rule {index} ({rule.id!r}): duplicate id")
+        seen.add(rule.id)
+        if not item.get("disabled", False):
+            rules.append(rule)
+    return rules
+
+
+def _parse_admin_rules(data: dict, path: Path) -> list[tuple[dict, Rule | None]]:
+    """The admin file's rules; a rule with "disabled": true only removes a packaged rule."""
+    parsed: list[tuple[dict, Rule | None]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data.get("rules", []), start=1):
+        where = f"rules file {path}, rule {index}"
+        if not isinstance(item, dict):
+            raise RulesError(f"{where}: must be an object")
+        rule_id = item.get("id")
+        if not isinstance(rule_id, str) or not rule_id.strip():
+            raise RulesError(f'{where}: "id" must be a non-empty string')
+        if rule_id in seen:
+            raise RulesError(f"{where} ({rule_id!r}): duplicate id")
+        seen.add(rule_id)
+        disabled = item.get("disabled", False)
+        if not isinstance(disabled, bool):
+            raise RulesError(f'{where} ({rule_id!r}): "disabled" must be true or false')
+        if disabled:
+            parsed.append((item, None))
+        else:
+            parsed.append((item, _parse_rule(item, index, path, admin=True)))
+    return parsed
+
+
+def _parse_rule(item: Any, index: int, path: Path, admin: bool) -> Rule:
+    """One validated rule, or a RulesError naming the file, the rule and the problem."""
+    where = f"rules file {path}, rule {index}"
+    if not isinstance(item, dict):
+        raise RulesError(f"{where}: must be an object")
+    rule_id = item.get("id")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise RulesError(f'{where}: "id" must be a non-empty string')
+    where = f"{where} ({rule_id!r})"
+    allowed = {"id", "classification", "reason", "source", "match", "disabled", "comment"}
+    unknown = set(item) - allowed
+    if unknown:
+        raise RulesError(f"{where}: unknown keys {sorted(unknown)}")
+    classification = item.get("classification")
+    if classification not in RULE_CLASSIFICATIONS:
+        raise RulesError(
+            f'{where}: "classification" must be one of {list(RULE_CLASSIFICATIONS)}, '
+            f"not {classification!r}"
+        )
+    reason = item.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise RulesError(f'{where}: "reason" must be a sentence for the user')
+    source = item.get("source", "")
+    if not isinstance(source, str) or (not admin and not source.strip()):
+        raise RulesError(f'{where}: "source" must say where the rule\'s data comes from')
+    match = item.get("match")
+    if not isinstance(match, dict) or not match:
+        raise RulesError(f'{where}: "match" must be an object with at least one matcher')
+    unknown = set(match) - set(MATCHERS)
+    if unknown:
+        raise RulesError(f"{where}: unknown matchers {sorted(unknown)} (known: {list(MATCHERS)})")
+    clean = _check_matchers(match, where)
+    networks = tuple(_parse_network(n, where) for n in clean.get("ip_networks", ()))
+    patterns = tuple(_parse_regex(p, where) for p in clean.get("user_agent_regex", ()))
+    _check_placeholders(reason, clean, where)
+    return Rule(
+        id=rule_id,
+        classification=classification,
+        reason=reason,
+        source=source,
+        match=clean,
+        origin=str(path),
+        networks=networks,
+        patterns=patterns,
+    )
+
+
+def _check_matchers(match: dict, where: str) -> dict:
+    """The matchers with their types checked and values normalised."""
+    clean: dict[str, Any] = {}
+    for key in ("user_agent_contains", "user_agent_regex", "user_agent_exact", "ip_networks"):
+        if key in match:
+            clean[key] = _string_list(match[key], key, where)
+    if "kinds" in match:
+        kinds = _string_list(match["kinds"], "kinds", where)
+        bad = [k for k in kinds if k not in KINDS]
+        if bad:
+            raise RulesError(f"{where}: unknown kinds {bad} (known: {list(KINDS)})")
+        clean["kinds"] = kinds
+    if "methods" in match:
+        methods = [m.upper() for m in _string_list(match["methods"], "methods", where)]
+        bad = [m for m in methods if m not in METHODS]
+        if bad:
+            raise RulesError(f"{where}: unknown methods {bad} (known: {list(METHODS)})")
+        clean["methods"] = methods
+    if "user_agent_empty" in match:
+        if not isinstance(match["user_agent_empty"], bool):
+            raise RulesError(f'{where}: "user_agent_empty" must be true or false')
+        clean["user_agent_empty"] = match["user_agent_empty"]
+    if "headers_present" in match:
+        names = _string_list(match["headers_present"], "headers_present", where)
+        clean["headers_present"] = [n.lower() for n in names]
+    for key in ("headers_equal", "headers_contain"):
+        if key in match:
+            value = match[key]
+            if (
+                not isinstance(value, dict)
+                or not value
+                or not all(
+                    isinstance(k, str) and isinstance(v, str) and k for k, v in value.items()
+                )
+            ):
+                raise RulesError(f'{where}: "{key}" must map header names to text values')
+            clean[key] = {k.lower(): v for k, v in value.items()}
+    if "max_seconds_after_send" in match:
+        value = match["max_seconds_after_send"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise RulesError(f'{where}: "max_seconds_after_send" must be a number of 0 or more')
+        clean["max_seconds_after_send"] = value
+    if set(clean) <= {"kinds", "methods"}:
+        raise RulesError(f'{where}: "match" needs a matcher beyond kinds and methods')
+    return clean
+
+
+def _string_list(value: Any, key: str, where: str) -> list[str]:
+    """A non-empty list of non-empty strings, or a RulesError."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise RulesError(f'{where}: "{key}" must be a non-empty list of non-empty strings')
+    return list(value)
+
+
+def _parse_network(text: str, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A CIDR network, or a RulesError naming it."""
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError as exc:
+        raise RulesError(f"{where}: {text!r} is not an IP network in CIDR form ({exc})") from exc
+
+
+def _parse_regex(text: str, where: str) -> re.Pattern:
+    """A case-insensitive regular expression, or a RulesError naming it."""
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error as exc:
+        raise RulesError(f"{where}: {text!r} is not a valid regular expression ({exc})") from exc
+
+
+def _check_placeholders(reason: str, match: dict, where: str) -> None:
+    """The reason may only use placeholders that every match of this rule fills."""
+    available = {"kind", "method"}
+    if "ip_networks" in match:
+        available.add("network")
+    if "max_seconds_after_send" in match:
+        available.add("seconds_since_send")
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(reason) if name is not None}
+    except ValueError as exc:
+        raise RulesError(f"{where}: the reason has a broken placeholder ({exc})") from exc
+    bad = sorted(name for name in names if name not in available)
+    if bad:
+        raise RulesError(
+            f"{where}: the reason uses placeholders {bad} that this rule cannot fill "
+            f"(available: {sorted(available)})"
+        )

@@ -1,0 +1,26 @@
+"""The country of an address, from the offline iptocc database (no network lookups)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import iptocc
+
+
+def country_of(ip: str | None) -> str | None:
+    """The ISO country code of a public address, or None for private, reserved or garbage."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if not address.is_global:
+        return None
+    try:
+        code = iptocc.country_code(str(address))
+    except ValueError:
+        return None
+    return code.upper() if code else None
