@@ -8,7 +8,7 @@ export TRACKLOG_INSTANCE_PATH ?= $(CURDIR)/instance
 
 $(BIN)/tracklog: setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install --upgrade pip 'setuptools>=70.1' wheel
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
 

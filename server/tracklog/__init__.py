@@ -53,20 +53,26 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
+    import tracklog.tracking.api  # noqa: F401 - adds the tracking operations to `api`
     from tracklog.api import api
     from tracklog.api.docs import docs
     from tracklog.api.errors import register_error_handlers
     from tracklog.auth.views import auth
     from tracklog.health import health
     from tracklog.notify.bus import init_bus
+    from tracklog.tracking.pages import messages
+    from tracklog.tracking.views import init_hit_journal, tracking
     from tracklog.web import web
 
     init_bus(app)
+    init_hit_journal(app)
     app.register_blueprint(health)
     app.register_blueprint(auth)
     app.register_blueprint(api)
     app.register_blueprint(docs)
     app.register_blueprint(web)
+    app.register_blueprint(tracking)
+    app.register_blueprint(messages)
     register_error_handlers(app)
 
 

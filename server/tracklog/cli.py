@@ -36,11 +36,20 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 for every interface, e.g. behind a load balancer).",
+)
 @click.option("--port", default=5443, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--https/--no-https", default=True, show_default=True, help="Serve over TLS.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, https: bool, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Worker processes (default: 1, or 2 when TRACKLOG_REDIS_URL is set).",
+)
+def serve(host: str, port: int, https: bool, workers: int | None) -> None:
     """Serve the web app, API, tracking endpoints and websockets."""
     from tracklog.serving import serve_forever
 

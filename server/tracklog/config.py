@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_BASE_URL = "https://localhost:5443"
+LANGUAGES = ("en", "ja", "sv")  # the shipped catalogues; English is the source
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -20,6 +21,18 @@ def _flag(value: str | None, default: bool) -> bool:
 def _split(value: str | None) -> list[str]:
     """Split a comma-separated environment value into trimmed, non-empty parts."""
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _message_language(env: Mapping[str, str]) -> str:
+    """The language of CLI output: the first set of LANGUAGE, LC_ALL, LC_MESSAGES, LANG."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            for entry in env[name].split(":"):
+                language = entry.replace("-", "_").split("_")[0].split(".")[0].split("@")[0]
+                if language.lower() in LANGUAGES:
+                    return language.lower()
+            return "en"
+    return "en"
 
 
 class ConfigError(ValueError):
@@ -36,6 +49,7 @@ class Config:
         self.REDIS_URL = env.get("TRACKLOG_REDIS_URL") or None
         self.BASE_URL = (env.get("TRACKLOG_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.SECRET_KEY = env.get("TRACKLOG_SECRET_KEY") or None
+        self.SECRET_KEY_FALLBACKS = _split(env.get("TRACKLOG_PREVIOUS_SECRET_KEYS"))
         self.BCC_DOMAIN = env.get("TRACKLOG_BCC_DOMAIN") or "bcc.localhost"
         self.SMTP_HOST = env.get("TRACKLOG_SMTP_HOST") or "127.0.0.1"
         self.SMTP_PORT = self._int(env, "TRACKLOG_SMTP_PORT", 2525)
@@ -54,8 +68,13 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_DEFAULT_TIMEZONE = "UTC"
+        self.CLI_LOCALE = _message_language(env)
         self.WTF_CSRF_TIME_LIMIT = None
         self.PASSWORD_HASH_METHOD = "scrypt"
+        self.OPEN_REPEAT_WINDOW_SECONDS = self._int(env, "TRACKLOG_OPEN_REPEAT_WINDOW", 180)
+        self.ATTACHMENT_LINK_DAYS = self._int(env, "TRACKLOG_ATTACHMENT_LINK_DAYS", 30)
+        self.ATTACHMENT_STORE = env.get("TRACKLOG_ATTACHMENT_STORE") or None
+        self.HIT_RECORDER_THREAD = True
 
     @staticmethod
     def _int(env: Mapping[str, str], name: str, default: int) -> int:

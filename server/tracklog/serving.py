@@ -38,13 +38,15 @@ class NotMigrated(DomainError):
     code = "not_migrated"
 
 
-def serve_forever(host: str, port: int, https: bool, workers: int) -> NoReturn:
+def serve_forever(host: str, port: int, https: bool, workers: int | None) -> NoReturn:
     """Check the database, then become gunicorn's master (gevent workers) for the app."""
     from tracklog import create_app
     from tracklog.devcert import ensure_certificate
 
     app = create_app()
     require_migrated(app)
+    if workers is None:
+        workers = 2 if app.config["REDIS_URL"] else 1
     if workers > 1 and not app.config["REDIS_URL"]:
         print(
             f"warning: serving with 1 worker instead of {workers}: without TRACKLOG_REDIS_URL an "
@@ -156,10 +158,12 @@ def run_gunicorn(options: dict[str, Any], load_app: Any) -> None:
 
 
 def load_tracklog() -> Any:
-    """The tracklog WSGI app, configured from the environment."""
+    """The tracklog WSGI app, configured from the environment, recording hits from the start."""
     from tracklog import create_app
 
-    return create_app()
+    app = create_app()
+    app.extensions["tracklog.hits"].start()
+    return app
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -34,7 +34,9 @@ def test_bug_is_json_500_without_traceback(app: Flask, world):
 
     client = app.test_client()
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    response = client.get("/api/v1/explode", headers={"Authorization": f"Bearer {world.user_token}"})
+    response = client.get(
+        "/api/v1/explode", headers={"Authorization": f"Bearer {world.user_token}"}
+    )
     error = assert_error(response, 500, "internal_error")
     assert "secret internals" not in response.get_data(as_text=True)
     assert "Traceback" not in error["message"]

@@ -60,9 +60,7 @@ def test_missing_required_field(api, world):
 
 
 def test_body_that_is_not_json(api, world):
-    response = api.call(
-        "POST", "/contacts", data="email=x", headers={"Content-Type": "text/plain"}
-    )
+    response = api.call("POST", "/contacts", data="email=x", headers={"Content-Type": "text/plain"})
     assert_error(response, 422, "invalid_json")
 
 
@@ -167,9 +165,7 @@ def test_user_management(api, world):
     )
     assert created.status_code == 201, created.json
     assert "password" not in created.json and "password_hash" not in created.json
-    assert_error(
-        api.post("/users", {"email": "carol@acme.example"}), 409, "conflict"
-    )
+    assert_error(api.post("/users", {"email": "carol@acme.example"}), 409, "conflict")
     assert_error(
         api.post("/users", {"email": "dave@acme.example", "password": "short"}),
         422,
@@ -210,7 +206,9 @@ def test_bad_paging_parameters(api, world, query):
 def test_deleting_a_deal_removes_its_associations(api, world):
     deal = factories.make_deal(world.account)
     contact = factories.make_contact(world.account)
-    activity = factories.make_activity(world.account, on=[("deal", deal.id), ("contact", contact.id)])
+    activity = factories.make_activity(
+        world.account, on=[("deal", deal.id), ("contact", contact.id)]
+    )
     db.session.add_all(
         [
             RecordAssociation(
@@ -264,7 +262,9 @@ def test_other_accounts_records_are_not_found(api, world, resource):
 
 def test_references_to_other_accounts_are_refused(api, world):
     records = other_accounts_records(world)
-    response = api.post("/contacts", {"email": "x@acme.example", "company_id": records["companies"]})
+    response = api.post(
+        "/contacts", {"email": "x@acme.example", "company_id": records["companies"]}
+    )
     assert "company_id" in assert_error(response, 422, "validation_failed")["details"]["fields"]
     response = api.post("/deals", {"name": "Sneaky", "pipeline_id": records["pipelines"]})
     assert "pipeline_id" in assert_error(response, 422, "validation_failed")["details"]["fields"]

@@ -71,7 +71,9 @@ def test_one_linear_history():
 def test_hot_reads_have_indexes(empty_engine: Engine):
     upgrade(empty_engine)
     inspector = inspect(empty_engine)
-    timeline = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("activity_association")}
+    timeline = {
+        ix["name"]: ix["column_names"] for ix in inspector.get_indexes("activity_association")
+    }
     assert timeline["ix_activity_association_timeline"] == [
         "account_id",
         "record_type",

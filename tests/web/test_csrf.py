@@ -56,7 +56,7 @@ def test_session_cookie_is_signed_and_http_only(app, client, world):
         "/sign-in",
         data={"email": "alice@acme.example", "password": PASSWORD, "csrf_token": csrf_token(page)},
     )
-    cookie = response.headers["Set-Cookie"]
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     signed_value = cookie.split(";")[0].split("=", 1)[1]
     forged = app.test_client()

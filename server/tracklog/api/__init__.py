@@ -7,6 +7,7 @@ from flask import Blueprint, g, request
 from tracklog.api.errors import API_PREFIX
 from tracklog.auth.bearer import authenticate, bearer_token
 from tracklog.extensions import csrf
+from tracklog.tracking.sightings import note_sighting
 
 api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 csrf.exempt(api)
@@ -18,6 +19,7 @@ def authenticate_request() -> None:
     user = authenticate(bearer_token(request))
     g.api_user = user
     g._login_user = user  # Flask-Login's current_user, so locale and time zone follow the user
+    note_sighting(user, request)
 
 
 from tracklog.api import records  # noqa: E402,F401 - registers the record routes on `api`

@@ -15,6 +15,14 @@ from tracklog.models.base import Base, utcnow
 from tracklog.models.contact import Company, Contact
 from tracklog.models.deal import Deal, Ticket
 from tracklog.models.pipeline import Pipeline, Stage
+from tracklog.models.tracking import (
+    EngagementEvent,
+    Message,
+    MessageRecipient,
+    SenderSighting,
+    TrackedAttachment,
+    TrackedLink,
+)
 from tracklog.models.user import ROLES, ApiToken, User, UserAddress
 
 __all__ = [
@@ -29,14 +37,20 @@ __all__ = [
     "Company",
     "Contact",
     "Deal",
+    "EngagementEvent",
+    "Message",
+    "MessageRecipient",
     "NeverLogEntry",
     "Pin",
     "Pipeline",
     "RecordAssociation",
+    "SenderSighting",
     "Stage",
     "Task",
     "Ticket",
     "TimelineFilter",
+    "TrackedAttachment",
+    "TrackedLink",
     "User",
     "UserAddress",
     "utcnow",

@@ -1,0 +1,87 @@
+"""Who a mail may be logged and tracked for: internal users, never-log lists, privacy mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from tracklog.extensions import db
+from tracklog.mailaddress import domain_of
+from tracklog.models import Account, Contact, NeverLogEntry, User, UserAddress
+
+
+@dataclass(frozen=True)
+class RecipientStanding:
+    """What the account's rules say about one address."""
+
+    email: str
+    internal_user: User | None
+    never_log: NeverLogEntry | None
+    contact: Contact | None
+    needs_legal_basis: bool
+
+    @property
+    def internal(self) -> bool:
+        """A user of the account: their mail is internal, never tracked or logged."""
+        return self.internal_user is not None
+
+    @property
+    def lacks_legal_basis(self) -> bool:
+        """Privacy mode is on and there is no contact with a legal basis for this address."""
+        return self.needs_legal_basis and not (self.contact and self.contact.legal_basis)
+
+
+def users_by_address(account_id: int) -> dict[str, User]:
+    """Every address of every user of the account (sign-in, aliases, connected), to its user."""
+    users = db.session.scalars(select(User).filter_by(account_id=account_id)).all()
+    addresses = {user.email: user for user in users}
+    for alias in db.session.scalars(select(UserAddress).filter_by(account_id=account_id)):
+        addresses[alias.email] = alias.user
+    return addresses
+
+
+def never_log_entries(account_id: int, user_id: int | None) -> list[NeverLogEntry]:
+    """The account's never-log list plus the user's own."""
+    query = select(NeverLogEntry).where(
+        NeverLogEntry.account_id == account_id,
+        or_(NeverLogEntry.user_id.is_(None), NeverLogEntry.user_id == user_id),
+    )
+    return list(db.session.scalars(query))
+
+
+def never_log_match(entries: list[NeverLogEntry], email: str) -> NeverLogEntry | None:
+    """The never-log entry covering an address: the address itself or its domain."""
+    domain = domain_of(email)
+    for entry in entries:
+        if entry.kind == "address" and entry.pattern == email:
+            return entry
+        if entry.kind == "domain" and (
+            domain == entry.pattern or domain.endswith("." + entry.pattern)
+        ):
+            return entry
+    return None
+
+
+def recipient_standings(
+    account: Account, sender: User | None, emails: list[str]
+) -> list[RecipientStanding]:
+    """The standing of each address under the account's rules, in the given order."""
+    users = users_by_address(account.id)
+    entries = never_log_entries(account.id, sender.id if sender else None)
+    contacts = {
+        contact.email: contact
+        for contact in db.session.scalars(
+            select(Contact).where(Contact.account_id == account.id, Contact.email.in_(emails))
+        )
+    }
+    return [
+        RecipientStanding(
+            email=email,
+            internal_user=users.get(email),
+            never_log=never_log_match(entries, email),
+            contact=contacts.get(email),
+            needs_legal_basis=account.privacy_mode,
+        )
+        for email in emails
+    ]

@@ -1,0 +1,69 @@
+"""The tracking operations of /api/v1: compose, messages with KPIs, tracked attachments."""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify, request
+from flask_babel import gettext as _
+
+from tracklog.api import api
+from tracklog.api.pagination import paginate_by_id
+from tracklog.api.records import json_body
+from tracklog.errors import ValidationFailed
+from tracklog.models import Message
+from tracklog.tracking.attachments import attachment_json, revoke_attachment, share_file
+from tracklog.tracking.compose import parse_compose_request, prepare_message
+from tracklog.tracking.kpis import (
+    events_by_message,
+    find_message,
+    message_detail,
+    message_summary,
+    visible_messages,
+)
+
+
+@api.post("/compose")
+def compose() -> Response:
+    """Prepare a mail for sending: who is tracked and logged, the rewritten HTML, the BCC."""
+    return jsonify(prepare_message(g.api_user, parse_compose_request(json_body())))
+
+
+@api.get("/messages")
+def list_messages() -> Response:
+    """Tracked and logged mail, newest first, each with its KPIs."""
+    query = visible_messages(g.api_user)
+    if request.args.get("q", "").strip():
+        query = query.where(Message.subject.ilike(f"%{request.args['q'].strip()}%"))
+    messages, next_cursor = paginate_by_id(query, Message.id)
+    events = events_by_message(messages)
+    items = [message_summary(message, events[message.id]) for message in messages]
+    return jsonify({"items": items, "next_cursor": next_cursor})
+
+
+@api.get("/messages/<message_id>")
+def get_message(message_id: str) -> Response:
+    """One message: KPIs and every event newest first, with its classification and reason."""
+    return jsonify(message_detail(find_message(g.api_user, message_id)))
+
+
+@api.post("/attachments")
+def create_attachment() -> tuple[Response, int]:
+    """Store a file (multipart field 'file') and return its tracked, expiring download link."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationFailed(
+            _("Send the file as multipart field 'file'."), details={"fields": {"file": "required"}}
+        )
+    shared = share_file(
+        g.api_user,
+        upload.stream,
+        upload.filename or "",
+        upload.mimetype,
+        request.form.get("message_id"),
+    )
+    return jsonify(attachment_json(shared)), 201
+
+
+@api.delete("/attachments/<int:attachment_id>")
+def delete_attachment(attachment_id: int) -> Response:
+    """Revoke a tracked attachment's download link."""
+    return jsonify(attachment_json(revoke_attachment(g.api_user, attachment_id)))

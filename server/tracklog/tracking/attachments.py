@@ -1,0 +1,126 @@
+"""Tracked attachments: files stored by content hash, shared through expiring links."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tracklog.errors import DomainError, NotFound, ValidationFailed
+from tracklog.extensions import db
+from tracklog.models import Message, TrackedAttachment, User, utcnow
+from tracklog.tracking.tokens import TokenClaims, make_token
+
+CHUNK = 1024 * 1024
+
+
+class AttachmentTooLarge(DomainError):
+    """The file is over the account's attachment size limit."""
+
+    status = 413
+    code = "attachment_too_large"
+
+
+def store_folder() -> Path:
+    """Where attachment files live: TRACKLOG_ATTACHMENT_STORE or <instance>/attachments."""
+    configured = current_app.config["ATTACHMENT_STORE"]
+    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+
+
+def attachment_path(sha256: str) -> Path:
+    """The file holding content with this hash."""
+    return store_folder() / sha256[:2] / sha256
+
+
+def store_file(stream: IO[bytes], limit: int) -> tuple[str, int]:
+    """Copy a stream into the content-addressed store; its hash and size, or AttachmentTooLarge."""
+    folder = store_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as temporary:
+        try:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise AttachmentTooLarge(
+                        _("The file is larger than the limit of %(mb)d MB.", mb=limit // 2**20),
+                        details={"limit_bytes": limit},
+                    )
+                digest.update(chunk)
+                temporary.write(chunk)
+        except BaseException:
+            os.unlink(temporary.name)
+            raise
+    target = attachment_path(digest.hexdigest())
+    target.parent.mkdir(exist_ok=True)
+    os.replace(temporary.name, target)
+    return digest.hexdigest(), size
+
+
+def share_file(
+    user: User, stream: IO[bytes], filename: str, content_type: str, message_public_id: str | None
+) -> TrackedAttachment:
+    """Store a file and create its tracked, expiring download link."""
+    if not filename:
+        raise ValidationFailed(_("Send the file as multipart field 'file' with a file name."))
+    message_id = None
+    if message_public_id:
+        message = db.session.scalar(
+            select(Message).filter_by(account_id=user.account_id, public_id=message_public_id)
+        )
+        if message is None:
+            raise NotFound(_("There is no message %(id)s.", id=message_public_id))
+        message_id = message.id
+    sha256, size = store_file(stream, user.account.attachment_size_limit)
+    shared = TrackedAttachment(
+        account_id=user.account_id,
+        user_id=user.id,
+        message_id=message_id,
+        sha256=sha256,
+        filename=os.path.basename(filename)[:255],
+        content_type=content_type or "application/octet-stream",
+        size=size,
+        expires_at=utcnow() + timedelta(days=current_app.config["ATTACHMENT_LINK_DAYS"]),
+    )
+    db.session.add(shared)
+    db.session.commit()
+    return shared
+
+
+def download_url(shared: TrackedAttachment) -> str:
+    """The public, tracked download link of a shared file."""
+    token = make_token(TokenClaims("attachment", shared.id))
+    return f"{current_app.config['BASE_URL']}/t/a/{token}"
+
+
+def revoke_attachment(user: User, attachment_id: int) -> TrackedAttachment:
+    """Withdraw a download link; the sender (or an admin of the account) may do it."""
+    query = select(TrackedAttachment).filter_by(id=attachment_id, account_id=user.account_id)
+    if not user.is_admin:
+        query = query.filter_by(user_id=user.id)
+    shared = db.session.scalar(query)
+    if shared is None:
+        raise NotFound(_("There is no attachment %(id)s.", id=attachment_id))
+    shared.revoked_at = shared.revoked_at or utcnow()
+    db.session.commit()
+    return shared
+
+
+def attachment_json(shared: TrackedAttachment) -> dict:
+    """A shared file as the API shows it."""
+    return {
+        "id": shared.id,
+        "filename": shared.filename,
+        "content_type": shared.content_type,
+        "size": shared.size,
+        "url": download_url(shared),
+        "expires_at": shared.expires_at.isoformat().replace("+00:00", "Z"),
+        "revoked": shared.revoked_at is not None,
+    }

@@ -1,0 +1,302 @@
+"""The compose flow: decide who is tracked and logged, then rewrite the mail's HTML."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tracklog.crm.associations import explicit_associations
+from tracklog.errors import ValidationFailed
+from tracklog.extensions import db
+from tracklog.mailaddress import normalise_email
+from tracklog.maillog.rules import RecipientStanding, recipient_standings
+from tracklog.models import Account, Message, MessageRecipient, TrackedLink, User
+from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
+from tracklog.tracking.tokens import TokenClaims, make_token
+
+PUBLIC_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+CLIENT_HOSTS = ("outlook-desktop", "outlook-web", "outlook-mac", "outlook-mobile", "web", "api")
+MAX_RECIPIENTS = 500
+
+
+@dataclass(frozen=True)
+class ComposeRequest:
+    """A validated call of POST /api/v1/compose."""
+
+    subject: str
+    sender: str
+    to: list[str]
+    cc: list[str]
+    bcc: list[str]
+    html: str
+    track: bool
+    log: bool
+    associations: list[dict[str, Any]]
+    create_contacts: bool
+    client_host: str | None
+    client_item_id: str | None
+
+
+def _addresses(payload: dict[str, Any], field: str, errors: dict[str, str]) -> list[str]:
+    """A list of normalised addresses, noting a field error instead of raising."""
+    raw = payload.get(field, [])
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        errors[field] = _("must be a list of addresses")
+        return []
+    addresses = []
+    for item in raw:
+        try:
+            addresses.append(normalise_email(item, field))
+        except ValidationFailed:
+            errors[field] = _("%(value)s is not a valid address", value=item)
+    return addresses
+
+
+def parse_compose_request(payload: Any) -> ComposeRequest:
+    """Validate the JSON body of a compose call, naming every bad field."""
+    if not isinstance(payload, dict):
+        raise ValidationFailed(_("Send a JSON object."))
+    errors: dict[str, str] = {}
+    recipients = {field: _addresses(payload, field, errors) for field in ("to", "cc", "bcc")}
+    html = payload.get("html", "")
+    if not isinstance(html, str):
+        errors["html"] = _("must be a string")
+    subject = payload.get("subject", "")
+    if not isinstance(subject, str):
+        errors["subject"] = _("must be a string")
+    flags = {}
+    for name in ("track", "log", "create_contacts"):
+        flags[name] = payload.get(name, True)
+        if not isinstance(flags[name], bool):
+            errors[name] = _("must be true or false")
+    associations = payload.get("associations", [])
+    if not isinstance(associations, list) or not all(isinstance(a, dict) for a in associations):
+        errors["associations"] = _("must be a list of {type, id} objects")
+    client = payload.get("client") or {}
+    if not isinstance(client, dict):
+        errors["client"] = _("must be an object")
+        client = {}
+    if client.get("host") is not None and client.get("host") not in CLIENT_HOSTS:
+        errors["client.host"] = _("must be one of: %(choices)s", choices=", ".join(CLIENT_HOSTS))
+    item_id = client.get("item_id")
+    if item_id is not None and (not isinstance(item_id, str) or len(item_id) > 500):
+        errors["client.item_id"] = _("must be a string of at most 500 characters")
+    if sum(len(addresses) for addresses in recipients.values()) > MAX_RECIPIENTS:
+        errors["to"] = _("at most %(count)d recipients", count=MAX_RECIPIENTS)
+    if errors:
+        raise ValidationFailed(_("Some fields are not valid."), details={"fields": errors})
+    return ComposeRequest(
+        subject=subject.strip()[:998],
+        sender=str(payload.get("from") or ""),
+        html=html,
+        associations=associations,
+        client_host=client.get("host"),
+        client_item_id=item_id or None,
+        **recipients,
+        **flags,
+    )
+
+
+def new_public_id() -> str:
+    """A message id for clients and BCC addresses: 'tl_' and 16 unambiguous characters."""
+    return "tl_" + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(16))
+
+
+def logging_bcc(account: Account, message: Message) -> str:
+    """The BCC address that logs this message: the account's key and the draft's id."""
+    return f"log+{account.bcc_key}.{message.public_id}@{current_app.config['BCC_DOMAIN']}"
+
+
+def is_logging_address(address: str) -> bool:
+    """Whether an address is one of tracklog's logging BCC addresses (never a recipient)."""
+    local, _sep, domain = address.partition("@")
+    return domain == current_app.config["BCC_DOMAIN"] and local.startswith("log+")
+
+
+def tracking_mode(request: ComposeRequest, standings: list[RecipientStanding]) -> tuple[str, str]:
+    """individual, anonymous or off, with the reason in words."""
+    external = [standing for standing in standings if not standing.internal]
+    if not request.track:
+        return "off", _("Tracking was turned off for this mail.")
+    if not external:
+        return "off", _("Every recipient is a user of this account: internal mail is not tracked.")
+    if any(standing.lacks_legal_basis for standing in external):
+        return "off", _(
+            "Privacy mode: a recipient has no legal basis for tracking, so the mail is not tracked."
+        )
+    if len(external) == 1:
+        return "individual", _("One external recipient: opens are attributed to them.")
+    return "anonymous", _(
+        "Several external recipients: opens are counted but not attributed to a person."
+    )
+
+
+def recipient_decision(
+    standing: RecipientStanding, mode: str, mode_reason: str, log_requested: bool
+) -> tuple[bool, bool, str]:
+    """Whether one recipient is tracked and logged, and the reason when either is not."""
+    if standing.internal:
+        return False, False, _("Internal: a user of this account.")
+    if standing.lacks_legal_basis:
+        return False, False, _("No legal basis for this contact (privacy mode).")
+    track = mode != "off"
+    reasons = [] if track else [mode_reason]
+    if mode == "anonymous":
+        reasons.append(_("Tracked anonymously: the mail has several external recipients."))
+    log = log_requested and standing.never_log is None
+    if standing.never_log is not None:
+        reasons.append(
+            _("On the never-log list (%(pattern)s).", pattern=standing.never_log.pattern)
+        )
+    elif not log_requested:
+        reasons.append(_("Logging was turned off for this mail."))
+    return track, log, " ".join(reasons)
+
+
+def find_draft(user: User, item_id: str | None) -> Message | None:
+    """The message already prepared for this draft, making compose idempotent."""
+    if not item_id:
+        return None
+    query = select(Message).filter_by(
+        account_id=user.account_id, user_id=user.id, client_item_id=item_id
+    )
+    return db.session.scalar(query)
+
+
+def assign_links(message: Message, found: list[FoundLink]) -> dict[tuple[str, int], TrackedLink]:
+    """Reuse the message's links by (url, occurrence) and add new ones, plus the honeypot."""
+    existing = {(link.url, link.occurrence): link for link in message.links if not link.honeypot}
+    next_slot = max((link.slot for link in message.links), default=0) + 1
+    for item in found:
+        if (item.url, item.occurrence) not in existing:
+            link = TrackedLink(
+                account_id=message.account_id,
+                slot=next_slot,
+                url=item.url,
+                occurrence=item.occurrence,
+            )
+            message.links.append(link)
+            existing[(item.url, item.occurrence)] = link
+            next_slot += 1
+    if not any(link.honeypot for link in message.links):
+        message.links.append(
+            TrackedLink(account_id=message.account_id, slot=0, url="", honeypot=True)
+        )
+    return existing
+
+
+def tracking_url(path: str) -> str:
+    """An absolute URL on the public base URL."""
+    return f"{current_app.config['BASE_URL']}{path}"
+
+
+def is_tracking_url(url: str) -> bool:
+    """Whether a URL is one of tracklog's own tracking links (never wrapped twice)."""
+    return url.startswith(tracking_url("/t/"))
+
+
+def extra_html(message: Message, recipient_slot: int) -> str:
+    """The open pixel and the hidden honeypot link that only machines follow."""
+    pixel = make_token(TokenClaims("open", message.id, 0, recipient_slot))
+    honeypot = make_token(TokenClaims("click", message.id, 0, recipient_slot))
+    return (
+        f'<img src="{tracking_url(f"/t/o/{pixel}.gif")}" width="1" height="1" alt="" '
+        'style="display:block;width:1px;height:1px;border:0" />'
+        f'<a href="{tracking_url(f"/t/c/{honeypot}")}" style="display:none;mso-hide:all" '
+        'aria-hidden="true" tabindex="-1"></a>'
+    )
+
+
+def rewrite_for_tracking(message: Message, html: str, recipient_slot: int) -> str:
+    """The HTML with every trackable link wrapped and the pixel added."""
+    links = assign_links(message, find_links(html))
+    db.session.flush()
+
+    def click_url_for(found: FoundLink) -> str:
+        """The click URL of one link occurrence."""
+        slot = links[(found.url, found.occurrence)].slot
+        return tracking_url(
+            f"/t/c/{make_token(TokenClaims('click', message.id, slot, recipient_slot))}"
+        )
+
+    return rewrite_html(html, click_url_for, is_tracking_url, extra_html(message, recipient_slot))
+
+
+def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
+    """Create or update the message of a draft and answer the contract's compose response."""
+    account = user.account
+    message = find_draft(user, request.client_item_id)
+    if message is None:
+        message = Message(
+            account_id=account.id,
+            user_id=user.id,
+            public_id=new_public_id(),
+            client_item_id=request.client_item_id,
+        )
+        db.session.add(message)
+    message.subject = request.subject
+    message.client_host = request.client_host
+    message.track_requested = request.track
+    message.log_requested = request.log
+    message.create_contacts = request.create_contacts
+    associations = explicit_associations(account.id, request.associations)
+    message.requested_associations = [{"type": a["type"], "id": a["id"]} for a in associations]
+
+    emails = [
+        (field, email)
+        for field in ("to", "cc", "bcc")
+        for email in getattr(request, field)
+        if not is_logging_address(email)
+    ]
+    unique = list(dict.fromkeys(emails))
+    standings = recipient_standings(account, user, [email for _field, email in unique])
+    mode, mode_reason = tracking_mode(request, standings)
+    message.tracking = mode
+    message.recipients = []
+    db.session.flush()
+    answer = []
+    tracked_slot = 0
+    for slot, ((field, email), standing) in enumerate(zip(unique, standings, strict=True), start=1):
+        track, log, reason = recipient_decision(standing, mode, mode_reason, request.log)
+        if mode == "individual" and track:
+            tracked_slot = slot
+        message.recipients.append(
+            MessageRecipient(
+                account_id=account.id,
+                slot=slot,
+                email=email,
+                field=field,
+                contact_id=standing.contact.id if standing.contact else None,
+                track=track,
+                log=log,
+                reason=reason,
+            )
+        )
+        answer.append(
+            {
+                "email": email,
+                "track": track,
+                "log": log,
+                "contact_id": standing.contact.id if standing.contact else None,
+                "reason": reason,
+            }
+        )
+    db.session.flush()
+    html = request.html
+    if mode != "off":
+        html = rewrite_for_tracking(message, html, tracked_slot)
+    db.session.commit()
+    return {
+        "message_id": message.public_id,
+        "html": html,
+        "bcc": logging_bcc(account, message) if request.log else None,
+        "tracking": mode,
+        "tracking_reason": mode_reason,
+        "recipients": answer,
+        "associations": associations,
+    }

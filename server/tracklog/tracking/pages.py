@@ -1,0 +1,82 @@
+"""Web pages of tracked mail: the list with KPIs and each message's open history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from tracklog.api.pagination import paginate_by_id
+from tracklog.models import Message
+from tracklog.tracking.kpis import (
+    events_by_message,
+    find_message,
+    message_detail,
+    message_summary,
+    visible_messages,
+)
+from tracklog.tracking.views import SENDER_COOKIE, sender_cookie_serializer
+
+messages = Blueprint("messages", __name__, url_prefix="/messages")
+SENDER_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+@messages.get("")
+@login_required
+def message_list() -> str:
+    """Tracked and logged mail with its counts."""
+    rows, next_cursor = paginate_by_id(visible_messages(current_user), Message.id)
+    events = events_by_message(rows)
+    summaries = [message_summary(message, events[message.id]) for message in rows]
+    return render_template("tracking/messages.html", messages=summaries, next_cursor=next_cursor)
+
+
+@messages.get("/<public_id>")
+@login_required
+def message_page(public_id: str) -> str:
+    """One message: its counts and every hit with when, where, which device and why."""
+    return render_template(
+        "tracking/message.html", message=message_detail(find_message(current_user, public_id))
+    )
+
+
+@messages.after_app_request
+def mark_senders_browser(response: Response) -> Response:
+    """Mark a signed-in user's browser on the tracking path, so their own opens are known."""
+    if current_user.is_authenticated and SENDER_COOKIE not in request.cookies:
+        response.set_cookie(
+            SENDER_COOKIE,
+            sender_cookie_serializer().dumps(current_user.id),
+            max_age=SENDER_COOKIE_SECONDS,
+            path="/t/",
+            secure=True,
+            httponly=True,
+            samesite="None",
+        )
+    return response
+
+
+@messages.app_context_processor
+def tracking_labels() -> dict[str, dict[str, str]]:
+    """Translated names of tracking modes, hit kinds and classifications for templates."""
+    return {
+        "tracking_labels": {
+            "individual": _l("per recipient"),
+            "anonymous": _l("anonymous (several recipients)"),
+            "off": _l("not tracked"),
+        },
+        "kind_labels": {
+            "open": _l("opened"),
+            "click": _l("clicked"),
+            "attachment": _l("viewed the attachment"),
+            "reply": _l("replied"),
+        },
+        "classification_labels": {
+            "human": _l("a person"),
+            "sender": _l("your own client"),
+            "proxy": _l("a person, through an image proxy"),
+            "prefetch": _l("a privacy prefetch (not an open)"),
+            "scanner": _l("a link scanner"),
+            "bot": _l("a bot"),
+        },
+    }

@@ -1,0 +1,238 @@
+"""Turning journaled hits into engagement events: classify, collapse repeats, flag first opens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracklog.extensions import db
+from tracklog.models import (
+    EngagementEvent,
+    Message,
+    MessageRecipient,
+    SenderSighting,
+    TrackedAttachment,
+    TrackedLink,
+)
+from tracklog.notify.bus import get_bus
+from tracklog.tracking.classify import (
+    Context,
+    Hit,
+    PriorHit,
+    Rules,
+    Sighting,
+    Verdict,
+    classify_hit,
+    load_rules,
+)
+from tracklog.tracking.geo import country_of
+from tracklog.tracking.useragent import describe_client
+
+PERSON_CLASSES = ("human", "proxy")
+PRIOR_HITS_WINDOW = timedelta(minutes=15)
+SIGHTINGS_WINDOW = timedelta(hours=24)
+EVENTS_CHANNEL = "tracklog.engagement"
+
+
+@lru_cache(maxsize=4)
+def _rules_for(admin_file: str) -> Rules:
+    """The built-in rules plus the admin's, loaded once per file."""
+    return load_rules(admin_file if Path(admin_file).exists() else None)
+
+
+def current_rules() -> Rules:
+    """The rules in force: the admin's file in the instance folder first, then the built-ins."""
+    return _rules_for(str(Path(current_app.instance_path) / "tracking-rules.json"))
+
+
+def _message_for(entry: dict[str, Any]) -> tuple[Message | None, TrackedAttachment | None]:
+    """The message a hit is about, and the attachment for attachment views."""
+    if entry["kind"] == "attachment":
+        attachment = db.session.get(TrackedAttachment, entry["target_id"])
+        has_message = attachment is not None and attachment.message_id is not None
+        message = db.session.get(Message, attachment.message_id) if has_message else None
+        return message, attachment
+    return db.session.get(Message, entry["target_id"]), None
+
+
+def _context(message: Message | None, at: datetime) -> Context:
+    """What the classifier knows about the message: send time, links, the sender, recent hits."""
+    if message is None:
+        return Context(sent_at=None, link_count=0, sender_sightings=(), prior_hits=())
+    sightings = db.session.scalars(
+        select(SenderSighting).where(
+            SenderSighting.user_id == message.user_id,
+            SenderSighting.seen_at >= at - SIGHTINGS_WINDOW,
+        )
+    )
+    prior = db.session.execute(
+        select(
+            EngagementEvent.occurred_at,
+            EngagementEvent.ip,
+            EngagementEvent.user_agent,
+            EngagementEvent.kind,
+            TrackedLink.slot,
+        )
+        .outerjoin(TrackedLink, TrackedLink.id == EngagementEvent.link_id)
+        .where(
+            EngagementEvent.message_id == message.id,
+            EngagementEvent.occurred_at >= at - PRIOR_HITS_WINDOW,
+            EngagementEvent.occurred_at <= at,
+        )
+    )
+    return Context(
+        sent_at=message.sent_at,
+        link_count=sum(1 for link in message.links if not link.honeypot),
+        sender_sightings=tuple(Sighting(s.ip, s.user_agent, s.seen_at) for s in sightings),
+        prior_hits=tuple(PriorHit(row[0], row[1], row[2] or "", row[3], row[4]) for row in prior),
+    )
+
+
+def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: datetime):
+    """The counted open this one repeats: same client, same recipient, within the window."""
+    window = timedelta(seconds=current_app.config["OPEN_REPEAT_WINDOW_SECONDS"])
+    query = (
+        select(EngagementEvent)
+        .where(
+            EngagementEvent.message_id == message.id,
+            EngagementEvent.kind == "open",
+            EngagementEvent.counted.is_(True),
+            EngagementEvent.ip == entry.get("ip"),
+            EngagementEvent.user_agent == entry.get("ua", "")[:1000],
+            EngagementEvent.occurred_at >= at - window,
+            EngagementEvent.occurred_at <= at,
+        )
+        .order_by(EngagementEvent.occurred_at.desc())
+        .limit(1)
+    )
+    if recipient_id is not None:
+        query = query.where(EngagementEvent.recipient_id == recipient_id)
+    return db.session.scalar(query)
+
+
+def _has_first_open(message: Message) -> bool:
+    """Whether a person's first open of the message is already recorded."""
+    query = select(EngagementEvent.id).where(
+        EngagementEvent.message_id == message.id, EngagementEvent.first_human_open.is_(True)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _recipient(message: Message | None, slot: int) -> MessageRecipient | None:
+    """The tracked recipient a token's slot names (None for anonymous tracking)."""
+    if message is None or slot == 0:
+        return None
+    return next((r for r in message.recipients if r.slot == slot), None)
+
+
+def _link(message: Message | None, slot: int | None) -> TrackedLink | None:
+    """The link a click token's slot names."""
+    if message is None or slot is None:
+        return None
+    return next((link for link in message.links if link.slot == slot), None)
+
+
+def _reclassify_burst(message: Message, verdict: Verdict, entry: dict) -> None:
+    """Earlier clicks of a scanner's burst are machine hits too, once the burst is seen."""
+    if verdict.classification != "scanner" or entry["kind"] != "click":
+        return
+    since = verdict.evidence.get("burst_started_at")
+    if not since:
+        return
+    earlier = db.session.scalars(
+        select(EngagementEvent).where(
+            EngagementEvent.message_id == message.id,
+            EngagementEvent.kind == "click",
+            EngagementEvent.ip == entry.get("ip"),
+            EngagementEvent.occurred_at >= datetime.fromisoformat(since),
+            EngagementEvent.classification == "human",
+        )
+    )
+    for event in earlier:
+        event.classification = "scanner"
+        event.reason = verdict.reason
+        event.evidence = {**verdict.evidence, "reclassified": True}
+
+
+def record_entry(entry: dict[str, Any], rules: Rules) -> EngagementEvent | None:
+    """One journaled hit as an engagement event (None when its message no longer exists)."""
+    message, attachment = _message_for(entry)
+    if message is None and attachment is None:
+        return None
+    account_id = message.account_id if message else attachment.account_id
+    at = datetime.fromisoformat(entry["at"])
+    link = _link(message, entry.get("link_slot")) if entry["kind"] == "click" else None
+    recipient = _recipient(message, entry.get("recipient_slot", 0))
+    sender_id = message.user_id if message else attachment.user_id
+    hit = Hit(
+        kind=entry["kind"],
+        at=at,
+        method=entry.get("method", "GET"),
+        ip=entry.get("ip"),
+        user_agent=entry.get("ua", ""),
+        headers=entry.get("headers", {}),
+        sender_cookie=entry.get("sender_cookie_user") == sender_id,
+        link_slot=link.slot if link else None,
+        honeypot=bool(link and link.honeypot),
+    )
+    verdict = classify_hit(hit, _context(message, at), rules)
+    client = describe_client(hit.user_agent)
+    event = EngagementEvent(
+        account_id=account_id,
+        hit_id=entry["hit_id"],
+        message_id=message.id if message else None,
+        kind=entry["kind"],
+        recipient_id=recipient.id if recipient else None,
+        link_id=link.id if link else None,
+        attachment_id=attachment.id if attachment else None,
+        occurred_at=at,
+        method=hit.method,
+        ip=hit.ip,
+        country=country_of(hit.ip) if verdict.classification != "proxy" else None,
+        device=client.device,
+        client=client.client[:120],
+        user_agent=hit.user_agent[:1000],
+        classification=verdict.classification,
+        reason=verdict.reason[:500],
+        evidence=verdict.evidence | {"rule": verdict.rule},
+    )
+    if message is not None:
+        if entry["kind"] == "open" and verdict.classification in PERSON_CLASSES:
+            repeat = _repeat_of(message, event.recipient_id, entry, at)
+            if repeat is not None:
+                event.counted = False
+                event.repeat_of_id = repeat.id
+            elif not _has_first_open(message):
+                event.first_human_open = True
+        _reclassify_burst(message, verdict, entry)
+        message.last_activity_at = max(filter(None, [message.last_activity_at, at]))
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
+    """Record a batch of journaled hits in one transaction; hits already recorded are skipped."""
+    ids = [entry["hit_id"] for entry in entries]
+    known = set(
+        db.session.scalars(select(EngagementEvent.hit_id).where(EngagementEvent.hit_id.in_(ids)))
+    )
+    rules = current_rules()
+    recorded = []
+    for entry in sorted(entries, key=lambda item: item["at"]):
+        if entry["hit_id"] in known:
+            continue
+        event = record_entry(entry, rules)
+        known.add(entry["hit_id"])
+        if event is not None:
+            recorded.append(event)
+    db.session.commit()
+    bus = get_bus()
+    for event in recorded:
+        bus.publish(EVENTS_CHANNEL, {"event_id": event.id, "account_id": event.account_id})
+    return recorded

@@ -1,0 +1,159 @@
+"""The tracking endpoints /t/o, /t/c and /t/a: answer at once, journal the hit, record it later."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, send_file
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracklog.extensions import csrf, db
+from tracklog.models import TrackedAttachment, TrackedLink, utcnow
+from tracklog.tracking.attachments import attachment_path
+from tracklog.tracking.journal import HitJournal
+from tracklog.tracking.recording import record_hits
+from tracklog.tracking.tokens import TokenClaims, read_token
+
+tracking = Blueprint("tracking", __name__, url_prefix="/t")
+csrf.exempt(tracking)
+
+TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
+SENDER_COOKIE = "tl_sender"
+RECORDED_HEADERS = ("purpose", "sec-purpose", "x-moz", "via", "from", "x-purpose")
+
+
+def init_hit_journal(app: Flask) -> None:
+    """Give the app its hit journal, recording into the app's database."""
+
+    def record(entries: list[dict[str, Any]]) -> None:
+        """Record journaled hits inside an app context."""
+        with app.app_context():
+            record_hits(entries)
+
+    app.extensions["tracklog.hits"] = HitJournal(
+        Path(app.instance_path) / "journal", record, run_thread=app.config["HIT_RECORDER_THREAD"]
+    )
+
+
+def hit_journal() -> HitJournal:
+    """The current app's hit journal."""
+    return current_app.extensions["tracklog.hits"]
+
+
+def sender_cookie_serializer() -> URLSafeSerializer:
+    """Signs the cookie that marks the sender's own browser on the tracking path."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="tracklog sender cookie")
+
+
+def sender_cookie_user() -> int | None:
+    """The user the sender cookie of this request names, if it is genuine."""
+    raw = request.cookies.get(SENDER_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = sender_cookie_serializer().loads(raw)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def journal_hit(claims: TokenClaims) -> None:
+    """Journal this request's hit; a failing disk is logged, the answer still goes out."""
+    try:
+        hit_journal().append(hit_facts(claims))
+    except OSError:
+        current_app.logger.exception("could not journal a %s hit", claims.kind)
+
+
+def hit_facts(claims: TokenClaims) -> dict[str, Any]:
+    """Everything the classifier needs to know about this request's hit."""
+    return {
+        "hit_id": str(uuid.uuid4()),
+        "kind": claims.kind,
+        "target_id": claims.target_id,
+        "link_slot": claims.link_slot,
+        "recipient_slot": claims.recipient_slot,
+        "at": datetime.isoformat(utcnow()),
+        "method": request.method,
+        "ip": request.remote_addr,
+        "ua": request.headers.get("User-Agent", "")[:1000],
+        "headers": {
+            name: request.headers[name][:200]
+            for name in RECORDED_HEADERS
+            if name in request.headers
+        },
+        "sender_cookie_user": sender_cookie_user(),
+    }
+
+
+@tracking.route("/o/<token>.gif", methods=["GET", "HEAD"])
+def open_pixel(token: str) -> Response:
+    """Always the same transparent GIF; a genuine token's hit is journaled first."""
+    claims = read_token(token, "open")
+    if claims is not None:
+        journal_hit(claims)
+    response = Response(TRANSPARENT_GIF, mimetype="image/gif")
+    response.headers["Cache-Control"] = "no-store, no-cache, must-revalidate, max-age=0"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def link_url(claims: TokenClaims) -> str | None:
+    """The URL recorded for a click token's link (None for the honeypot or an unknown link)."""
+    query = select(TrackedLink.url, TrackedLink.honeypot).where(
+        TrackedLink.message_id == claims.target_id, TrackedLink.slot == claims.link_slot
+    )
+    row = db.session.execute(query).first()
+    if row is None:
+        return None
+    return "" if row.honeypot else row.url
+
+
+@tracking.route("/c/<token>", methods=["GET", "HEAD"])
+def click(token: str) -> Response:
+    """302 to the URL recorded for this link, and only that; a 404 page for anything else."""
+    claims = read_token(token, "click")
+    if claims is None:
+        abort(404, _("This link is not valid."))
+    try:
+        url = link_url(claims)
+    except SQLAlchemyError:
+        db.session.rollback()
+        abort(503, _("This link cannot be followed right now. Please try again in a minute."))
+    if url is None:
+        abort(404, _("This link is not valid."))
+    journal_hit(claims)
+    if url == "":
+        return Response("", status=204)
+    response = redirect(url, code=302)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@tracking.route("/a/<token>", methods=["GET", "HEAD"])
+def attachment(token: str) -> Response:
+    """The tracked file's bytes while its link is valid; each download is a view."""
+    claims = read_token(token, "attachment")
+    if claims is None:
+        abort(404, _("This download link is not valid."))
+    shared = db.session.get(TrackedAttachment, claims.target_id)
+    if shared is None:
+        abort(404, _("This download link is not valid."))
+    if shared.revoked_at is not None or shared.expires_at <= utcnow():
+        abort(410, _("This download link has expired or was withdrawn by its sender."))
+    journal_hit(claims)
+    return send_file(
+        attachment_path(shared.sha256),
+        mimetype=shared.content_type,
+        as_attachment=True,
+        download_name=shared.filename,
+        max_age=0,
+    )

@@ -1,0 +1,23 @@
+"""Fixtures for tracking tests: hits are recorded when the test says so, not by a thread."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def app_config(app_config):
+    """No background recorder: tests drain the journal themselves, deterministically."""
+    return {**app_config, "HIT_RECORDER_THREAD": False}
+
+
+@pytest.fixture
+def record(app):
+    """Record every journaled hit now; returns how many were recorded."""
+    return app.extensions["tracklog.hits"].drain
+
+
+@pytest.fixture
+def recipient(app):
+    """The recipient's mail client: another browser, without the sender's cookies."""
+    return app.test_client()

@@ -1,0 +1,77 @@
+"""No recorded hit is lost: not when the process is killed after answering, not when the
+database is down; and a replay records nothing twice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import app_environment
+from tests.tracking.helpers import OUTLOOK_DESKTOP, compose, pixel_path
+from tracklog import create_app
+from tracklog.config import Config
+from tracklog.extensions import db
+from tracklog.models import EngagementEvent
+
+KILLED_AFTER_ANSWERING = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from tracklog import create_app
+    from tracklog.config import Config
+    app = create_app(Config(json.loads(sys.argv[1])), {"HIT_RECORDER_THREAD": False})
+    response = app.test_client().get(sys.argv[2], headers={"User-Agent": sys.argv[3]})
+    assert response.status_code == 200 and len(response.data) == 43
+    print("answered", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def count_events() -> int:
+    """How many engagement events the database holds."""
+    db.session.expire_all()
+    return db.session.scalar(db.select(db.func.count()).select_from(EngagementEvent))
+
+
+def test_hit_survives_the_process_being_killed_after_answering(app, api, world, database_url):
+    import json
+
+    sent = compose(api, ["peter@initech.example"])
+    environment = app_environment(database_url, app.instance_path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLED_AFTER_ANSWERING,
+            json.dumps(environment),
+            pixel_path(sent["html"]),
+            OUTLOOK_DESKTOP,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "answered" in result.stdout, result.stderr
+    assert result.returncode == -9
+    assert count_events() == 0
+    journal = app.extensions["tracklog.hits"]
+    assert journal.recover() == 1
+    assert count_events() == 1
+    assert journal.recover() == 0
+    assert count_events() == 1
+
+
+def test_pixel_answers_while_the_database_is_down_and_the_hit_is_kept(app, api, world):
+    sent = compose(api, ["peter@initech.example"])
+    environment = app_environment("postgresql+psycopg://nobody@127.0.0.1:1/none", app.instance_path)
+    down = create_app(Config(environment), {"HIT_RECORDER_THREAD": False, "TESTING": True})
+    response = down.test_client().get(
+        pixel_path(sent["html"]), headers={"User-Agent": OUTLOOK_DESKTOP}
+    )
+    assert response.status_code == 200 and len(response.data) == 43
+    down_journal = down.extensions["tracklog.hits"]
+    down_journal.close()
+    assert count_events() == 0
+    assert app.extensions["tracklog.hits"].recover() == 1
+    assert count_events() == 1
