@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from tests.services import fresh_postgres_database, postgres_reason, unavailable
 from tracklog.migrate import alembic_config, current_revision, downgrade, head_revision, upgrade
@@ -85,3 +86,27 @@ def test_hot_reads_have_indexes(empty_engine: Engine):
     assert ["account_id", "email"] in contact_unique
     activity_unique = [u["column_names"] for u in inspector.get_unique_constraints("activity")]
     assert ["account_id", "message_id"] in activity_unique
+
+
+def test_upgrade_keeps_existing_rows(empty_engine: Engine):
+    upgrade(empty_engine, "0002")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO account (name, bcc_key, log_by_default, track_by_default,"
+                " create_contacts, default_association_types, max_associated_deals,"
+                " max_associated_tickets, privacy_mode, attachment_size_limit, created_at)"
+                " VALUES ('A', 'k', true, true, true, '[]', 5, 5, false, 1, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO activity (account_id, type, subject, body_html, body_text,"
+                " occurred_at, created_at) VALUES (1, 'note', 's', '', '', CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP)"
+            )
+        )
+    upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        row = connection.execute(text("SELECT recipients, warnings FROM activity")).one()
+    assert [json.loads(value) if isinstance(value, str) else value for value in row] == [[], []]

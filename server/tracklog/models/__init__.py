@@ -14,6 +14,7 @@ from tracklog.models.activity import (
 from tracklog.models.base import Base, utcnow
 from tracklog.models.contact import Company, Contact
 from tracklog.models.deal import Deal, Ticket
+from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
 from tracklog.models.pipeline import Pipeline, Stage
 from tracklog.models.tracking import (
     EngagementEvent,
@@ -38,6 +39,9 @@ __all__ = [
     "Contact",
     "Deal",
     "EngagementEvent",
+    "InboundMessage",
+    "InboundRecipient",
+    "MailAttachment",
     "Message",
     "MessageRecipient",
     "NeverLogEntry",

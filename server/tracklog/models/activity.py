@@ -33,6 +33,9 @@ class Activity(AccountScoped, Base):
     thread_key: Mapped[str | None] = mapped_column(String(998))
     direction: Mapped[str | None] = mapped_column(String(10))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
+    sender: Mapped[str | None] = mapped_column(String(320))
+    recipients: Mapped[list] = mapped_column(default=list)
+    warnings: Mapped[list] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
