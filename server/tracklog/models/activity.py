@@ -132,3 +132,17 @@ class TimelineFilter(AccountScoped, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     object_type: Mapped[str] = mapped_column(String(10))
     activity_types: Mapped[list] = mapped_column(default=lambda: list(ACTIVITY_TYPES))
+
+
+class AssociationExclusion(AccountScoped, Base):
+    """A user removed an activity from a record's timeline: automatic runs never put it back."""
+
+    __tablename__ = "association_exclusion"
+    __table_args__ = (UniqueConstraint("activity_id", "record_type", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
+    record_type: Mapped[str] = mapped_column(String(10))
+    record_id: Mapped[int]
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,8 +1,8 @@
-"""inbound mail for logging and mail attachments
+"""inbound mail for logging, mail attachments, association exclusions
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-27 03:52:50.369054
+Create Date: 2026-11-27 03:54:05.634788
 """
 
 import sqlalchemy as sa
@@ -16,6 +16,46 @@ depends_on = None
 
 def upgrade() -> None:
     """Apply this revision."""
+    op.create_table(
+        "association_exclusion",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("activity_id", sa.Integer(), nullable=False),
+        sa.Column("record_type", sa.String(length=10), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("removed_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["account.id"],
+            name=op.f("fk_association_exclusion_account_id_account"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["activity_id"],
+            ["activity.id"],
+            name=op.f("fk_association_exclusion_activity_id_activity"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["removed_by_id"],
+            ["user.id"],
+            name=op.f("fk_association_exclusion_removed_by_id_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_association_exclusion")),
+        sa.UniqueConstraint(
+            "activity_id",
+            "record_type",
+            "record_id",
+            name=op.f("uq_association_exclusion_activity_id_record_type_record_id"),
+        ),
+    )
+    with op.batch_alter_table("association_exclusion", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_association_exclusion_account_id"), ["account_id"], unique=False
+        )
+
     op.create_table(
         "mail_attachment",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -167,3 +207,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_mail_attachment_account_id"))
 
     op.drop_table("mail_attachment")
+    with op.batch_alter_table("association_exclusion", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_association_exclusion_account_id"))
+
+    op.drop_table("association_exclusion")
