@@ -16,6 +16,7 @@ from tracklog.models.base import Base, utcnow
 from tracklog.models.contact import Company, Contact
 from tracklog.models.deal import Deal, Ticket
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
+from tracklog.models.notification import Notification
 from tracklog.models.pipeline import Pipeline, Stage
 from tracklog.models.tracking import (
     EngagementEvent,
@@ -47,6 +48,7 @@ __all__ = [
     "Message",
     "MessageRecipient",
     "NeverLogEntry",
+    "Notification",
     "Pin",
     "Pipeline",
     "RecordAssociation",

@@ -34,6 +34,7 @@ class Message(AccountScoped, Timestamped, Base):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"))
     replied_at: Mapped[datetime | None]
+    muted: Mapped[bool] = mapped_column(default=False)
     last_activity_at: Mapped[datetime | None]
 
     recipients: Mapped[list[MessageRecipient]] = relationship(
