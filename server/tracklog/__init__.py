@@ -40,7 +40,7 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
 
 def _init_extensions(app: Flask) -> None:
     """Bind the extensions created in extensions.py."""
-    from tracklog.extensions import babel, csrf, db, login_manager
+    from tracklog.extensions import babel, csrf, db, login_manager, sock
     from tracklog.i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -48,24 +48,33 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals["get_locale"] = get_locale
     login_manager.init_app(app)
+    sock.init_app(app)
     login_manager.login_view = "auth.sign_in"
 
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
+    import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
+    import tracklog.notify.api  # noqa: F401 - adds the notification operations to `api`
     import tracklog.tracking.api  # noqa: F401 - adds the tracking operations to `api`
     from tracklog.api import api
     from tracklog.api.docs import docs
     from tracklog.api.errors import register_error_handlers
     from tracklog.auth.views import auth
     from tracklog.health import health
+    from tracklog.maillog.pages import maillog
+    from tracklog.maillog.worker import IngestWorker
+    from tracklog.notify.api import bell
     from tracklog.notify.bus import init_bus
+    from tracklog.notify.ws import init_hub, realtime
     from tracklog.tracking.pages import messages
     from tracklog.tracking.views import init_hit_journal, tracking
     from tracklog.web import web
 
     init_bus(app)
+    init_hub(app)
     init_hit_journal(app)
+    app.extensions["tracklog.ingest"] = IngestWorker(app)
     app.register_blueprint(health)
     app.register_blueprint(auth)
     app.register_blueprint(api)
@@ -73,6 +82,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(web)
     app.register_blueprint(tracking)
     app.register_blueprint(messages)
+    app.register_blueprint(maillog)
+    app.register_blueprint(realtime)
+    app.register_blueprint(bell)
     register_error_handlers(app)
 
 

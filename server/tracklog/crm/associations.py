@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from tracklog.crm.explain import encode_why, render_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
-from tracklog.models import RECORD_TYPES, Company, Contact, Deal, Ticket
+from tracklog.models import (
+    RECORD_TYPES,
+    Account,
+    Activity,
+    ActivityAssociation,
+    AssociationExclusion,
+    Company,
+    Contact,
+    Deal,
+    RecordAssociation,
+    Stage,
+    Ticket,
+)
 
 RECORD_MODELS = {"contact": Contact, "company": Company, "deal": Deal, "ticket": Ticket}
 
@@ -31,7 +45,11 @@ def explicit_associations(account_id: int, requested: list[dict[str, Any]]) -> l
         if record_type not in RECORD_TYPES or not record_exists(account_id, record_type, record_id):
             missing.append(f"{record_type}:{record_id}")
             continue
-        entry = {"type": record_type, "id": record_id, "why": _("explicitly selected")}
+        entry = {
+            "type": record_type,
+            "id": record_id,
+            "why": render_why(encode_why("explicitly_selected")),
+        }
         if entry not in chosen:
             chosen.append(entry)
     if missing:
@@ -40,3 +58,225 @@ def explicit_associations(account_id: int, requested: list[dict[str, Any]]) -> l
             details={"fields": {"associations": missing}},
         )
     return chosen
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A record an activity should appear on, with how and why."""
+
+    record_type: str
+    record_id: int
+    source: str
+    why: str
+
+
+def linked_ids(account_id: int, record_type: str, record_id: int, other_type: str) -> list[int]:
+    """Ids of records of other_type associated with a record, in either direction."""
+    forward = select(RecordAssociation.to_id).where(
+        RecordAssociation.account_id == account_id,
+        RecordAssociation.from_type == record_type,
+        RecordAssociation.from_id == record_id,
+        RecordAssociation.to_type == other_type,
+    )
+    backward = select(RecordAssociation.from_id).where(
+        RecordAssociation.account_id == account_id,
+        RecordAssociation.to_type == record_type,
+        RecordAssociation.to_id == record_id,
+        RecordAssociation.from_type == other_type,
+    )
+    return list(dict.fromkeys([*db.session.scalars(forward), *db.session.scalars(backward)]))
+
+
+def contact_deals(account_id: int, contact_id: int) -> list[Deal]:
+    """The contact's deals, most recently updated first."""
+    ids = linked_ids(account_id, "contact", contact_id, "deal")
+    if not ids:
+        return []
+    query = (
+        select(Deal)
+        .where(Deal.account_id == account_id, Deal.id.in_(ids))
+        .order_by(Deal.updated_at.desc(), Deal.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def contact_open_tickets(account_id: int, contact_id: int, limit: int) -> list[Ticket]:
+    """The contact's open tickets, most recently updated first."""
+    ids = linked_ids(account_id, "contact", contact_id, "ticket")
+    if not ids or limit <= 0:
+        return []
+    query = (
+        select(Ticket)
+        .join(Stage, Stage.id == Ticket.stage_id)
+        .where(Ticket.account_id == account_id, Ticket.id.in_(ids), Stage.kind == "open")
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def _deals_for(account: Account, contact: Contact, direction: str) -> list[Planned]:
+    """Outgoing: the N most recently updated open deals. Incoming: one open deal, every won one."""
+    deals = contact_deals(account.id, contact.id)
+    open_deals = [deal for deal in deals if deal.status == "open"]
+    name = contact.name
+    if direction == "outgoing":
+        chosen = open_deals[: account.max_associated_deals]
+        return [
+            Planned("deal", deal.id, "automatic", encode_why("recent_open_deal", contact=name))
+            for deal in chosen
+        ]
+    planned = []
+    if open_deals:
+        code = "only_open_deal" if len(open_deals) == 1 else "recent_open_deal"
+        planned.append(
+            Planned("deal", open_deals[0].id, "automatic", encode_why(code, contact=name))
+        )
+    planned += [
+        Planned("deal", deal.id, "automatic", encode_why("won_deal", contact=name))
+        for deal in deals
+        if deal.status == "won"
+    ]
+    return planned
+
+
+def automatic_associations(
+    account: Account, contacts: list[Contact], direction: str
+) -> list[Planned]:
+    """Where a mail belongs by the account's rules: contacts, their companies, deals and tickets."""
+    wanted = set(account.default_association_types)
+    planned: list[Planned] = []
+    contact_code = "sent_to_contact" if direction == "outgoing" else "received_from_contact"
+    for contact in contacts:
+        if "contact" in wanted:
+            planned.append(Planned("contact", contact.id, "automatic", encode_why(contact_code)))
+        if "company" in wanted and contact.company_id:
+            why = encode_why("company_of_contact", contact=contact.name)
+            planned.append(Planned("company", contact.company_id, "automatic", why))
+        if "deal" in wanted:
+            planned += _deals_for(account, contact, direction)
+        if "ticket" in wanted:
+            why = encode_why("open_ticket", contact=contact.name)
+            planned += [
+                Planned("ticket", ticket.id, "automatic", why)
+                for ticket in contact_open_tickets(
+                    account.id, contact.id, account.max_associated_tickets
+                )
+            ]
+    return unique_planned(planned)
+
+
+def unique_planned(planned: list[Planned]) -> list[Planned]:
+    """The first plan for each record, in order."""
+    seen: dict[tuple[str, int], Planned] = {}
+    for item in planned:
+        seen.setdefault((item.record_type, item.record_id), item)
+    return list(seen.values())
+
+
+def excluded_records(activity_id: int) -> set[tuple[str, int]]:
+    """Records a user removed this activity from."""
+    query = select(AssociationExclusion.record_type, AssociationExclusion.record_id).where(
+        AssociationExclusion.activity_id == activity_id
+    )
+    return {(row[0], row[1]) for row in db.session.execute(query)}
+
+
+def apply_associations(activity: Activity, planned: list[Planned]) -> list[ActivityAssociation]:
+    """Put the activity on each planned record's timeline, except where a user removed it."""
+    existing = {
+        (row.record_type, row.record_id)
+        for row in db.session.scalars(
+            select(ActivityAssociation).where(ActivityAssociation.activity_id == activity.id)
+        )
+    }
+    excluded = excluded_records(activity.id)
+    added = []
+    for item in planned:
+        key = (item.record_type, item.record_id)
+        if key in existing or (item.source == "automatic" and key in excluded):
+            continue
+        association = ActivityAssociation(
+            account_id=activity.account_id,
+            activity_id=activity.id,
+            record_type=item.record_type,
+            record_id=item.record_id,
+            activity_type=activity.type,
+            occurred_at=activity.occurred_at,
+            source=item.source,
+            why=item.why,
+        )
+        db.session.add(association)
+        existing.add(key)
+        added.append(association)
+    return added
+
+
+def counterpart_contacts(activity: Activity) -> list[Contact]:
+    """The contacts on the other side of a logged mail: its recipients, or its sender."""
+    addresses = activity.recipients if activity.direction == "outgoing" else [activity.sender]
+    addresses = [address for address in addresses if address]
+    if not addresses:
+        return []
+    query = select(Contact).where(
+        Contact.account_id == activity.account_id, Contact.email.in_(addresses)
+    )
+    return list(db.session.scalars(query))
+
+
+def rerun_automatic(activity: Activity, account: Account) -> list[ActivityAssociation]:
+    """Recompute an activity's automatic associations; manual ones and removals are kept."""
+    for association in db.session.scalars(
+        select(ActivityAssociation).where(
+            ActivityAssociation.activity_id == activity.id,
+            ActivityAssociation.source == "automatic",
+        )
+    ):
+        db.session.delete(association)
+    db.session.flush()
+    planned = automatic_associations(account, counterpart_contacts(activity), activity.direction)
+    return apply_associations(activity, planned)
+
+
+def rerun_for_record(account: Account, record_type: str, record_id: int) -> int:
+    """Re-run the automatic association of every logged mail on a record's timeline, in one go."""
+    activity_ids = set(
+        db.session.scalars(
+            select(ActivityAssociation.activity_id).where(
+                ActivityAssociation.account_id == account.id,
+                ActivityAssociation.record_type == record_type,
+                ActivityAssociation.record_id == record_id,
+                ActivityAssociation.activity_type == "email",
+            )
+        )
+    )
+    if record_type != "contact":
+        contact_ids = linked_ids(account.id, record_type, record_id, "contact")
+        if record_type == "company":
+            contact_ids += list(
+                db.session.scalars(
+                    select(Contact.id).where(
+                        Contact.account_id == account.id, Contact.company_id == record_id
+                    )
+                )
+            )
+        if contact_ids:
+            activity_ids |= set(
+                db.session.scalars(
+                    select(ActivityAssociation.activity_id).where(
+                        ActivityAssociation.account_id == account.id,
+                        ActivityAssociation.record_type == "contact",
+                        ActivityAssociation.record_id.in_(contact_ids),
+                        ActivityAssociation.activity_type == "email",
+                    )
+                )
+            )
+    activities = db.session.scalars(
+        select(Activity).where(Activity.account_id == account.id, Activity.id.in_(activity_ids))
+    )
+    count = 0
+    for activity in activities:
+        rerun_automatic(activity, account)
+        count += 1
+    db.session.commit()
+    return count

@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from tracklog.errors import NotFound
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent, Message, MessageRecipient, TrackedLink, User
+from tracklog.tracking.reasons import explain_reason
 from tracklog.tracking.recording import PERSON_CLASSES
 
 
@@ -86,7 +87,7 @@ def event_json(
         "at": _iso(event.occurred_at),
         "recipient": recipient.email if recipient else "anonymous",
         "classification": event.classification,
-        "reason": event.reason,
+        "reason": explain_reason(event.reason, event.evidence),
         "evidence": event.evidence,
         "counted": event.counted,
         "first_human_open": event.first_human_open,

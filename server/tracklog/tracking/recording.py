@@ -19,7 +19,7 @@ from tracklog.models import (
     TrackedAttachment,
     TrackedLink,
 )
-from tracklog.notify.bus import get_bus
+from tracklog.notify.feed import notify_event, publish
 from tracklog.tracking.classify import (
     Context,
     Hit,
@@ -36,7 +36,6 @@ from tracklog.tracking.useragent import describe_client
 PERSON_CLASSES = ("human", "proxy")
 PRIOR_HITS_WINDOW = timedelta(minutes=15)
 SIGHTINGS_WINDOW = timedelta(hours=24)
-EVENTS_CHANNEL = "tracklog.engagement"
 
 
 @lru_cache(maxsize=4)
@@ -223,7 +222,7 @@ def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
         db.session.scalars(select(EngagementEvent.hit_id).where(EngagementEvent.hit_id.in_(ids)))
     )
     rules = current_rules()
-    recorded = []
+    recorded, notifications = [], []
     for entry in sorted(entries, key=lambda item: item["at"]):
         if entry["hit_id"] in known:
             continue
@@ -231,8 +230,7 @@ def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
         known.add(entry["hit_id"])
         if event is not None:
             recorded.append(event)
+            notifications.append(notify_event(event))
     db.session.commit()
-    bus = get_bus()
-    for event in recorded:
-        bus.publish(EVENTS_CHANNEL, {"event_id": event.id, "account_id": event.account_id})
+    publish([notification for notification in notifications if notification is not None])
     return recorded

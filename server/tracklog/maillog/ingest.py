@@ -1,0 +1,539 @@
+"""From a stored raw mail to a logged activity: parse, check, find contacts, associate, thread.
+
+Every decision is recorded as a step of the mail's why. Processing is idempotent: a stored mail is
+processed once; the same mail arriving by another path (its Message-ID, or a content hash where
+it has none) becomes no second activity.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+from flask import current_app
+from flask_babel import format_date
+from sqlalchemy import select
+
+from tracklog.crm.associations import (
+    Planned,
+    apply_associations,
+    automatic_associations,
+    explicit_associations,
+)
+from tracklog.crm.explain import encode_why
+from tracklog.extensions import db
+from tracklog.mailaddress import domain_of
+from tracklog.maillog.parse import ParsedMail, Part, parse_mail
+from tracklog.maillog.rules import never_log_entries, never_log_match, users_by_address
+from tracklog.maillog.store import parse_logging_address, store_inbound
+from tracklog.maillog.why import step
+from tracklog.models import (
+    Account,
+    Activity,
+    Company,
+    Contact,
+    EngagementEvent,
+    InboundMessage,
+    InboundRecipient,
+    MailAttachment,
+    Message,
+    Notification,
+    User,
+    utcnow,
+)
+from tracklog.notify.bus import get_bus
+from tracklog.notify.feed import notify_event, notify_logging, publish
+from tracklog.tracking.attachments import store_file
+from tracklog.tracking.compose import new_public_id
+
+MAX_ATTEMPTS = 5
+LOGGING_CHANNEL = "tracklog.logging"
+SUBJECT_PREFIX = re.compile(
+    r"^\s*((re|fw|fwd|aw|wg|sv|vs|vb|odp|rv|tr|返信|転送)\s*[:：]\s*)+", re.I
+)
+THREAD_BY_SUBJECT_DAYS = 30
+
+
+class NotLogged(Exception):
+    """A check decided the mail is not logged; the why says which."""
+
+
+@lru_cache(maxsize=1)
+def free_mail_domains() -> frozenset[str]:
+    """Domains of free mail providers: their users get no company from their address."""
+    text = files("tracklog.maillog").joinpath("freemail.txt").read_text()
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+@dataclass
+class Ingest:
+    """The state of one mail going through the checks."""
+
+    inbound: InboundMessage
+    account: Account
+    parsed: ParsedMail
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    actor: User | None = None
+    direction: str = "outgoing"
+    people: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    message: Message | None = None
+    notifications: list[Notification] = field(default_factory=list)
+
+    def note(self, check: str, code: str, outcome: str = "ok", **params: Any) -> None:
+        """Record a step of the why."""
+        self.steps.append(step(check, code, outcome, **params))
+
+    def stop(self, check: str, code: str, **params: Any) -> None:
+        """Record the step that ends processing without logging, and end it."""
+        self.note(check, code, "stop", **params)
+        raise NotLogged(code)
+
+
+def _addresses(parsed: ParsedMail) -> list[str]:
+    """Every recipient address of the mail, in order, without duplicates or logging addresses."""
+    emails = [a.email for a in (*parsed.to, *parsed.cc, *parsed.bcc) if a.email]
+    return [e for e in dict.fromkeys(emails) if parse_logging_address(e) is None]
+
+
+def check_sender(ingest: Ingest) -> None:
+    """Check 2: outgoing mail must come from a user of the account (or an alias of one)."""
+    users = users_by_address(ingest.account.id)
+    parsed, inbound = ingest.parsed, ingest.inbound
+    sender = parsed.sender.email if parsed.sender else inbound.envelope_from.lower()
+    recipients = _addresses(parsed)
+    ingest.names = {a.email: a.name for a in (*parsed.to, *parsed.cc, *parsed.bcc) if a.email}
+    if sender in users:
+        ingest.actor, ingest.direction = users[sender], "outgoing"
+        ingest.people = list(recipients)
+        ingest.note("sender", "sender_user", user=ingest.actor.display_name, email=sender)
+        return
+    uploader = db.session.get(User, inbound.uploader_id) if inbound.uploader_id else None
+    receiver = next((users[email] for email in recipients if email in users), None)
+    if inbound.channel != "smtp" and (receiver or uploader):
+        ingest.actor, ingest.direction = receiver or uploader, "incoming"
+        ingest.people = [sender] if sender else []
+        if parsed.sender:
+            ingest.names[sender] = parsed.sender.name
+        ingest.note("sender", "incoming_for_user", user=ingest.actor.display_name, email=sender)
+        return
+    ingest.stop("sender", "sender_not_user", email=sender or "?")
+
+
+def check_never_log(ingest: Ingest) -> None:
+    """Check 3: never-log addresses and domains (account and user level) are removed."""
+    entries = never_log_entries(ingest.account.id, ingest.actor.id if ingest.actor else None)
+    kept = []
+    for email in ingest.people:
+        entry = never_log_match(entries, email)
+        if entry is None:
+            kept.append(email)
+            continue
+        added_by = db.session.get(User, entry.added_by_id) if entry.added_by_id else None
+        owner = db.session.get(User, entry.user_id) if entry.user_id else None
+        ingest.note(
+            "never_log",
+            "never_log_removed",
+            "removed",
+            email=email,
+            pattern=entry.pattern,
+            owner=owner.display_name if owner else ingest.account.name,
+            added_by=added_by.display_name if added_by else "?",
+            added_on=format_date(entry.created_at, "medium"),
+        )
+    ingest.people = kept
+    if not kept:
+        ingest.stop("never_log", "nobody_left")
+
+
+def check_privacy(ingest: Ingest) -> None:
+    """Check 4: in privacy mode only contacts with a legal basis are logged."""
+    if not ingest.account.privacy_mode:
+        return
+    users = users_by_address(ingest.account.id)
+    contacts = _contacts_by_email(ingest.account.id, ingest.people)
+    kept = []
+    for email in ingest.people:
+        contact = contacts.get(email)
+        if email in users or (contact and contact.legal_basis):
+            kept.append(email)
+        else:
+            ingest.note("privacy", "privacy_removed", "removed", email=email)
+    ingest.people = kept
+    if not [email for email in kept if email not in users]:
+        ingest.stop("privacy", "privacy_nobody_left")
+
+
+def check_internal(ingest: Ingest) -> None:
+    """Check 5: mail between users of the account only is not logged."""
+    users = users_by_address(ingest.account.id)
+    external = [email for email in ingest.people if email not in users]
+    if not external:
+        ingest.stop("internal", "internal_only")
+    ingest.people = external
+
+
+def _contacts_by_email(account_id: int, emails: list[str]) -> dict[str, Contact]:
+    """Existing contacts of the account for these addresses."""
+    if not emails:
+        return {}
+    query = select(Contact).where(Contact.account_id == account_id, Contact.email.in_(emails))
+    return {contact.email: contact for contact in db.session.scalars(query)}
+
+
+def _company_for(ingest: Ingest, email: str) -> Company | None:
+    """The company of a new contact, found or created from the mail domain (never free mail)."""
+    domain = domain_of(email)
+    if domain in free_mail_domains():
+        ingest.note("contacts", "freemail_no_company", "note", email=email, domain=domain)
+        return None
+    company = db.session.scalar(
+        select(Company).where(Company.account_id == ingest.account.id, Company.domain == domain)
+    )
+    if company is None:
+        name = domain.split(".")[-2].capitalize() if domain.count(".") else domain
+        company = Company(account_id=ingest.account.id, name=name, domain=domain)
+        db.session.add(company)
+        db.session.flush()
+        ingest.note("contacts", "company_created", email=email, domain=domain)
+    else:
+        ingest.note("contacts", "company_found", email=email, company=company.name)
+    return company
+
+
+def _new_contact(ingest: Ingest, email: str) -> Contact:
+    """A contact for a first-time correspondent: owned by the sender, not for marketing."""
+    first, _sep, last = (ingest.names.get(email) or "").strip().partition(" ")
+    company = _company_for(ingest, email)
+    contact = Contact(
+        account_id=ingest.account.id,
+        email=email,
+        first_name=first[:100],
+        last_name=last[:100],
+        owner_id=ingest.actor.id if ingest.actor else None,
+        company_id=company.id if company else None,
+        marketing_status="non_marketing",
+        source="logged_mail",
+    )
+    db.session.add(contact)
+    db.session.flush()
+    owner = ingest.actor.display_name if ingest.actor else "-"
+    ingest.note("contacts", "contact_created", email=email, owner=owner)
+    return contact
+
+
+def find_or_create_contacts(ingest: Ingest) -> list[Contact]:
+    """The contacts of the people left, created where missing unless that is turned off."""
+    existing = _contacts_by_email(ingest.account.id, ingest.people)
+    may_create = ingest.account.create_contacts and (
+        ingest.message is None or ingest.message.create_contacts
+    )
+    contacts = []
+    for email in ingest.people:
+        contact = existing.get(email)
+        if contact is None and may_create:
+            contact = _new_contact(ingest, email)
+        elif contact is None:
+            ingest.note("contacts", "contact_not_created", "note", email=email)
+            continue
+        else:
+            ingest.note("contacts", "contact_found", email=email, name=contact.name)
+        if contact.owner_id is None and ingest.actor is not None:
+            contact.owner_id = ingest.actor.id
+        contacts.append(contact)
+    return contacts
+
+
+def find_message(ingest: Ingest) -> Message | None:
+    """The compose message of this mail: from the draft's logging address or the add-in's header."""
+    public_id = ingest.inbound.draft_public_id or ingest.parsed.headers.get("x-tracklog-message")
+    if not public_id:
+        return None
+    return db.session.scalar(
+        select(Message).where(
+            Message.account_id == ingest.account.id, Message.public_id == public_id.strip().lower()
+        )
+    )
+
+
+def rfc_id(parsed: ParsedMail) -> str:
+    """The mail's Message-ID, or one made from its content hash when it has none."""
+    return parsed.message_id or f"<{parsed.content_hash}@content-hash.tracklog>"
+
+
+def plan_associations(ingest: Ingest, contacts: list[Contact]) -> list[Planned]:
+    """Exactly the records chosen in Outlook, or the account's automatic rules."""
+    message = ingest.message
+    if message is not None and message.requested_associations:
+        ingest.note("associations", "explicit_used")
+        chosen = explicit_associations(ingest.account.id, message.requested_associations)
+        return [
+            Planned(item["type"], item["id"], "manual", encode_why("selected_in_outlook"))
+            for item in chosen
+        ]
+    return automatic_associations(ingest.account, contacts, ingest.direction)
+
+
+def thread_key(account_id: int, parsed: ParsedMail, own_id: str) -> tuple[str, Activity | None]:
+    """The conversation: by In-Reply-To/References, else by subject among recent mail."""
+    referenced = [*parsed.in_reply_to, *reversed(parsed.references)]
+    if referenced:
+        earlier = db.session.scalar(
+            select(Activity)
+            .where(Activity.account_id == account_id, Activity.message_id.in_(referenced))
+            .order_by(Activity.occurred_at)
+            .limit(1)
+        )
+        if earlier is not None:
+            return earlier.thread_key or earlier.message_id, earlier
+    base = SUBJECT_PREFIX.sub("", parsed.subject).strip()
+    if base and base != parsed.subject.strip():
+        since = utcnow() - timedelta(days=THREAD_BY_SUBJECT_DAYS)
+        earlier = db.session.scalar(
+            select(Activity)
+            .where(
+                Activity.account_id == account_id,
+                Activity.type == "email",
+                Activity.subject == base,
+                Activity.occurred_at >= since,
+            )
+            .order_by(Activity.occurred_at.desc())
+            .limit(1)
+        )
+        if earlier is not None:
+            return earlier.thread_key or earlier.message_id, earlier
+    return own_id, None
+
+
+def store_attachments(ingest: Ingest, activity: Activity) -> None:
+    """Keep the mail's files; those over the account's limit are left out and said so."""
+    limit = ingest.account.attachment_size_limit
+    for part in ingest.parsed.attachments:
+        row = _attachment_row(ingest, activity, part)
+        if len(part.data) > limit:
+            row.omitted_reason = "over_limit"
+            params = {
+                "name": part.filename,
+                "size_mb": f"{len(part.data) / 2**20:.1f}",
+                "limit_mb": f"{limit / 2**20:.0f}",
+            }
+            ingest.note("attachments", "attachment_omitted", "note", **params)
+            activity.warnings = [*activity.warnings, {"code": "attachment_omitted", **params}]
+        else:
+            row.sha256, _size = store_file(io.BytesIO(part.data), limit)
+        db.session.add(row)
+
+
+def _attachment_row(ingest: Ingest, activity: Activity, part: Part) -> MailAttachment:
+    """The database row of one file of the mail."""
+    return MailAttachment(
+        account_id=ingest.account.id,
+        activity_id=activity.id,
+        filename=part.filename[:255],
+        content_type=part.content_type[:255],
+        size=len(part.data),
+        content_id=part.content_id,
+        inline=part.inline,
+    )
+
+
+def mark_reply(ingest: Ingest, earlier: Activity | None) -> None:
+    """A reply to a tracked mail marks it replied and becomes a reply event."""
+    if ingest.direction != "incoming" or earlier is None:
+        return
+    tracked = db.session.scalar(
+        select(Message).where(
+            Message.account_id == ingest.account.id, Message.activity_id == earlier.id
+        )
+    )
+    if tracked is None:
+        return
+    at = ingest.parsed.date or ingest.inbound.received_at
+    tracked.replied_at = tracked.replied_at or at
+    tracked.last_activity_at = max(filter(None, [tracked.last_activity_at, at]))
+    sender = ingest.people[0] if ingest.people else ""
+    recipient = next((r for r in tracked.recipients if r.email == sender), None)
+    event = EngagementEvent(
+        account_id=ingest.account.id,
+        hit_id=f"reply:{ingest.inbound.id}",
+        message_id=tracked.id,
+        kind="reply",
+        recipient_id=recipient.id if recipient and tracked.tracking == "individual" else None,
+        occurred_at=at,
+        classification="human",
+        reason="A reply arrived from a recipient.",
+        evidence={"from": sender, "inbound_id": ingest.inbound.id},
+    )
+    db.session.add(event)
+    db.session.flush()
+    ingest.notifications.append(notify_event(event))
+    ingest.note("thread", "reply", subject=tracked.subject)
+
+
+def record_label(planned: Planned) -> str:
+    """A short name of a record for the why ("deal #12")."""
+    return f"{planned.record_type} #{planned.record_id}"
+
+
+def log_mail(ingest: Ingest) -> Activity:
+    """Create the email activity with its files, associations and thread."""
+    parsed, inbound = ingest.parsed, ingest.inbound
+    contacts = find_or_create_contacts(ingest)
+    planned = plan_associations(ingest, contacts)
+    if not planned:
+        ingest.stop("associations", "no_records")
+    own_id = rfc_id(parsed)
+    key, earlier = thread_key(ingest.account.id, parsed, own_id)
+    activity = Activity(
+        account_id=ingest.account.id,
+        type="email",
+        subject=parsed.subject,
+        body_html=parsed.html,
+        body_text=parsed.text,
+        occurred_at=parsed.date or inbound.received_at,
+        owner_id=ingest.actor.id if ingest.actor else None,
+        message_id=own_id,
+        thread_key=key,
+        direction=ingest.direction,
+        sender=parsed.sender.email if parsed.sender else inbound.envelope_from,
+        recipients=_addresses(parsed),
+        warnings=[{"code": "parse_problem", "text": problem} for problem in parsed.problems],
+    )
+    db.session.add(activity)
+    db.session.flush()
+    if earlier is not None:
+        ingest.note("thread", "thread", subject=earlier.subject)
+    store_attachments(ingest, activity)
+    for association in apply_associations(activity, planned):
+        label = record_label(Planned(association.record_type, association.record_id, "", ""))
+        ingest.note("associations", "associated", record=label, why=association.why)
+    mark_reply(ingest, earlier)
+    ingest.note("result", "logged", count=len(planned))
+    return activity
+
+
+def already_logged(account_id: int, parsed: ParsedMail) -> Activity | None:
+    """The activity this mail already became through another path."""
+    query = select(Activity).where(
+        Activity.account_id == account_id, Activity.message_id == rfc_id(parsed)
+    )
+    return db.session.scalar(query)
+
+
+def link_message(ingest: Ingest, activity: Activity | None) -> None:
+    """Tie the mail to its compose message (or a new untracked one) so it lists with its KPIs."""
+    if ingest.direction != "outgoing" or ingest.actor is None:
+        return
+    message = ingest.message
+    if message is None:
+        message = Message(
+            account_id=ingest.account.id,
+            user_id=ingest.actor.id,
+            public_id=new_public_id(),
+            subject=ingest.parsed.subject,
+            tracking="off",
+            client_host="bcc" if ingest.inbound.channel == "smtp" else ingest.inbound.channel,
+            sent_at=ingest.parsed.date or ingest.inbound.received_at,
+        )
+        db.session.add(message)
+        db.session.flush()
+        ingest.message = message
+    if activity is not None and message.activity_id is None:
+        message.activity_id = activity.id
+    ingest.inbound.message_id = message.id
+
+
+def run_checks(ingest: Ingest) -> Activity | None:
+    """Checks 1-6 in order, then logging; NotLogged ends it early with the reason recorded."""
+    ingest.note("account", "account", account=ingest.account.name)
+    if ingest.parsed.problems:
+        problems = "; ".join(ingest.parsed.problems)[:1000]
+        ingest.note("parse", "parse_problems", "note", problems=problems)
+    check_sender(ingest)
+    ingest.message = find_message(ingest)
+    check_never_log(ingest)
+    check_privacy(ingest)
+    check_internal(ingest)
+    duplicate = already_logged(ingest.account.id, ingest.parsed)
+    if duplicate is not None:
+        ingest.note("duplicate", "duplicate", "stop")
+        ingest.inbound.status = "duplicate"
+        return duplicate
+    return log_mail(ingest)
+
+
+def process_inbound(inbound_id: int) -> InboundMessage:
+    """Process one stored mail; a failure is recorded and retried, never lost."""
+    inbound = db.session.get(InboundMessage, inbound_id)
+    if inbound is None or inbound.status != "stored":
+        return inbound
+    try:
+        _process(inbound)
+    except Exception as error:  # noqa: BLE001 - the mail stays stored and is retried
+        db.session.rollback()
+        current_app.logger.exception("processing inbound mail %s failed", inbound_id)
+        inbound = db.session.get(InboundMessage, inbound_id)
+        inbound.attempts += 1
+        inbound.error = f"{type(error).__name__}: {error}"[:2000]
+        failed = None
+        if inbound.attempts >= MAX_ATTEMPTS:
+            inbound.status = "failed"
+            inbound.steps = [step("result", "failed", "stop", error=inbound.error)]
+            sender = users_by_address(inbound.account_id).get(inbound.sender)
+            uploader = db.session.get(User, inbound.uploader_id) if inbound.uploader_id else None
+            failed = notify_logging(inbound, sender or uploader)
+        db.session.commit()
+        publish([failed] if failed else [])
+    _announce(inbound)
+    return inbound
+
+
+def _process(inbound: InboundMessage) -> None:
+    """Parse and run the checks, committing the result and its why together."""
+    parsed = parse_mail(inbound.raw)
+    account = db.session.get(Account, inbound.account_id)
+    inbound.subject, inbound.rfc_message_id = parsed.subject, parsed.message_id
+    inbound.sender = parsed.sender.email if parsed.sender else inbound.envelope_from
+    for email in _addresses(parsed):
+        db.session.add(InboundRecipient(account_id=account.id, inbound_id=inbound.id, email=email))
+    ingest = Ingest(inbound=inbound, account=account, parsed=parsed)
+    try:
+        activity = run_checks(ingest)
+        if inbound.status == "stored":
+            inbound.status = "logged"
+    except NotLogged:
+        activity = None
+        inbound.status = "not_logged"
+    link_message(ingest, activity)
+    inbound.activity_id = activity.id if activity else None
+    inbound.steps = ingest.steps
+    inbound.processed_at = utcnow()
+    ingest.notifications.append(notify_logging(inbound, ingest.actor))
+    db.session.commit()
+    publish([notification for notification in ingest.notifications if notification is not None])
+
+
+def _announce(inbound: InboundMessage) -> None:
+    """Tell the real-time feed what became of the mail (not logged and failed ones matter most)."""
+    try:
+        get_bus().publish(
+            LOGGING_CHANNEL,
+            {"inbound_id": inbound.id, "account_id": inbound.account_id, "status": inbound.status},
+        )
+    except Exception:  # noqa: BLE001 - the feed is best effort; the why is stored
+        current_app.logger.exception("could not announce inbound mail %s", inbound.id)
+
+
+def ingest_now(
+    account_id: int, raw: bytes, channel: str, uploader_id: int | None = None
+) -> InboundMessage:
+    """Store and process a mail in one go (uploads from the pane, mailbox sync)."""
+    inbound = store_inbound(account_id, channel, raw, uploader_id=uploader_id)
+    return process_inbound(inbound.id)

@@ -1,0 +1,150 @@
+"""The notification operations of /api/v1 and of the web UI's bell."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select, update
+
+from tracklog.api import api
+from tracklog.api.pagination import paginate_by_id
+from tracklog.api.records import json_body
+from tracklog.auth.tickets import issue_ticket
+from tracklog.errors import ValidationFailed
+from tracklog.extensions import db
+from tracklog.models import Notification, User, utcnow
+from tracklog.notify.feed import notification_json, preferences
+from tracklog.tracking.kpis import find_message
+
+bell = Blueprint("bell", __name__, url_prefix="/notifications")
+OPEN_CHOICES = ("first", "every", "none")
+
+
+def notifications_page(user: User) -> dict[str, Any]:
+    """The user's notifications newest first, with how many are unread."""
+    query = select(Notification).where(Notification.user_id == user.id)
+    rows, next_cursor = paginate_by_id(query, Notification.id)
+    unread = db.session.scalar(
+        select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+    return {
+        "items": [notification_json(row) for row in rows],
+        "unread": unread,
+        "next_cursor": next_cursor,
+    }
+
+
+def mark_read(user: User, up_to: Any) -> int:
+    """Mark the user's notifications up to an id as read; how many changed."""
+    if isinstance(up_to, bool) or not isinstance(up_to, int):
+        raise ValidationFailed(
+            _("up_to must be a notification id."), details={"fields": {"up_to": "integer"}}
+        )
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.id <= up_to,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+@api.get("/notifications")
+def list_notifications() -> Response:
+    """Your notifications, newest first, and the unread count."""
+    return jsonify(notifications_page(g.api_user))
+
+
+@api.post("/notifications/read")
+def read_notifications() -> Response:
+    """Mark your notifications up to an id as read."""
+    return jsonify({"marked": mark_read(g.api_user, json_body().get("up_to"))})
+
+
+PREFERENCE_CHECKS = {
+    "opens": lambda value: value in OPEN_CHOICES,
+    "clicks": lambda value: isinstance(value, bool),
+    "attachments": lambda value: isinstance(value, bool),
+    "replies": lambda value: isinstance(value, bool),
+    "logging": lambda value: isinstance(value, bool),
+    "quiet_hours": lambda value: (
+        value is None
+        or (isinstance(value, dict) and set(value) == {"start", "end"} and _times(value))
+    ),
+}
+
+
+def _times(value: dict[str, Any]) -> bool:
+    """Whether start and end are HH:MM times."""
+    try:
+        time.fromisoformat(value["start"]), time.fromisoformat(value["end"])
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+@api.get("/me/notification-preferences")
+def get_preferences() -> Response:
+    """Your notification preferences."""
+    return jsonify(preferences(g.api_user))
+
+
+@api.put("/me/notification-preferences")
+def put_preferences() -> Response:
+    """Change your preferences: opens (first/every/none), clicks, replies, quiet hours..."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ValidationFailed(_("Send a JSON object."))
+    bad = {
+        name: _("not a valid value")
+        for name, value in body.items()
+        if name not in PREFERENCE_CHECKS or not PREFERENCE_CHECKS[name](value)
+    }
+    if bad:
+        raise ValidationFailed(_("Some preferences are not valid."), details={"fields": bad})
+    g.api_user.notification_preferences = preferences(g.api_user) | body
+    db.session.commit()
+    return jsonify(preferences(g.api_user))
+
+
+@api.put("/messages/<message_id>/mute")
+def mute_message(message_id: str) -> Response:
+    """Mute (or unmute) the notifications of one message."""
+    muted = json_body().get("muted", True)
+    if not isinstance(muted, bool):
+        raise ValidationFailed(_("muted must be true or false."))
+    message = find_message(g.api_user, message_id)
+    message.muted = muted
+    db.session.commit()
+    return jsonify({"id": message.public_id, "muted": message.muted})
+
+
+@bell.get("")
+@login_required
+def bell_items() -> Response:
+    """The bell's list for the signed-in page."""
+    return jsonify(notifications_page(current_user))
+
+
+@bell.post("/read")
+@login_required
+def bell_read() -> Response:
+    """Mark the bell's notifications read (CSRF-protected like every form post)."""
+    return jsonify(
+        {"marked": mark_read(current_user, (request.get_json(silent=True) or {}).get("up_to"))}
+    )
+
+
+@bell.get("/ticket")
+@login_required
+def bell_ticket() -> Response:
+    """A two-minute ticket for the page to open its notification socket."""
+    return jsonify({"ticket": issue_ticket(current_user)})

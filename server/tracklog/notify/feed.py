@@ -1,0 +1,229 @@
+"""The notification feed: what each user is told, decided by their preferences, kept durably."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from tracklog.extensions import db
+from tracklog.maillog.why import render_step
+from tracklog.models import (
+    EngagementEvent,
+    InboundMessage,
+    Message,
+    MessageRecipient,
+    Notification,
+    TrackedAttachment,
+    TrackedLink,
+    User,
+)
+from tracklog.notify.bus import get_bus
+
+NOTIFICATIONS_CHANNEL = "tracklog.notifications"
+PERSON_CLASSES = ("human", "proxy")
+TEXTS = {
+    "first_open": _l("%(who)s opened “%(subject)s”."),
+    "first_open_proxy": _l(
+        "%(who)s opened “%(subject)s” (through an image proxy: the location is unknown)."
+    ),
+    "open_again": _l("%(who)s opened “%(subject)s” again."),
+    "open_again_proxy": _l(
+        "%(who)s opened “%(subject)s” again (through an image proxy: the location is unknown)."
+    ),
+    "click": _l("%(who)s clicked %(url)s in “%(subject)s”."),
+    "attachment": _l("%(who)s viewed %(file)s."),
+    "reply": _l("%(who)s replied to “%(subject)s”."),
+    "not_logged": _l("“%(subject)s” was not logged: %(reason)s"),
+    "logging_failed": _l("“%(subject)s” could not be logged and will be retried: %(reason)s"),
+}
+
+
+def preferences(user: User) -> dict[str, Any]:
+    """The user's notification preferences with defaults filled in."""
+    defaults = {
+        "opens": "first",
+        "clicks": True,
+        "attachments": True,
+        "replies": True,
+        "logging": True,
+        "quiet_hours": None,
+    }
+    return defaults | (user.notification_preferences or {})
+
+
+def in_quiet_hours(user: User, at: datetime) -> bool:
+    """Whether a moment falls in the user's quiet hours (in their own time zone)."""
+    quiet = preferences(user).get("quiet_hours") or {}
+    try:
+        start, end = time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])
+        zone = ZoneInfo(user.time_zone or "UTC")
+    except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError):
+        return False
+    local = at.astimezone(zone).time()
+    return start <= local < end if start <= end else local >= start or local < end
+
+
+def _who(event: EngagementEvent, recipients: dict[int, MessageRecipient]) -> str:
+    """The person the event is about, or an anonymous 'someone'."""
+    recipient = recipients.get(event.recipient_id) if event.recipient_id else None
+    return recipient.email if recipient else ""
+
+
+def code_for_event(event: EngagementEvent, user: User) -> str | None:
+    """Which notification an event makes for the sender, or None (machines never notify)."""
+    prefs = preferences(user)
+    if event.kind == "reply":
+        return "reply" if prefs["replies"] else None
+    if event.classification not in PERSON_CLASSES or not event.counted:
+        return None
+    proxy = "_proxy" if event.classification == "proxy" else ""
+    if event.kind == "open":
+        if event.first_human_open and prefs["opens"] in ("first", "every"):
+            return "first_open" + proxy
+        return "open_again" + proxy if prefs["opens"] == "every" else None
+    if event.kind == "click":
+        return "click" if prefs["clicks"] else None
+    if event.kind == "attachment":
+        return "attachment" if prefs["attachments"] else None
+    return None
+
+
+def notify_event(event: EngagementEvent) -> Notification | None:
+    """The sender's notification for an open, click, attachment view or reply, if any."""
+    message = db.session.get(Message, event.message_id) if event.message_id else None
+    if message is None or message.muted:
+        return None
+    user = db.session.get(User, message.user_id)
+    code = code_for_event(event, user)
+    if code is None:
+        return None
+    recipients = {r.id: r for r in message.recipients}
+    params: dict[str, Any] = {"who": _who(event, recipients), "subject": message.subject}
+    if event.link_id:
+        link = db.session.get(TrackedLink, event.link_id)
+        params["url"] = link.url if link else ""
+    if event.attachment_id:
+        shared = db.session.get(TrackedAttachment, event.attachment_id)
+        params["file"] = shared.filename if shared else ""
+    return _add(
+        user,
+        kind=event.kind,
+        code=code,
+        params=params,
+        message_public_id=message.public_id,
+        subject=message.subject,
+        recipient=params["who"] or "anonymous",
+        classification=event.classification,
+        occurred_at=event.occurred_at,
+        event_id=event.id,
+    )
+
+
+def notify_logging(inbound: InboundMessage, user: User | None) -> Notification | None:
+    """Tell the user whose mail was not logged (or failed to), with the reason."""
+    if user is None or inbound.status not in ("not_logged", "failed"):
+        return None
+    if not preferences(user)["logging"]:
+        return None
+    message = db.session.get(Message, inbound.message_id) if inbound.message_id else None
+    code = "not_logged" if inbound.status == "not_logged" else "logging_failed"
+    return _add(
+        user,
+        kind="logged",
+        code=code,
+        params={
+            "subject": inbound.subject,
+            "reason_step": inbound.steps[-1] if inbound.steps else {},
+        },
+        message_public_id=message.public_id if message else None,
+        subject=inbound.subject,
+        occurred_at=inbound.received_at,
+        inbound_id=inbound.id,
+    )
+
+
+def _add(user: User, **fields: Any) -> Notification:
+    """A new notification in the user's feed (silent during quiet hours)."""
+    notification = Notification(
+        account_id=user.account_id,
+        user_id=user.id,
+        silent=in_quiet_hours(user, fields["occurred_at"]),
+        **fields,
+    )
+    db.session.add(notification)
+    return notification
+
+
+def notification_text(notification: Notification) -> str:
+    """The notification in words, in the current language."""
+    params = dict(notification.params)
+    if "who" in params and not params["who"]:
+        params["who"] = gettext("Someone")
+    if "reason_step" in params:
+        params["reason"] = render_step(params.pop("reason_step"))["text"]
+    template = TEXTS.get(notification.code)
+    try:
+        return str(template) % params if template else notification.code
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def notification_json(notification: Notification) -> dict[str, Any]:
+    """A notification as the websocket and the API send it."""
+    base_url = current_app.config["BASE_URL"]
+    public_id = notification.message_public_id
+    return {
+        "type": "notification",
+        "id": notification.id,
+        "kind": notification.kind,
+        "message_id": public_id,
+        "subject": notification.subject,
+        "recipient": notification.recipient,
+        "classification": notification.classification,
+        "at": notification.occurred_at.isoformat().replace("+00:00", "Z"),
+        "text": notification_text(notification),
+        "silent": notification.silent,
+        "url": f"{base_url}/messages/{public_id}" if public_id else f"{base_url}/logging/why",
+    }
+
+
+def rendered_for(user: User, notification: Notification) -> dict[str, Any]:
+    """The notification's JSON in the user's own language."""
+    with force_locale(user.locale or "en"):
+        return notification_json(notification)
+
+
+def publish(notifications: list[Notification]) -> None:
+    """Announce committed notifications to every process holding a socket of their user."""
+    bus = get_bus()
+    for notification in notifications:
+        user = db.session.get(User, notification.user_id)
+        bus.publish(
+            NOTIFICATIONS_CHANNEL,
+            {"user_id": notification.user_id, "notification": rendered_for(user, notification)},
+        )
+
+
+def feed_after(user: User, after: int | None, limit: int = 500) -> list[Notification]:
+    """The user's notifications after an id, oldest first (the backlog of a reconnecting client)."""
+    if after is None:
+        return []
+    query = (
+        select(Notification)
+        .where(Notification.user_id == user.id, Notification.id > after)
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def latest_notification_id(user: User) -> int | None:
+    """The newest notification id of the user (a client without a resume point starts live)."""
+    query = select(func.max(Notification.id)).where(Notification.user_id == user.id)
+    return db.session.scalar(query)

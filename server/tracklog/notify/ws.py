@@ -1,0 +1,136 @@
+"""GET /ws: authenticate in the first frame, send what was missed after `after`, then live ones."""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, current_app
+from simple_websocket import ConnectionClosed
+
+from tracklog.auth.bearer import authenticate
+from tracklog.auth.tickets import TICKET_PREFIX, user_for_ticket
+from tracklog.errors import DomainError
+from tracklog.extensions import db, sock
+from tracklog.models import User
+from tracklog.notify.feed import feed_after, latest_notification_id, rendered_for
+from tracklog.notify.hub import Listener, NotificationHub
+
+realtime = Blueprint("realtime", __name__)
+AUTH_TIMEOUT_SECONDS = 5
+HEARTBEAT_SECONDS = 25
+UNAUTHORIZED = 4401
+GOING_AWAY = 1001
+TRY_AGAIN_LATER = 1013
+
+
+def init_hub(app: Flask) -> None:
+    """Give the app its notification hub and the websocket settings."""
+    app.extensions["tracklog.hub"] = NotificationHub()
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": HEARTBEAT_SECONDS})
+
+
+def hub() -> NotificationHub:
+    """The current app's hub."""
+    return current_app.extensions["tracklog.hub"]
+
+
+class AuthFailed(Exception):
+    """The first frame did not authenticate the socket."""
+
+
+def read_auth(ws: Any) -> tuple[User, int | None]:
+    """The user and the resume point of the first frame, or AuthFailed with the reason."""
+    frame = ws.receive(timeout=AUTH_TIMEOUT_SECONDS)
+    if frame is None:
+        raise AuthFailed("authentication frame missing")
+    try:
+        message = json.loads(frame)
+    except (TypeError, ValueError):
+        raise AuthFailed("the first frame is not JSON") from None
+    if not isinstance(message, dict) or message.get("type") != "auth":
+        raise AuthFailed('the first frame must be {"type": "auth", ...}')
+    token, after = message.get("token"), message.get("after")
+    if not isinstance(token, str) or not token:
+        raise AuthFailed("token missing")
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+        raise AuthFailed("after must be a notification id or null")
+    try:
+        user = user_for_ticket(token) if token.startswith(TICKET_PREFIX) else authenticate(token)
+    except DomainError as error:
+        raise AuthFailed(error.code) from None
+    return user, after
+
+
+def send_backlog(ws: Any, user: User, after: int | None) -> int | None:
+    """Send every notification after `after`, in order; the id of the last one sent."""
+    last = after
+    while True:
+        batch = feed_after(user, last)
+        if not batch:
+            return last
+        for notification in batch:
+            ws.send(json.dumps(rendered_for(user, notification)))
+            last = notification.id
+
+
+def send_live(ws: Any, listener: Listener, last: int | None) -> None:
+    """Send queued notifications newer than the last one sent; heartbeat when idle."""
+    idle_since = time.monotonic()
+    while ws.connected:
+        if listener.closing:
+            ws.close(reason=GOING_AWAY, message=listener.closing)
+            return
+        if listener.overflowed:
+            ws.close(reason=TRY_AGAIN_LATER, message="too slow: reconnect and resume")
+            return
+        try:
+            notification = listener.queue.get(timeout=1)
+        except queue.Empty:
+            if time.monotonic() - idle_since >= HEARTBEAT_SECONDS:
+                ws.send(json.dumps({"type": "heartbeat"}))
+                idle_since = time.monotonic()
+            continue
+        if last is not None and notification["id"] <= last:
+            continue
+        ws.send(json.dumps(notification))
+        last = notification["id"]
+        idle_since = time.monotonic()
+
+
+@sock.route("/ws", bp=realtime)
+def notifications_socket(ws: Any) -> None:
+    """A user's live notifications; 4401 for missing, bad or expired credentials."""
+    try:
+        user, after = read_auth(ws)
+    except AuthFailed as error:
+        db.session.rollback()
+        ws.close(reason=UNAUTHORIZED, message=str(error)[:120])
+        return
+    hub().start(current_app._get_current_object())
+    listener = hub().add(user.id)
+    try:
+        if after is None:
+            after = latest_notification_id(user)
+        ws.send(json.dumps({"type": "ready", "after": after}))
+        last = send_backlog(ws, user, after)
+        db.session.remove()
+        send_live(ws, listener, last)
+    except ConnectionClosed:
+        pass
+    finally:
+        hub().remove(listener)
+        db.session.remove()
+
+
+def latest_id(user: User) -> int | None:
+    """The newest notification id of the user (a client without a resume point starts live)."""
+    from sqlalchemy import func, select
+
+    from tracklog.models import Notification
+
+    return db.session.scalar(
+        select(func.max(Notification.id)).where(Notification.user_id == user.id)
+    )

@@ -1,0 +1,27 @@
+"""Fixtures for logging tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracklog.maillog.ingest import process_inbound
+from tracklog.maillog.store import store_inbound
+
+
+@pytest.fixture
+def deliver(world):
+    """Store a mail as the BCC receiver would, process it, and return the stored record."""
+
+    def run(mail_bytes: bytes, account=None, draft: str | None = None, channel: str = "smtp"):
+        """Deliver one mail to an account's logging address and process it."""
+        account = account or world.account
+        inbound = store_inbound(
+            account.id,
+            channel,
+            mail_bytes,
+            envelope_to=f"log+{account.bcc_key}@x",
+            draft_public_id=draft,
+        )
+        return process_inbound(inbound.id)
+
+    return run
