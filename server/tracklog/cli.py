@@ -49,11 +49,33 @@ def cli() -> None:
     type=click.IntRange(1, 64),
     help="Worker processes (default: 1, or 2 when TRACKLOG_REDIS_URL is set).",
 )
-def serve(host: str, port: int, https: bool, workers: int | None) -> None:
-    """Serve the web app, API, tracking endpoints and websockets."""
+@click.option(
+    "--smtpd/--no-smtpd",
+    default=True,
+    show_default=True,
+    help="Also run the BCC receiver (`tracklog smtpd`) as a child process.",
+)
+def serve(host: str, port: int, https: bool, workers: int | None, smtpd: bool) -> None:
+    """Serve the web app, API, tracking endpoints, websockets and the BCC receiver."""
     from tracklog.serving import serve_forever
 
-    serve_forever(host=host, port=port, https=https, workers=workers)
+    serve_forever(host=host, port=port, https=https, workers=workers, smtpd=smtpd)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default: TRACKLOG_SMTP_HOST, 127.0.0.1).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="Port to listen on (default: TRACKLOG_SMTP_PORT, 2525).",
+)
+def smtpd(host: str | None, port: int | None) -> None:
+    """Run the BCC receiver alone until SIGINT or SIGTERM."""
+    from tracklog import create_app
+    from tracklog.maillog.smtpd import SmtpReceiver, run_until_signalled
+
+    receiver = SmtpReceiver(create_app(), host, port)
+    run_until_signalled(receiver, announce=click.echo)
 
 
 @cli.command()

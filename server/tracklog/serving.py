@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -29,6 +30,10 @@ GRACEFUL_TIMEOUT = 10
 KEEPALIVE = 5
 # Settings of newer gunicorn releases, applied only when the installed one knows them.
 OPTIONAL_SETTINGS = {"control_socket_disable"}
+# `tracklog smtpd` without relying on the console script being on PATH.
+SMTPD_COMMAND = [sys.executable, "-c", "from tracklog.cli import main; main()", "smtpd"]
+# Seconds the BCC receiver gets to finish its sessions when serve stops.
+SMTPD_STOP_TIMEOUT = 10
 
 
 class NotMigrated(DomainError):
@@ -38,7 +43,9 @@ class NotMigrated(DomainError):
     code = "not_migrated"
 
 
-def serve_forever(host: str, port: int, https: bool, workers: int | None) -> NoReturn:
+def serve_forever(
+    host: str, port: int, https: bool, workers: int | None, smtpd: bool = True
+) -> NoReturn:
     """Check the database, then become gunicorn's master (gevent workers) for the app."""
     from tracklog import create_app
     from tracklog.devcert import ensure_certificate
@@ -67,6 +74,8 @@ def serve_forever(host: str, port: int, https: bool, workers: int | None) -> NoR
     if https:
         cert_path, key_path = ensure_certificate(app.instance_path)
         argv += [f"--certfile={cert_path}", f"--keyfile={key_path}"]
+    if not smtpd:
+        argv.append("--no-smtpd")
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, argv)
@@ -166,6 +175,24 @@ def load_tracklog() -> Any:
     return app
 
 
+def start_smtpd() -> subprocess.Popen[bytes]:
+    """Start `tracklog smtpd` (configured from the same environment) as a child process."""
+    return subprocess.Popen(SMTPD_COMMAND)
+
+
+def stop_smtpd(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the BCC receiver and wait for it (killing it if it does not stop in time)."""
+    try:
+        if child.poll() is None:
+            child.terminate()
+        child.wait(timeout=SMTPD_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+    except (ChildProcessError, ProcessLookupError):
+        pass  # gunicorn's master reaps every child, ours included, when it exits on its own
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry of the process `serve_forever` becomes; gevent has already patched it."""
     from gevent import monkey
@@ -176,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--certfile")
     parser.add_argument("--keyfile")
+    parser.add_argument("--no-smtpd", dest="smtpd", action="store_false")
     args = parser.parse_args(argv)
     if not monkey.is_module_patched("socket"):
         sys.exit("tracklog.serving must be started by `tracklog serve` (gevent is not patched)")
@@ -183,7 +211,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = gunicorn_options(
         args.host, args.port, args.workers, certfile=args.certfile, keyfile=args.keyfile
     )
-    run_gunicorn(options, load_tracklog)
+    smtpd = start_smtpd() if args.smtpd else None
+    master = os.getpid()
+    try:
+        run_gunicorn(options, load_tracklog)
+    finally:
+        # Forked workers leave through here too (gunicorn exits them with SystemExit).
+        if smtpd is not None and os.getpid() == master:
+            stop_smtpd(smtpd)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,284 @@
+"""The BCC receiver: SMTP that says 250 only once the logging copy is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import signal
+import ssl
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from flask import Flask
+from sqlalchemy import inspect
+
+from tracklog.maillog.store import (
+    LoggingAddress,
+    resolve_logging_address,
+    store_inbound,
+    unprocessed_ids,
+)
+
+log = logging.getLogger(__name__)
+
+# The SIZE advertised in EHLO; only a message past it gets 552 (anything smaller is accepted).
+MAX_MESSAGE_BYTES = 100 * 1024 * 1024
+# RFC 5321 allows 1,000-byte lines, but senders do send longer ones and a 5xx would bounce the
+# copy back to the salesperson; 1 MiB still bounds what one connection buffers before a line end.
+MAX_LINE_BYTES = 1024 * 1024
+# Threads that talk to the database for RCPT and DATA, so a slow database never stalls the loop.
+STORE_THREADS = 4
+
+ProcessStored = Callable[[int], None]
+
+TRY_LATER_CHECK = "451 4.3.0 cannot check the address now, try again later"
+TRY_LATER_STORE = "451 4.3.0 cannot store the message now, try again later"
+
+
+def printable(address: str) -> str:
+    """The address as text a database and an SMTP reply accept (8-bit junk replaced, no NUL)."""
+    text = address.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.replace("\x00", "").replace("\r", "").replace("\n", "")
+
+
+class BccSMTP(SMTP):
+    """aiosmtpd's SMTP session, accepting lines longer than RFC 5321's 1,000 bytes."""
+
+    line_length_limit = MAX_LINE_BYTES
+
+
+class BccHandler:
+    """aiosmtpd hooks: accept known logging addresses, store each copy, pass it on to processing."""
+
+    def __init__(
+        self, app: Flask, executor: ThreadPoolExecutor, stored: Callable[[list[int]], None]
+    ) -> None:
+        self.app = app
+        self.executor = executor
+        self.stored = stored
+        self.accepted: WeakKeyDictionary[Envelope, list[tuple[str, LoggingAddress]]]
+        self.accepted = WeakKeyDictionary()
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        """250 for a logging address of a known account, 550 for any other, 451 if unsure."""
+        try:
+            found = await self._off_loop(self._resolve, address)
+        except Exception:
+            log.exception("cannot check the logging address %s", printable(address))
+            return TRY_LATER_CHECK
+        if found is None:
+            return f"550 5.1.1 <{printable(address)}>: no such logging address"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        self.accepted.setdefault(envelope, []).append((address, found))
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """250 once every account's copy is committed; 451 on any failure, so the sender retries."""
+        copies = self.accepted.pop(envelope, [])
+        if not copies:
+            return "554 5.5.1 no valid recipients"
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        try:
+            ids = await self._off_loop(self._store, copies, raw, envelope.mail_from or "")
+        except Exception:
+            log.exception("cannot store a message from %s", printable(envelope.mail_from or ""))
+            return TRY_LATER_STORE
+        return f"250 2.0.0 stored as {', '.join(map(str, ids))}"
+
+    async def handle_exception(self, error: Exception) -> str:
+        """Any unforeseen failure is temporary for the sender: a 5xx would bounce the copy."""
+        log.error("SMTP session failed", exc_info=error)
+        return "451 4.3.0 temporary failure, try again later"
+
+    async def _off_loop(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking database call on the store threads."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    def _resolve(self, address: str) -> LoggingAddress | None:
+        """The account a recipient address logs to, looked up in an app context of its own."""
+        with self.app.app_context():
+            return resolve_logging_address(address)
+
+    def _store(
+        self, copies: list[tuple[str, LoggingAddress]], raw: bytes, sender: str
+    ) -> list[int]:
+        """Commit one copy per account; whatever got committed goes on to processing."""
+        stored: list[int] = []
+        accounts: set[int] = set()
+        try:
+            with self.app.app_context():
+                for address, found in copies:
+                    if found.account_id in accounts:
+                        continue
+                    inbound = store_inbound(
+                        found.account_id,
+                        "smtp",
+                        raw,
+                        envelope_from=printable(sender),
+                        envelope_to=printable(address),
+                        draft_public_id=found.draft_public_id,
+                    )
+                    accounts.add(found.account_id)
+                    # The identity, not inbound.id: reading an expired attribute would query again.
+                    stored.append(inspect(inbound).identity[0])
+        finally:
+            self.stored(stored)
+        return stored
+
+
+class ReceiverController(Controller):
+    """aiosmtpd's threaded controller, building BccSMTP sessions."""
+
+    def factory(self) -> SMTP:
+        """One session per connection."""
+        return BccSMTP(self.handler, **self.SMTP_kwargs)
+
+
+class SmtpReceiver:
+    """The BCC receiver on a port: SMTP in a thread, stores on a pool, processing on another."""
+
+    def __init__(
+        self,
+        app: Flask,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        process: ProcessStored | None = None,
+        certfile: str | Path | None = None,
+        keyfile: str | Path | None = None,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+    ) -> None:
+        self.app = app
+        self.host = host or app.config["SMTP_HOST"]
+        self.port = port or app.config["SMTP_PORT"]
+        self.process = process
+        self.certfile = certfile
+        self.keyfile = keyfile
+        self.max_message_bytes = max_message_bytes
+        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._controller: ReceiverController | None = None
+
+    def start(self) -> None:
+        """Listen, and hand over to processing what an earlier run stored but never processed."""
+        if self.process is not None:
+            self._worker = threading.Thread(
+                target=self._process_forever, name="smtpd-process", daemon=True
+            )
+            self._worker.start()
+        self._executor = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="smtpd-store")
+        handler = BccHandler(self.app, self._executor, self._hand_over)
+        self._controller = ReceiverController(
+            handler,
+            hostname=self.host,
+            port=self.port,
+            server_hostname=self.app.config["BCC_DOMAIN"],
+            ident="tracklog",
+            data_size_limit=self.max_message_bytes,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            tls_context=self._tls_context(),
+            require_starttls=False,
+        )
+        try:
+            self._controller.start()
+        except BaseException:
+            self._controller = None
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop listening; mail not yet processed stays stored for the next start to pick up."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self._worker is not None:
+            self._queue.put(None)
+            self._worker.join(timeout=30)
+            self._worker = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The STARTTLS context: the configured certificate, else the development one."""
+        certfile, keyfile = self.certfile, self.keyfile
+        if not (certfile and keyfile):
+            from tracklog.devcert import ensure_certificate
+
+            certfile, keyfile = ensure_certificate(self.app.instance_path)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certfile, keyfile)
+        return context
+
+    def _hand_over(self, ids: list[int]) -> None:
+        """Queue stored mail for processing (nothing to do until a pipeline is plugged in)."""
+        if self.process is not None:
+            for inbound_id in ids:
+                self._queue.put(inbound_id)
+
+    def _process_forever(self) -> None:
+        """Process what earlier runs left stored, then each new id, one at a time, until stopped."""
+        recovered = self._recover()
+        for inbound_id in recovered:
+            self._process_one(inbound_id)
+        while (inbound_id := self._queue.get()) is not None:
+            if inbound_id not in recovered:
+                self._process_one(inbound_id)
+
+    def _recover(self) -> set[int]:
+        """Ids stored but never processed (a crash, an outage); empty if the database is down."""
+        try:
+            with self.app.app_context():
+                return set(unprocessed_ids())
+        except Exception:
+            log.exception("cannot list stored mail awaiting processing; left for the next start")
+            return set()
+
+    def _process_one(self, inbound_id: int) -> None:
+        """Run the processing callback in an app context; a failure is logged, never raised."""
+        assert self.process is not None
+        try:
+            with self.app.app_context():
+                self.process(inbound_id)
+        except Exception:
+            log.exception("processing stored mail %s failed", inbound_id)
+
+
+def run_until_signalled(receiver: SmtpReceiver, announce: Callable[[str], None]) -> None:
+    """Run the receiver until SIGINT or SIGTERM, then stop it cleanly."""
+    stopping = threading.Event()
+    previous = {
+        number: signal.signal(number, lambda *_: stopping.set())
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        receiver.start()
+        announce(
+            f"BCC receiver listening on {receiver.host}:{receiver.port} (SMTP, STARTTLS) for "
+            f"log+<key>@{receiver.app.config['BCC_DOMAIN']}"
+        )
+        while not stopping.wait(1):
+            pass
+    finally:
+        receiver.stop()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
