@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -18,18 +17,11 @@ import pytest
 import requests
 from cryptography import x509
 
-from tests.services import POSTGRES_URL, postgres_reason, unavailable
+from tests.services import POSTGRES_URL, free_port, postgres_reason, unavailable
 from tracklog import devcert
 
 TRACKLOG = Path(sys.executable).with_name("tracklog")
 START_TIMEOUT = 30
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def clean_environment(instance: Path, **extra: str) -> dict[str, str]:
@@ -84,7 +76,7 @@ class Server:
 
 def start_server(instance: Path) -> Server:
     """Migrate a fresh SQLite instance and start `tracklog serve` on it; wait until it answers."""
-    env = clean_environment(instance)
+    env = clean_environment(instance, TRACKLOG_SMTP_PORT=str(free_port()))
     upgraded = tracklog(env, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     port = free_port()

@@ -63,7 +63,6 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.auth.views import auth
     from tracklog.health import health
     from tracklog.maillog.pages import maillog
-    from tracklog.maillog.worker import IngestWorker
     from tracklog.notify.api import bell
     from tracklog.notify.bus import init_bus
     from tracklog.notify.ws import init_hub, realtime
@@ -74,7 +73,6 @@ def _register_blueprints(app: Flask) -> None:
     init_bus(app)
     init_hub(app)
     init_hit_journal(app)
-    app.extensions["tracklog.ingest"] = IngestWorker(app)
     app.register_blueprint(health)
     app.register_blueprint(auth)
     app.register_blueprint(api)

@@ -35,6 +35,7 @@ MAX_MESSAGE_BYTES = 100 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024
 # Threads that talk to the database for RCPT and DATA, so a slow database never stalls the loop.
 STORE_THREADS = 4
+RETRY_SECONDS = 300
 
 ProcessStored = Callable[[int], None]
 
@@ -240,7 +241,16 @@ class SmtpReceiver:
         recovered = self._recover()
         for inbound_id in recovered:
             self._process_one(inbound_id)
-        while (inbound_id := self._queue.get()) is not None:
+        while True:
+            try:
+                inbound_id = self._queue.get(timeout=RETRY_SECONDS)
+            except queue.Empty:
+                # Mail whose processing failed (the database was down) is still stored: retry it.
+                for stored_id in self._recover():
+                    self._process_one(stored_id)
+                continue
+            if inbound_id is None:
+                return
             if inbound_id not in recovered:
                 self._process_one(inbound_id)
 
