@@ -38,6 +38,7 @@ i18n: $(BIN)/tracklog
 
 ## bench: run the benchmarks and write bench/RESULTS.md
 bench: $(BIN)/tracklog
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python -m bench
 
 clean:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import ssl
 import stat
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from cryptography import x509
+from simple_websocket import Client, ConnectionClosed
 
 from tests.services import POSTGRES_URL, free_port, postgres_reason, unavailable
 from tracklog import devcert
@@ -126,7 +129,7 @@ def test_serve_runs_gunicorn_with_gevent_workers_not_the_flask_dev_server(server
 
     assert response.headers["Server"] == "gunicorn"
     assert b"gevent.monkey" in command and b"tracklog.serving" in command
-    assert "Using worker: gevent" in server.output()
+    assert "Using worker: tracklog.serving.SocketClosingWorker" in server.output()
     assert "Werkzeug" not in server.output()
 
 
@@ -148,6 +151,30 @@ def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in running.output()
     with pytest.raises(requests.ConnectionError):
         running.get("/healthz")
+
+
+@pytest.mark.slow
+def test_sigterm_closes_websockets_at_once_so_clients_resume_elsewhere(tmp_path: Path) -> None:
+    running = start_server(tmp_path)
+    env = clean_environment(tmp_path)
+    assert tracklog(env, "account", "add", "Acme").returncode == 0
+    added = tracklog(
+        env, "user", "add", "a@acme.example", "--account", "Acme", "--password", "x" * 10
+    )
+    assert added.returncode == 0
+    token = tracklog(env, "token", "create", "a@acme.example").stdout.strip().splitlines()[-1]
+    context = ssl.create_default_context(cafile=str(tmp_path / "devcert.pem"))
+    socket = Client.connect(f"wss://localhost:{running.port}/ws", ssl_context=context)
+    socket.send(json.dumps({"type": "auth", "token": token, "after": None}))
+    assert json.loads(socket.receive(timeout=5))["type"] == "ready"
+    started = time.monotonic()
+    running.process.send_signal(signal.SIGTERM)
+    with pytest.raises(ConnectionClosed) as closed:
+        while socket.receive(timeout=8) is not None:
+            pass
+    assert closed.value.reason == 1001
+    assert time.monotonic() - started < 5
+    assert running.stop() == 0
 
 
 @pytest.mark.slow

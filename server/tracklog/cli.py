@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -77,6 +78,22 @@ def smtpd(host: str | None, port: int | None) -> None:
 
     receiver = SmtpReceiver(create_app(), host, port, process=process_inbound)
     run_until_signalled(receiver, announce=click.echo)
+
+
+@cli.command("record-hits")
+@with_app
+def record_hits() -> None:
+    """Record journaled tracking hits into the database (started by `tracklog serve`)."""
+    import signal
+
+    from flask import current_app
+
+    journal = current_app.extensions["tracklog.hits"]
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_args: journal.stop())
+    click.echo(f"recording hits journaled in {journal.directory}", err=True)
+    journal.run()
+    journal.close()
 
 
 @cli.command()
@@ -195,6 +212,58 @@ def demo() -> None:
 
     for line in seed_demo():
         click.echo(line)
+
+
+@cli.command()
+@click.option("--server", metavar="URL", help="tracklog server (default: TRACKLOG_BASE_URL).")
+@click.option("--token", metavar="T", help="Personal API token (default: TRACKLOG_TOKEN).")
+@click.option(
+    "--cafile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Certificate to trust (default: the development one for localhost, else the system's).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON line per notification; no pop-ups."
+)
+@click.option("--once", is_flag=True, help="Exit after the first notification.")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the resume point (default: tracklog's config folder).",
+)
+def listen(
+    server: str | None,
+    token: str | None,
+    cafile: Path | None,
+    as_json: bool,
+    once: bool,
+    state_dir: Path | None,
+) -> None:
+    """Show each open, click and reply as a desktop notification; resume after a disconnect."""
+    from tracklog.config import Config
+    from tracklog.notify.listener import ListenerStopped, default_cafile
+    from tracklog.notify.listener import listen as run_listener
+
+    config = Config()
+    server = server or config.BASE_URL
+    token = token or config.LISTEN_TOKEN
+    if not token:
+        raise click.ClickException(
+            "no token: pass --token or set TRACKLOG_TOKEN (`tracklog token create EMAIL`)"
+        )
+    try:
+        run_listener(
+            server,
+            token,
+            cafile=cafile or default_cafile(server, config.INSTANCE_PATH),
+            as_json=as_json,
+            once=once,
+            state_dir=state_dir,
+        )
+    except ListenerStopped as stopped:
+        error = click.ClickException(str(stopped))
+        error.exit_code = stopped.exit_code
+        raise error from None
 
 
 def user_error_message(error: BaseException) -> str | None:

@@ -74,7 +74,10 @@ class Config:
         self.OPEN_REPEAT_WINDOW_SECONDS = self._int(env, "TRACKLOG_OPEN_REPEAT_WINDOW", 180)
         self.ATTACHMENT_LINK_DAYS = self._int(env, "TRACKLOG_ATTACHMENT_LINK_DAYS", 30)
         self.ATTACHMENT_STORE = env.get("TRACKLOG_ATTACHMENT_STORE") or None
-        self.HIT_RECORDER_THREAD = True
+        # `tracklog serve` records hits in its own `tracklog record-hits` process ("process");
+        # anywhere else (development, tests) a thread of the app records them ("thread").
+        self.HIT_RECORDER_THREAD = env.get("TRACKLOG_HIT_RECORDER", "thread") != "process"
+        self.LISTEN_TOKEN = env.get("TRACKLOG_TOKEN") or None
 
     @staticmethod
     def _int(env: Mapping[str, str], name: str, default: int) -> int:

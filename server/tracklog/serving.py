@@ -30,10 +30,10 @@ GRACEFUL_TIMEOUT = 10
 KEEPALIVE = 5
 # Settings of newer gunicorn releases, applied only when the installed one knows them.
 OPTIONAL_SETTINGS = {"control_socket_disable"}
-# `tracklog smtpd` without relying on the console script being on PATH.
-SMTPD_COMMAND = [sys.executable, "-c", "from tracklog.cli import main; main()", "smtpd"]
-# Seconds the BCC receiver gets to finish its sessions when serve stops.
-SMTPD_STOP_TIMEOUT = 10
+# tracklog's own commands, without relying on the console script being on PATH.
+TRACKLOG_COMMAND = [sys.executable, "-c", "from tracklog.cli import main; main()"]
+# Seconds a child (the BCC receiver, the hit recorder) gets to finish when serve stops.
+CHILD_STOP_TIMEOUT = 10
 
 
 class NotMigrated(DomainError):
@@ -112,7 +112,7 @@ def gunicorn_options(
     workers: int,
     certfile: str | None = None,
     keyfile: str | None = None,
-    worker_class: str = "gevent",
+    worker_class: str = "tracklog.serving.SocketClosingWorker",
 ) -> dict[str, Any]:
     """The gunicorn settings of `tracklog serve` (worker_class is changeable for benchmarks)."""
     options: dict[str, Any] = {
@@ -134,6 +134,30 @@ def gunicorn_options(
     if certfile and keyfile:
         options.update(certfile=certfile, keyfile=keyfile)
     return options
+
+
+def socket_closing_worker() -> type:
+    """gunicorn's gevent worker that closes websockets (1001) as soon as it is told to stop."""
+    from gunicorn.workers.ggevent import GeventWorker
+
+    class Worker(GeventWorker):
+        """Clients are told to go and resume elsewhere instead of waiting out the grace period."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            """Ask the hub to close every socket, then stop as gunicorn does."""
+            hub = getattr(self.wsgi, "extensions", {}).get("tracklog.hub")
+            if hub is not None:
+                hub.close_all("server shutting down")
+            super().handle_exit(sig, frame)
+
+    return Worker
+
+
+def __getattr__(name: str) -> Any:
+    """The worker class is built on first use: gevent must be patched before it is imported."""
+    if name == "SocketClosingWorker":
+        return socket_closing_worker()
+    raise AttributeError(name)
 
 
 def raise_open_files_limit(wanted: int) -> int:
@@ -175,17 +199,17 @@ def load_tracklog() -> Any:
     return app
 
 
-def start_smtpd() -> subprocess.Popen[bytes]:
-    """Start `tracklog smtpd` (configured from the same environment) as a child process."""
-    return subprocess.Popen(SMTPD_COMMAND)
+def start_child(command: str) -> subprocess.Popen[bytes]:
+    """Start a tracklog command (configured from the same environment) as a child process."""
+    return subprocess.Popen([*TRACKLOG_COMMAND, command])
 
 
-def stop_smtpd(child: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the BCC receiver and wait for it (killing it if it does not stop in time)."""
+def stop_child(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a child and wait for it (killing it if it does not stop in time)."""
     try:
         if child.poll() is None:
             child.terminate()
-        child.wait(timeout=SMTPD_STOP_TIMEOUT)
+        child.wait(timeout=CHILD_STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
@@ -211,14 +235,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = gunicorn_options(
         args.host, args.port, args.workers, certfile=args.certfile, keyfile=args.keyfile
     )
-    smtpd = start_smtpd() if args.smtpd else None
+    # Workers only journal hits; one separate process records them, so recording never holds up
+    # an answer (a gevent worker would run a recording thread on its own event loop).
+    os.environ["TRACKLOG_HIT_RECORDER"] = "process"
+    children = [start_child("record-hits")] + ([start_child("smtpd")] if args.smtpd else [])
     master = os.getpid()
     try:
         run_gunicorn(options, load_tracklog)
     finally:
         # Forked workers leave through here too (gunicorn exits them with SystemExit).
-        if smtpd is not None and os.getpid() == master:
-            stop_smtpd(smtpd)
+        if os.getpid() == master:
+            for child in children:
+                stop_child(child)
 
 
 if __name__ == "__main__":

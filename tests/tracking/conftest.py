@@ -14,7 +14,7 @@ def app_config(app_config):
 @pytest.fixture
 def record(app):
     """Record every journaled hit now; returns how many were recorded."""
-    return app.extensions["tracklog.hits"].drain
+    return app.extensions["tracklog.hits"].record_pending
 
 
 @pytest.fixture

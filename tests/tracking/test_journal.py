@@ -56,9 +56,9 @@ def test_hit_survives_the_process_being_killed_after_answering(app, api, world, 
     assert result.returncode == -9
     assert count_events() == 0
     journal = app.extensions["tracklog.hits"]
-    assert journal.recover() == 1
+    assert journal.record_pending() == 1
     assert count_events() == 1
-    assert journal.recover() == 0
+    assert journal.record_pending() == 0
     assert count_events() == 1
 
 
@@ -73,5 +73,5 @@ def test_pixel_answers_while_the_database_is_down_and_the_hit_is_kept(app, api, 
     down_journal = down.extensions["tracklog.hits"]
     down_journal.close()
     assert count_events() == 0
-    assert app.extensions["tracklog.hits"].recover() == 1
+    assert app.extensions["tracklog.hits"].record_pending() == 1
     assert count_events() == 1

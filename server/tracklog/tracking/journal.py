@@ -1,11 +1,14 @@
 """The hit journal: every hit is appended to a file before the answer, then recorded in batches.
 
 Appending a line to a file the process holds open costs microseconds and survives the process
-being killed right after answering (the kernel has the bytes). A background thread reads the new
-lines and records them in the database in one transaction per batch; its position is saved only
-after the commit, and each hit carries a unique id, so a replay after a crash records nothing twice.
-Each process owns one journal file under an exclusive lock; on start, files whose owner died are
-replayed and removed.
+being killed right after answering (the kernel has the bytes). A reader records the new lines in
+the database, one transaction per batch; a file's position is saved only after the commit, and
+each hit carries a unique id, so a replay after a crash records nothing twice.
+
+Each writing process owns one journal file, locked while it lives. One reader at a time (a lock
+file says who) goes through every journal of the instance folder: under `tracklog serve` that is
+the `tracklog record-hits` process, so recording never competes with answering; elsewhere
+(development, tests) a thread of the app. Files whose owner died are removed once recorded.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +29,8 @@ log = logging.getLogger(__name__)
 
 Recorder = Callable[[list[dict[str, Any]]], None]
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
+POLL_SECONDS = 0.02
+READER_LOCK = ".reader.lock"
 
 
 class JournalFile:
@@ -62,6 +68,17 @@ class JournalFile:
                 log.error("skipping an unreadable journal line in %s", self.path)
         return entries, start + end
 
+    def owner_is_gone(self) -> bool:
+        """Whether the process that wrote this file has ended (its lock is free)."""
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+        return True
+
     def remove(self) -> None:
         """Delete the file and its position."""
         for path in (self.path, self.offset_path):
@@ -69,7 +86,7 @@ class JournalFile:
 
 
 class HitJournal:
-    """This process's journal and the thread that records it."""
+    """This process's journal file, and the reader that records every journal of the folder."""
 
     def __init__(self, directory: Path, recorder: Recorder, run_thread: bool = True) -> None:
         self.directory = directory
@@ -79,23 +96,24 @@ class HitJournal:
         self._wake = threading.Event()
         self._fd: int | None = None
         self._file: JournalFile | None = None
+        self._owner_pid: int | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
 
     def _open(self) -> None:
-        """Create and lock this process's journal file, and start recording."""
+        """Create and lock this process's journal file, and start the reader thread if wanted."""
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"hits-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
         path = self.directory / name
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._fd, self._file = fd, JournalFile(path)
+        self._fd, self._file, self._owner_pid = fd, JournalFile(path), os.getpid()
         if self.run_thread:
-            self._thread = threading.Thread(target=self._run, name="hit-recorder", daemon=True)
+            self._thread = threading.Thread(target=self.run, name="hit-recorder", daemon=True)
             self._thread.start()
 
     def start(self) -> None:
-        """Open this process's journal now; its thread first replays journals of dead processes."""
+        """Open this process's journal now (its reader thread first records what others left)."""
         with self._lock:
             if self._fd is None:
                 self._open()
@@ -104,68 +122,53 @@ class HitJournal:
         """Write one hit durably enough to survive this process being killed."""
         line = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
         with self._lock:
-            if self._fd is None or self._fd_for_other_process():
+            if self._fd is None or self._owner_pid != os.getpid():
                 self._open()
             os.write(self._fd, line)
         self._wake.set()
 
-    def _fd_for_other_process(self) -> bool:
-        """True in a forked child, which must not share its parent's journal."""
-        return self._file is not None and f"-{os.getpid()}-" not in self._file.path.name
-
-    def drain(self) -> int:
-        """Record every unrecorded hit of this process's journal now; the count recorded."""
-        if self._file is None:
+    def record_pending(self) -> int:
+        """Record every unrecorded hit of every journal in the folder; how many were read."""
+        if not self.directory.is_dir():
             return 0
+        lock_fd = os.open(self.directory / READER_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            own = self._file.path if self._file else None
+            return sum(
+                self._record_file(JournalFile(path), path != own)
+                for path in sorted(self.directory.glob("hits-*.jsonl"))
+            )
+        finally:
+            os.close(lock_fd)
+
+    def _record_file(self, journal: JournalFile, may_remove: bool) -> int:
+        """Record one file to its end; remove it when its writer is gone and all is recorded."""
+        gone = may_remove and journal.owner_is_gone()
         total = 0
         while True:
-            entries, end = self._file.unrecorded()
+            entries, end = journal.unrecorded()
             if not entries:
-                return total
+                break
             self.recorder(entries)
-            self._file.save_offset(end)
+            journal.save_offset(end)
             total += len(entries)
-
-    def recover(self) -> int:
-        """Record and remove journals left by processes that died; the count recorded."""
-        total = 0
-        own = self._file.path if self._file else None
-        for path in sorted(self.directory.glob("hits-*.jsonl")):
-            if path == own:
-                continue
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            try:
-                orphan = JournalFile(path)
-                while True:
-                    entries, end = orphan.unrecorded()
-                    if not entries:
-                        break
-                    self.recorder(entries)
-                    orphan.save_offset(end)
-                    total += len(entries)
-                orphan.remove()
-            finally:
-                os.close(fd)
+        if gone:
+            journal.remove()
         return total
 
-    def _run(self) -> None:
-        """Record hits as they arrive; on failure keep them and retry with backoff."""
+    def run(self) -> None:
+        """Record hits as they arrive until stopped; on failure keep them and retry with backoff."""
         failures = 0
-        self._safely(self.recover)
         while not self._stopping:
-            self._wake.wait(timeout=1.0)
-            self._wake.clear()
-            if self._safely(self.drain):
+            if self._safely(self.record_pending):
                 failures = 0
+                self._wake.wait(timeout=POLL_SECONDS if not self.run_thread else 1.0)
+                self._wake.clear()
                 continue
             delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
             failures += 1
-            self._wake.wait(timeout=delay)
+            time.sleep(delay)
 
     @staticmethod
     def _safely(step: Callable[[], int]) -> bool:
@@ -177,13 +180,17 @@ class HitJournal:
             return False
         return True
 
-    def close(self) -> None:
-        """Record what is left and stop the thread."""
+    def stop(self) -> None:
+        """Stop the reader loop after its current pass."""
         self._stopping = True
         self._wake.set()
+
+    def close(self) -> None:
+        """Record what is left, stop the thread and release this process's file."""
+        self.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self._safely(self.drain)
+        self._safely(self.record_pending)
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

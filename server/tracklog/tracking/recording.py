@@ -34,7 +34,6 @@ from tracklog.tracking.geo import country_of
 from tracklog.tracking.useragent import describe_client
 
 PERSON_CLASSES = ("human", "proxy")
-PRIOR_HITS_WINDOW = timedelta(minutes=15)
 SIGHTINGS_WINDOW = timedelta(hours=24)
 
 
@@ -59,31 +58,48 @@ def _message_for(entry: dict[str, Any]) -> tuple[Message | None, TrackedAttachme
     return db.session.get(Message, entry["target_id"]), None
 
 
-def _context(message: Message | None, at: datetime) -> Context:
-    """What the classifier knows about the message: send time, links, the sender, recent hits."""
+def prior_clicks_window(rules: Rules) -> timedelta:
+    """How far back earlier clicks matter: the longer of the burst and honeypot windows."""
+    settings = rules.settings
+    return max(
+        timedelta(minutes=settings["honeypot_memory_minutes"]),
+        timedelta(seconds=settings["burst_window_seconds"]),
+    )
+
+
+def _context(
+    message: Message | None, hit_kind: str, ip: str | None, at: datetime, rules: Rules
+) -> Context:
+    """What the classifier needs: send time, links, the sender's sightings and, for a click,
+    the earlier clicks from the same address (bursts and honeypots are judged per address)."""
     if message is None:
         return Context(sent_at=None, link_count=0, sender_sightings=(), prior_hits=())
     sightings = db.session.scalars(
         select(SenderSighting).where(
             SenderSighting.user_id == message.user_id,
+            SenderSighting.ip == (ip or ""),
             SenderSighting.seen_at >= at - SIGHTINGS_WINDOW,
         )
     )
-    prior = db.session.execute(
-        select(
-            EngagementEvent.occurred_at,
-            EngagementEvent.ip,
-            EngagementEvent.user_agent,
-            EngagementEvent.kind,
-            TrackedLink.slot,
-        )
-        .outerjoin(TrackedLink, TrackedLink.id == EngagementEvent.link_id)
-        .where(
-            EngagementEvent.message_id == message.id,
-            EngagementEvent.occurred_at >= at - PRIOR_HITS_WINDOW,
-            EngagementEvent.occurred_at <= at,
-        )
-    )
+    prior: list = []
+    if hit_kind == "click" and ip:
+        prior = db.session.execute(
+            select(
+                EngagementEvent.occurred_at,
+                EngagementEvent.ip,
+                EngagementEvent.user_agent,
+                EngagementEvent.kind,
+                TrackedLink.slot,
+            )
+            .join(TrackedLink, TrackedLink.id == EngagementEvent.link_id)
+            .where(
+                EngagementEvent.message_id == message.id,
+                EngagementEvent.kind == "click",
+                EngagementEvent.ip == ip,
+                EngagementEvent.occurred_at >= at - prior_clicks_window(rules),
+                EngagementEvent.occurred_at <= at,
+            )
+        ).all()
     return Context(
         sent_at=message.sent_at,
         link_count=sum(1 for link in message.links if not link.honeypot),
@@ -179,7 +195,7 @@ def record_entry(entry: dict[str, Any], rules: Rules) -> EngagementEvent | None:
         link_slot=link.slot if link else None,
         honeypot=bool(link and link.honeypot),
     )
-    verdict = classify_hit(hit, _context(message, at), rules)
+    verdict = classify_hit(hit, _context(message, hit.kind, hit.ip, at, rules), rules)
     client = describe_client(hit.user_agent)
     event = EngagementEvent(
         account_id=account_id,
