@@ -54,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
+    import tracklog.auth.api  # noqa: F401 - adds /me to `api`
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
     import tracklog.notify.api  # noqa: F401 - adds the notification operations to `api`
     import tracklog.tracking.api  # noqa: F401 - adds the tracking operations to `api`
@@ -69,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.tracking.pages import messages
     from tracklog.tracking.views import init_hit_journal, tracking
     from tracklog.web import web
+    from tracklog.web.addin_files import addin_files
 
     init_bus(app)
     init_hub(app)
@@ -83,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(maillog)
     app.register_blueprint(realtime)
     app.register_blueprint(bell)
+    app.register_blueprint(addin_files)
     register_error_handlers(app)
 
 

@@ -90,3 +90,10 @@ def test_web_pages_get_html_errors(client, world):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+def test_me_gives_the_user_and_the_accounts_defaults(api, world):
+    me = api.get("/me").json
+    assert me["email"] == "alice@acme.example" and me["role"] == "admin"
+    assert me["track_by_default"] is True and me["log_by_default"] is True
+    assert me["bcc"] == f"log+{world.account.bcc_key}@bcc.tracklog.test"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests import factories
 from tests.tracking.helpers import HTML, click_paths, compose, pixel_path
 from tracklog.extensions import db
-from tracklog.models import Message, NeverLogEntry
+from tracklog.models import Message, NeverLogEntry, RecordAssociation
 
 
 def test_one_external_recipient_is_tracked_individually(api, world):
@@ -131,3 +131,27 @@ def test_huge_and_broken_html_gets_a_best_effort_answer(api, world):
     huge = "<p>" + ("lorem ipsum " * 1_750_000) + '<a href="https://x.example/end">end</a></p>'
     answer = compose(api, ["peter@initech.example"], html=huge, item_id="huge")
     assert len(click_paths(answer["html"])) == 1
+
+
+def test_preview_shows_status_and_automatic_associations_without_saving(api, world):
+    contact = factories.make_contact(world.account, "peter@initech.example", first_name="Peter")
+    deal = factories.make_deal(world.account, "Renewal")
+    db.session.add(
+        RecordAssociation(
+            account_id=world.account.id,
+            from_type="contact",
+            from_id=contact.id,
+            to_type="deal",
+            to_id=deal.id,
+        )
+    )
+    db.session.commit()
+    body = {"to": ["peter@initech.example", "bob@acme.example"], "html": HTML}
+    preview = api.post("/compose/preview", body).json
+    assert preview["tracking"] == "individual"
+    assert [r["track"] for r in preview["recipients"]] == [True, False]
+    assert preview["recipients"][0]["contact_id"] == contact.id
+    deal_suggestion = next(a for a in preview["associations"] if a["type"] == "deal")
+    assert deal_suggestion["id"] == deal.id
+    assert deal_suggestion["why"] == "most recently updated open deal of Peter"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Message)) == 0

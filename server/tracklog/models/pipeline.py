@@ -43,5 +43,6 @@ class Stage(AccountScoped, Base):
     probability: Mapped[int] = mapped_column(default=0)
     kind: Mapped[str] = mapped_column(String(10), default="open")
     required_properties: Mapped[list] = mapped_column(default=list)
+    tasks: Mapped[list] = mapped_column(default=list)
 
     pipeline: Mapped[Pipeline] = relationship(back_populates="stages")

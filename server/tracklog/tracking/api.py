@@ -11,7 +11,7 @@ from tracklog.api.records import json_body
 from tracklog.errors import ValidationFailed
 from tracklog.models import Message
 from tracklog.tracking.attachments import attachment_json, revoke_attachment, share_file
-from tracklog.tracking.compose import parse_compose_request, prepare_message
+from tracklog.tracking.compose import parse_compose_request, prepare_message, preview_message
 from tracklog.tracking.kpis import (
     events_by_message,
     find_message,
@@ -25,6 +25,12 @@ from tracklog.tracking.kpis import (
 def compose() -> Response:
     """Prepare a mail for sending: who is tracked and logged, the rewritten HTML, the BCC."""
     return jsonify(prepare_message(g.api_user, parse_compose_request(json_body())))
+
+
+@api.post("/compose/preview")
+def compose_preview() -> Response:
+    """What compose would decide for a draft: each recipient, the records; saves nothing."""
+    return jsonify(preview_message(g.api_user, parse_compose_request(json_body())))
 
 
 @api.get("/messages")

@@ -10,12 +10,14 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracklog.crm.associations import explicit_associations
+from tracklog.auth.accounts import bcc_address
+from tracklog.crm.associations import automatic_associations, explicit_associations
+from tracklog.crm.explain import render_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.mailaddress import normalise_email
 from tracklog.maillog.rules import RecipientStanding, recipient_standings
-from tracklog.models import Account, Message, MessageRecipient, TrackedLink, User
+from tracklog.models import Account, Contact, Message, MessageRecipient, TrackedLink, User
 from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
 from tracklog.tracking.tokens import TokenClaims, make_token
 
@@ -227,6 +229,77 @@ def rewrite_for_tracking(message: Message, html: str, recipient_slot: int) -> st
     return rewrite_html(html, click_url_for, is_tracking_url, extra_html(message, recipient_slot))
 
 
+@dataclass(frozen=True)
+class RecipientPlan:
+    """One recipient of a draft and what will happen to them."""
+
+    slot: int
+    field: str
+    email: str
+    contact: Contact | None
+    track: bool
+    log: bool
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The recipient as the compose response shows it."""
+        contact_id = self.contact.id if self.contact else None
+        return {
+            "email": self.email,
+            "track": self.track,
+            "log": self.log,
+            "contact_id": contact_id,
+            "reason": self.reason,
+        }
+
+
+def plan_recipients(user: User, request: ComposeRequest) -> tuple[str, str, list[RecipientPlan]]:
+    """The tracking mode with its reason, and each recipient's plan, in the draft's order."""
+    fields_and_emails = [
+        (field, email)
+        for field in ("to", "cc", "bcc")
+        for email in getattr(request, field)
+        if not is_logging_address(email)
+    ]
+    unique = list(dict.fromkeys(fields_and_emails))
+    standings = recipient_standings(user.account, user, [email for _field, email in unique])
+    mode, mode_reason = tracking_mode(request, standings)
+    plans = []
+    for slot, ((field, email), standing) in enumerate(zip(unique, standings, strict=True), start=1):
+        track, log, reason = recipient_decision(standing, mode, mode_reason, request.log)
+        plans.append(RecipientPlan(slot, field, email, standing.contact, track, log, reason))
+    return mode, mode_reason, plans
+
+
+def suggested_associations(user: User, request: ComposeRequest, plans: list[RecipientPlan]):
+    """The records the mail will go on: those picked, or the automatic ones with their reason."""
+    if request.associations:
+        return explicit_associations(user.account_id, request.associations)
+    contacts = [plan.contact for plan in plans if plan.contact is not None and plan.log]
+    planned = automatic_associations(user.account, contacts, "outgoing")
+    return [
+        {
+            "type": item.record_type,
+            "id": item.record_id,
+            "why": render_why(item.why),
+            "source": item.source,
+        }
+        for item in planned
+    ]
+
+
+def preview_message(user: User, request: ComposeRequest) -> dict[str, Any]:
+    """What compose would decide for this draft, changing nothing (for the pane)."""
+    mode, mode_reason, plans = plan_recipients(user, request)
+    return {
+        "tracking": mode,
+        "tracking_reason": mode_reason,
+        "recipients": [plan.as_json() for plan in plans],
+        "associations": suggested_associations(user, request, plans),
+        "bcc": bcc_address(user.account) if request.log else None,
+    }
+
+
 def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
     """Create or update the message of a draft and answer the contract's compose response."""
     account = user.account
@@ -246,47 +319,25 @@ def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
     message.create_contacts = request.create_contacts
     associations = explicit_associations(account.id, request.associations)
     message.requested_associations = [{"type": a["type"], "id": a["id"]} for a in associations]
-
-    emails = [
-        (field, email)
-        for field in ("to", "cc", "bcc")
-        for email in getattr(request, field)
-        if not is_logging_address(email)
-    ]
-    unique = list(dict.fromkeys(emails))
-    standings = recipient_standings(account, user, [email for _field, email in unique])
-    mode, mode_reason = tracking_mode(request, standings)
+    mode, mode_reason, plans = plan_recipients(user, request)
     message.tracking = mode
     message.recipients = []
     db.session.flush()
-    answer = []
-    tracked_slot = 0
-    for slot, ((field, email), standing) in enumerate(zip(unique, standings, strict=True), start=1):
-        track, log, reason = recipient_decision(standing, mode, mode_reason, request.log)
-        if mode == "individual" and track:
-            tracked_slot = slot
-        message.recipients.append(
-            MessageRecipient(
-                account_id=account.id,
-                slot=slot,
-                email=email,
-                field=field,
-                contact_id=standing.contact.id if standing.contact else None,
-                track=track,
-                log=log,
-                reason=reason,
-            )
+    message.recipients = [
+        MessageRecipient(
+            account_id=account.id,
+            slot=plan.slot,
+            email=plan.email,
+            field=plan.field,
+            contact_id=plan.contact.id if plan.contact else None,
+            track=plan.track,
+            log=plan.log,
+            reason=plan.reason,
         )
-        answer.append(
-            {
-                "email": email,
-                "track": track,
-                "log": log,
-                "contact_id": standing.contact.id if standing.contact else None,
-                "reason": reason,
-            }
-        )
+        for plan in plans
+    ]
     db.session.flush()
+    tracked_slot = next((p.slot for p in plans if mode == "individual" and p.track), 0)
     html = request.html
     if mode != "off":
         html = rewrite_for_tracking(message, html, tracked_slot)
@@ -297,6 +348,6 @@ def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
         "bcc": logging_bcc(account, message) if request.log else None,
         "tracking": mode,
         "tracking_reason": mode_reason,
-        "recipients": answer,
+        "recipients": [plan.as_json() for plan in plans],
         "associations": associations,
     }
