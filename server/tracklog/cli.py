@@ -215,6 +215,40 @@ def demo() -> None:
 
 
 @cli.command()
+@click.option("--base-url", required=True, metavar="URL", help="Public https:// URL of the server.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="File to write (default: standard output).",
+)
+@click.option(
+    "--client-id",
+    metavar="ID",
+    help="Entra app id for single sign-on (default: TRACKLOG_ENTRA_CLIENT_ID; none: no SSO).",
+)
+@click.option("--app-id", metavar="GUID", help="Add-in id (default: derived from the base URL).")
+def manifest(base_url: str, output: Path | None, client_id: str | None, app_id: str | None) -> None:
+    """Write the Outlook add-in manifest for a deployment at --base-url."""
+    from tracklog.addin.manifest import ManifestError, default_app_id, render_manifest
+    from tracklog.config import Config
+
+    try:
+        xml = render_manifest(
+            base_url,
+            client_id if client_id is not None else Config().ENTRA_CLIENT_ID,
+            app_id or default_app_id(base_url),
+        )
+    except ManifestError as error:
+        raise click.BadParameter(str(error)) from None
+    if output is None:
+        click.echo(xml, nl=False)
+        return
+    output.write_text(xml, encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
 @click.option("--server", metavar="URL", help="tracklog server (default: TRACKLOG_BASE_URL).")
 @click.option("--token", metavar="T", help="Personal API token (default: TRACKLOG_TOKEN).")
 @click.option(
