@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export TRACKLOG_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint format bench i18n clean
+.PHONY: run test test-js lint format bench i18n clean
 
 $(BIN)/tracklog: setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,12 @@ run: $(BIN)/tracklog
 	$(BIN)/tracklog serve --port 5443
 
 ## test: install what the tests need, lint, then run the whole suite on SQLite and PostgreSQL
-test: $(BIN)/tracklog lint
+test: $(BIN)/tracklog lint test-js
 	$(BIN)/python -m pytest
+
+## test-js: the add-in's JavaScript unit tests (Node's built-in test runner, Node 20+)
+test-js:
+	node --test tests/js/
 
 lint: $(BIN)/tracklog
 	$(BIN)/ruff check .

@@ -1,0 +1,113 @@
+// Unit tests of addin/office.js, the one wrapper around Office's callback APIs.
+import assert from "node:assert/strict";
+import { beforeEach, test } from "node:test";
+
+import * as office from "../../addin/office.js";
+import { createOffice } from "./office-stub.mjs";
+
+let stub;
+
+function install(options) {
+  stub = createOffice(options);
+  globalThis.Office = stub.Office;
+  return stub;
+}
+
+beforeEach(() => install());
+
+test("ensureBccContains reads the BCC line, then sets it back with the address added", async () => {
+  install({ bcc: ["Boss@Example.com"] });
+  assert.equal(await office.ensureBccContains("Log+K1@bcc.example"), true);
+  assert.deepEqual(stub.state.bcc, ["boss@example.com", "log+k1@bcc.example"]);
+  const read = stub.calls.indexOf("item.bcc.getAsync");
+  const set = stub.calls.indexOf("item.bcc.setAsync");
+  assert.ok(read >= 0 && set > read, `read before set: ${JSON.stringify(stub.calls)}`);
+});
+
+test("ensureBccContains never duplicates and does not write when the address is there", async () => {
+  install({ bcc: ["boss@example.com", "LOG+k1@bcc.example"] });
+  assert.equal(await office.ensureBccContains("log+k1@bcc.example"), false);
+  assert.deepEqual(stub.state.bcc, ["boss@example.com", "LOG+k1@bcc.example"]);
+  assert.ok(!stub.calls.includes("item.bcc.setAsync"));
+});
+
+test("a failed Office call rejects with an error naming the call and the reason", async () => {
+  install({ fail: { "item.bcc.setAsync": "The item is read-only" } });
+  await assert.rejects(office.setBcc(["a@x.com"]), {
+    message: "item.bcc.setAsync failed: The item is read-only",
+  });
+});
+
+test("recipients answers lower-case addresses of to, cc and bcc", async () => {
+  install({ to: ["A@X.com"], cc: ["b@y.COM"], bcc: [] });
+  assert.deepEqual(await office.recipients(), { to: ["a@x.com"], cc: ["b@y.com"], bcc: [] });
+});
+
+test("body, subject, header and custom property go through the item", async () => {
+  assert.equal(await office.subject(), "Quote for Q3");
+  assert.match(await office.bodyHtml(), /Hello/);
+  await office.setBodyHtml("<p>tracked</p>");
+  await office.setInternetHeader("X-Tracklog-Message", "tl_1");
+  await office.setCustomProperty("tracklogMessageId", "tl_1");
+  assert.equal(stub.state.body, "<p>tracked</p>");
+  assert.deepEqual(stub.state.headers, { "X-Tracklog-Message": "tl_1" });
+  assert.deepEqual(stub.state.customProperties, { tracklogMessageId: "tl_1" });
+});
+
+test("sessionGet answers null for a missing key and JSON values round-trip", async () => {
+  assert.equal(await office.sessionGet(office.CHOICES_KEY), null);
+  const choices = { track: true, log: false, associations: [{ type: "deal", id: 12 }] };
+  await office.sessionSet(office.CHOICES_KEY, choices);
+  assert.equal(typeof stub.state.session[office.CHOICES_KEY], "string");
+  assert.deepEqual(await office.sessionGet(office.CHOICES_KEY), choices);
+});
+
+test("displayLanguage picks en, ja or sv and falls back to en", async () => {
+  for (const [tag, expected] of [["ja-JP", "ja"], ["sv-SE", "sv"], ["de-DE", "en"], ["en-GB", "en"]]) {
+    install({ displayLanguage: tag });
+    assert.equal(await office.displayLanguage(), expected);
+  }
+});
+
+test("hostName maps Office's platform to the compose flow's host names", async () => {
+  const expected = {
+    PC: "outlook-desktop",
+    OfficeOnline: "outlook-web",
+    Mac: "outlook-mac",
+    iOS: "outlook-mobile",
+    Android: "outlook-mobile",
+  };
+  for (const [platform, host] of Object.entries(expected)) {
+    install({ platform });
+    assert.equal(await office.hostName(), host);
+  }
+});
+
+test("itemId, userEmail, isCompose and notify", async () => {
+  assert.equal(await office.itemId(), "AAMkAGI2draft");
+  assert.equal(await office.userEmail(), "rep@example.com");
+  assert.equal(await office.isCompose(), true);
+  await office.notify("tracklog", "Tracked", "informational");
+  assert.equal(stub.state.notifications.tracklog.type, "informationalMessage");
+  await office.notify("tracklog", "Broken", "error");
+  assert.deepEqual(stub.state.notifications.tracklog, { type: "errorMessage", message: "Broken" });
+});
+
+test("readItem describes a received mail", async () => {
+  install({ compose: false, from: "Buyer@Customer.example" });
+  assert.equal(await office.isCompose(), false);
+  assert.deepEqual(await office.readItem(), {
+    from: "buyer@customer.example",
+    subject: "Quote for Q3",
+    internetMessageId: "<abc@customer.example>",
+    itemId: "AAMkAGI2draft",
+  });
+});
+
+test("roaming settings are saved with saveAsync", async () => {
+  await office.roamingSet("tracklog.token", "tok");
+  assert.equal(await office.roamingGet("tracklog.token"), "tok");
+  assert.ok(stub.calls.includes("roamingSettings.saveAsync"));
+  await office.roamingSet("tracklog.token", null);
+  assert.equal(await office.roamingGet("tracklog.token"), null);
+});
