@@ -55,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     import tracklog.auth.api  # noqa: F401 - adds /me to `api`
+    import tracklog.crm.api  # noqa: F401 - adds timelines, pins, associations, tasks to `api`
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
     import tracklog.notify.api  # noqa: F401 - adds the notification operations to `api`
     import tracklog.tracking.api  # noqa: F401 - adds the tracking operations to `api`

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +26,12 @@ def json_body() -> object:
     return body
 
 
-def commit_or_conflict() -> None:
-    """Commit, turning a constraint violation into a 409 instead of a 500."""
+def commit_or_conflict(after_flush: Callable[[], None] | None = None) -> None:
+    """Flush, run what needs the new ids, commit; a constraint violation is a 409, not a 500."""
     try:
+        db.session.flush()
+        if after_flush is not None:
+            after_flush()
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -52,9 +57,9 @@ def create_view(resource: Resource) -> tuple[Response, int]:
     resource.check_write_allowed()
     record = resource.model(account_id=g.api_user.account_id)
     with db.session.no_autoflush:
-        resource.apply(record, json_body(), creating=True)
+        values = resource.apply(record, json_body(), creating=True)
     db.session.add(record)
-    commit_or_conflict()
+    commit_or_conflict(resource.after_save and (lambda: resource.after_save(record, values, True)))
     return jsonify(resource.to_json(record)), 201
 
 
@@ -63,8 +68,8 @@ def update_view(resource: Resource, record_id: int) -> Response:
     resource.check_write_allowed()
     record = resource.get(record_id)
     with db.session.no_autoflush:
-        resource.apply(record, json_body(), creating=False)
-    commit_or_conflict()
+        values = resource.apply(record, json_body(), creating=False)
+    commit_or_conflict(resource.after_save and (lambda: resource.after_save(record, values, False)))
     db.session.refresh(record)
     return jsonify(resource.to_json(record))
 

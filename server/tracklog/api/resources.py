@@ -12,7 +12,13 @@ from sqlalchemy import Select, or_, select
 
 from tracklog.api.fields import Field, to_json
 from tracklog.auth.accounts import set_password
-from tracklog.crm.records import delete_record_links, place_in_pipeline, records_in_stages
+from tracklog.crm.deals import check_stage_entry, create_stage_tasks
+from tracklog.crm.records import (
+    bring_in_from,
+    delete_record_links,
+    place_in_pipeline,
+    records_in_stages,
+)
 from tracklog.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.models import (
@@ -35,6 +41,10 @@ READ_ONLY_TIMESTAMPS = (
 )
 
 Hook = Callable[[Any, dict[str, Any], bool], None]
+CREATED_FROM_FIELDS = (
+    Field("from", "object", readable=False, stored=False, create_only=True),
+    Field("bring_activities_days", "integer", readable=False, stored=False, create_only=True),
+)
 
 
 @dataclass
@@ -48,6 +58,7 @@ class Resource:
     search_columns: tuple[str, ...]
     admin_writes: bool = False
     before_save: Hook | None = None
+    after_save: Hook | None = None
     extra_json: Callable[[Any], dict[str, Any]] = field(default=lambda record: {})
     before_delete: Callable[[Any], None] | None = None
 
@@ -83,8 +94,8 @@ class Resource:
         if self.admin_writes and not g.api_user.is_admin:
             raise Forbidden(_("Only an admin of the account can change %(name)s.", name=self.name))
 
-    def apply(self, record: Any, payload: Any, creating: bool) -> None:
-        """Validate the payload field by field and copy it onto the record."""
+    def apply(self, record: Any, payload: Any, creating: bool) -> dict[str, Any]:
+        """Validate the payload field by field, copy it onto the record; the parsed values."""
         if not isinstance(payload, dict):
             raise ValidationFailed(_("Send a JSON object."), details={"fields": {}})
         errors: dict[str, str] = {}
@@ -116,6 +127,7 @@ class Resource:
             raise ValidationFailed(_("Some fields are not valid."), details={"fields": errors})
         if self.before_save:
             self.before_save(record, values, creating)
+        return values
 
     @staticmethod
     def _check_reference(spec: Field, value: Any) -> None:
@@ -149,8 +161,27 @@ def _lower_domain(company: Company, values: dict[str, Any], creating: bool) -> N
 
 
 def _place_deal(deal: Deal, values: dict[str, Any], creating: bool) -> None:
-    """A deal sits in a stage of a deal pipeline."""
+    """A deal sits in a stage of a deal pipeline, with the properties that stage requires."""
     place_in_pipeline(deal, "deal")
+    if "properties" in values:
+        deal.properties = {**(deal.properties or {}), **values["properties"]}
+    values["entered_stage"] = check_stage_entry(deal)
+
+
+def _deal_entered_stage(deal: Deal, values: dict[str, Any], creating: bool) -> None:
+    """Create the tasks of the stage the deal entered; link the record it was created from."""
+    if values.get("entered_stage"):
+        create_stage_tasks(deal, g.api_user)
+    if creating and values.get("from"):
+        bring_in_from(g.api_user, deal, "deal", values["from"], values.get("bring_activities_days"))
+
+
+def _ticket_created(ticket: Ticket, values: dict[str, Any], creating: bool) -> None:
+    """Link a new ticket to the record it was created from, with its recent activities."""
+    if creating and values.get("from"):
+        bring_in_from(
+            g.api_user, ticket, "ticket", values["from"], values.get("bring_activities_days")
+        )
 
 
 def _place_ticket(ticket: Ticket, values: dict[str, Any], creating: bool) -> None:
@@ -336,11 +367,14 @@ RESOURCES = (
             Field("amount", "number", nullable=True),
             Field("close_date", "date", nullable=True),
             Field("owner_id", "reference", nullable=True, references="user"),
+            Field("properties", "object", stored=False),
             Field("status", writable=False, choices=("open", "won", "lost")),
+            *CREATED_FROM_FIELDS,
             *READ_ONLY_TIMESTAMPS,
         ),
         search_columns=("name",),
         before_save=_place_deal,
+        after_save=_deal_entered_stage,
         before_delete=_unlink("deal"),
     ),
     Resource(
@@ -353,10 +387,12 @@ RESOURCES = (
             Field("stage_id", "reference", references="stage"),
             Field("owner_id", "reference", nullable=True, references="user"),
             Field("status", writable=False, choices=("open", "closed")),
+            *CREATED_FROM_FIELDS,
             *READ_ONLY_TIMESTAMPS,
         ),
         search_columns=("subject",),
         before_save=_place_ticket,
+        after_save=_ticket_created,
         before_delete=_unlink("ticket"),
     ),
     Resource(

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select
 
+from tracklog.crm.associations import Planned, apply_associations
+from tracklog.crm.explain import encode_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.models import (
+    Activity,
     ActivityAssociation,
+    Company,
+    Contact,
     Deal,
     Pin,
     Pipeline,
     RecordAssociation,
     Stage,
     Ticket,
+    User,
+    utcnow,
 )
 
 
@@ -103,3 +113,50 @@ def delete_record_links(account_id: int, record_type: str, record_id: int) -> No
             Pin.record_id == record_id,
         )
     )
+
+
+def bring_in_from(
+    user: User, record: Deal | Ticket, record_type: str, source: Any, days: int | None
+) -> int:
+    """Link a new deal or ticket to the contact or company it was created from, and put that
+    record's activities of the last N days (30 by default) on its timeline; how many."""
+    source_type = source.get("type") if isinstance(source, dict) else None
+    source_id = source.get("id") if isinstance(source, dict) else None
+    model = {"contact": Contact, "company": Company}.get(source_type)
+    exists = (
+        model is not None
+        and isinstance(source_id, int)
+        and db.session.scalar(
+            select(model.id).where(model.id == source_id, model.account_id == user.account_id)
+        )
+    )
+    if not exists:
+        raise ValidationFailed(
+            _("Create it from a contact or company of this account."),
+            details={"fields": {"from": _("not a contact or company of this account")}},
+        )
+    db.session.add(
+        RecordAssociation(
+            account_id=user.account_id,
+            from_type=source_type,
+            from_id=source_id,
+            to_type=record_type,
+            to_id=record.id,
+            source="manual",
+            why=encode_why("added_by_user", user=user.display_name),
+        )
+    )
+    since = utcnow() - timedelta(days=days if isinstance(days, int) and days >= 0 else 30)
+    activity_ids = db.session.scalars(
+        select(ActivityAssociation.activity_id).where(
+            ActivityAssociation.account_id == user.account_id,
+            ActivityAssociation.record_type == source_type,
+            ActivityAssociation.record_id == source_id,
+            ActivityAssociation.occurred_at >= since,
+        )
+    ).all()
+    label = getattr(record, "name", None) or getattr(record, "subject", "")
+    why = encode_why("brought_in_with_record", record=label)
+    for activity in db.session.scalars(select(Activity).where(Activity.id.in_(activity_ids))):
+        apply_associations(activity, [Planned(record_type, record.id, "manual", why)])
+    return len(activity_ids)

@@ -1,0 +1,149 @@
+"""Timelines, notes, pins, activity associations, record associations and tasks under /api/v1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tracklog.api import api
+from tracklog.api.fields import to_json
+from tracklog.api.pagination import requested_limit
+from tracklog.api.records import json_body
+from tracklog.crm import timeline
+from tracklog.crm.deals import open_tasks
+from tracklog.crm.related import link_records, related_records, unlink_records
+from tracklog.errors import NotFound, ValidationFailed
+from tracklog.extensions import db
+from tracklog.models import Task
+
+
+@api.get("/records/<record_type>/<int:record_id>/timeline")
+def record_timeline(record_type: str, record_id: int) -> Response:
+    """The record's activities newest first, the pinned one first; ?types= or your saved filter."""
+    user = g.api_user
+    if "types" in request.args:
+        types = timeline.parse_types(request.args["types"])
+    else:
+        types = timeline.saved_types(user, record_type)
+    page = timeline.timeline_page(
+        user, record_type, record_id, types, request.args.get("cursor"), requested_limit()
+    )
+    return jsonify(page | {"types": types})
+
+
+@api.post("/records/<record_type>/<int:record_id>/notes")
+def add_note(record_type: str, record_id: int) -> tuple[Response, int]:
+    """Add a note to the record's timeline."""
+    note = timeline.add_note(g.api_user, record_type, record_id, json_body().get("body"))
+    return jsonify(timeline.activities_json([note.id], None)[0]), 201
+
+
+@api.put("/records/<record_type>/<int:record_id>/pin")
+def pin(record_type: str, record_id: int) -> Response:
+    """Pin an activity to the top of the record's timeline (409 already_pinned for a second)."""
+    activity_id = json_body().get("activity_id")
+    pinned = timeline.pin(g.api_user, record_type, record_id, activity_id)
+    return jsonify(
+        {"record_type": record_type, "record_id": record_id, "activity_id": pinned.activity_id}
+    )
+
+
+@api.delete("/records/<record_type>/<int:record_id>/pin")
+def unpin(record_type: str, record_id: int) -> tuple[str, int]:
+    """Unpin the record's pinned activity."""
+    timeline.unpin(g.api_user, record_type, record_id)
+    return "", 204
+
+
+@api.put("/activities/<int:activity_id>/associations")
+def set_activity_associations(activity_id: int) -> Response:
+    """Put the activity on exactly these records' timelines: {"associations": [{type, id}]}."""
+    activity = timeline.set_activity_associations(
+        g.api_user, activity_id, json_body().get("associations")
+    )
+    return jsonify(timeline.activities_json([activity.id], None)[0])
+
+
+@api.delete("/activities/<int:activity_id>")
+def delete_activity(activity_id: int) -> tuple[str, int]:
+    """Delete an activity from every timeline."""
+    timeline.delete_activity(g.api_user, activity_id)
+    return "", 204
+
+
+@api.get("/timeline-filters/<object_type>")
+def get_timeline_filter(object_type: str) -> Response:
+    """The activity types you show on every timeline of this record type."""
+    return jsonify(
+        {"object_type": object_type, "types": timeline.saved_types(g.api_user, object_type)}
+    )
+
+
+@api.put("/timeline-filters/<object_type>")
+def put_timeline_filter(object_type: str) -> Response:
+    """Save the activity types you show on every timeline of this record type."""
+    types = timeline.save_types(g.api_user, object_type, json_body().get("types"))
+    return jsonify({"object_type": object_type, "types": types})
+
+
+@api.get("/records/<record_type>/<int:record_id>/associations")
+def get_related(record_type: str, record_id: int) -> Response:
+    """The records associated with this one, by type."""
+    return jsonify(related_records(g.api_user, record_type, record_id))
+
+
+@api.post("/records/<record_type>/<int:record_id>/associations")
+def add_related(record_type: str, record_id: int) -> tuple[Response, int]:
+    """Associate another record with this one: {"type", "id"}."""
+    body = json_body()
+    link_records(g.api_user, record_type, record_id, body.get("type"), body.get("id"))
+    return jsonify(related_records(g.api_user, record_type, record_id)), 201
+
+
+@api.delete("/records/<record_type>/<int:record_id>/associations/<other_type>/<int:other_id>")
+def remove_related(record_type: str, record_id: int, other_type: str, other_id: int):
+    """Remove the association between two records."""
+    unlink_records(g.api_user, record_type, record_id, other_type, other_id)
+    return "", 204
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    """A task as the API shows it."""
+    return {
+        "id": task.id,
+        "title": task.title,
+        "due_at": to_json(task.due_at),
+        "done": task.done,
+        "owner_id": task.owner_id,
+        "record_type": task.record_type,
+        "record_id": task.record_id,
+        "stage_id": task.stage_id,
+    }
+
+
+@api.get("/tasks")
+def list_tasks() -> Response:
+    """Open tasks: yours, or everyone's in the account with ?all=1."""
+    tasks = open_tasks(g.api_user, mine_only=request.args.get("all") != "1")
+    return jsonify({"items": [task_json(task) for task in tasks], "next_cursor": None})
+
+
+@api.patch("/tasks/<int:task_id>")
+def update_task(task_id: int) -> Response:
+    """Mark a task done (or not): {"done": true}."""
+    done = json_body().get("done")
+    if not isinstance(done, bool):
+        raise ValidationFailed(
+            _("done must be true or false."), details={"fields": {"done": "boolean"}}
+        )
+    task = db.session.scalar(
+        select(Task).where(Task.id == task_id, Task.account_id == g.api_user.account_id)
+    )
+    if task is None:
+        raise NotFound(_("There is no task %(id)s.", id=task_id))
+    task.done = done
+    db.session.commit()
+    return jsonify(task_json(task))

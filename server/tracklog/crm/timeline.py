@@ -1,0 +1,369 @@
+"""A record's timeline: newest first, the pinned activity on top, filtered per user and type."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import nh3
+from flask_babel import gettext as _
+from sqlalchemy import and_, delete, or_, select
+
+from tracklog.api.fields import to_json
+from tracklog.api.pagination import InvalidCursor, decode_cursor, encode_cursor
+from tracklog.crm.associations import RECORD_MODELS, Planned, apply_associations
+from tracklog.crm.explain import encode_why, render_why
+from tracklog.errors import Conflict, NotFound, ValidationFailed
+from tracklog.extensions import db
+from tracklog.models import (
+    ACTIVITY_TYPES,
+    RECORD_TYPES,
+    Activity,
+    ActivityAssociation,
+    AssociationExclusion,
+    Message,
+    Pin,
+    TimelineFilter,
+    User,
+)
+
+NOTE_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote"}
+MAX_NOTE_LENGTH = 65_536
+
+
+def require_record(user: User, record_type: str, record_id: int) -> Any:
+    """A record of the user's account, or NotFound."""
+    model = RECORD_MODELS.get(record_type)
+    record = None
+    if model is not None:
+        record = db.session.scalar(
+            select(model).where(model.id == record_id, model.account_id == user.account_id)
+        )
+    if record is None:
+        raise NotFound(_("There is no %(type)s with id %(id)s.", type=record_type, id=record_id))
+    return record
+
+
+def require_activity(user: User, activity_id: int) -> Activity:
+    """An activity of the user's account, or NotFound."""
+    activity = db.session.scalar(
+        select(Activity).where(Activity.id == activity_id, Activity.account_id == user.account_id)
+    )
+    if activity is None:
+        raise NotFound(_("There is no activity %(id)s.", id=activity_id))
+    return activity
+
+
+def saved_types(user: User, object_type: str) -> list[str]:
+    """The activity types this user shows on timelines of this record type (all by default)."""
+    saved = db.session.scalar(
+        select(TimelineFilter.activity_types).where(
+            TimelineFilter.user_id == user.id, TimelineFilter.object_type == object_type
+        )
+    )
+    return list(saved) if saved is not None else list(ACTIVITY_TYPES)
+
+
+def save_types(user: User, object_type: str, types: list[str]) -> list[str]:
+    """Remember which activity types the user shows on every timeline of this record type."""
+    if object_type not in RECORD_TYPES:
+        raise NotFound(_("There is no record type %(type)s.", type=object_type))
+    chosen = parse_types(types)
+    row = db.session.scalar(
+        select(TimelineFilter).where(
+            TimelineFilter.user_id == user.id, TimelineFilter.object_type == object_type
+        )
+    )
+    if row is None:
+        row = TimelineFilter(account_id=user.account_id, user_id=user.id, object_type=object_type)
+        db.session.add(row)
+    row.activity_types = chosen
+    db.session.commit()
+    return chosen
+
+
+def parse_types(types: Any) -> list[str]:
+    """A validated list of activity types, in the canonical order."""
+    if isinstance(types, str):
+        types = [item for item in types.split(",") if item]
+    if not isinstance(types, list) or any(item not in ACTIVITY_TYPES for item in types):
+        raise ValidationFailed(
+            _("types must be a list of: %(types)s", types=", ".join(ACTIVITY_TYPES)),
+            details={"fields": {"types": list(ACTIVITY_TYPES)}},
+        )
+    return [item for item in ACTIVITY_TYPES if item in types]
+
+
+def pinned_activity_id(account_id: int, record_type: str, record_id: int) -> int | None:
+    """The id of the activity pinned to a record, if any."""
+    return db.session.scalar(
+        select(Pin.activity_id).where(
+            Pin.account_id == account_id, Pin.record_type == record_type, Pin.record_id == record_id
+        )
+    )
+
+
+def _position(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (occurred_at, activity id) after which a page continues."""
+    if not cursor:
+        return None
+    position = decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(position["at"]), int(position["id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidCursor(_("The cursor is not valid; start again without it.")) from None
+
+
+def timeline_page(
+    user: User,
+    record_type: str,
+    record_id: int,
+    types: list[str],
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """One page of a record's timeline; the first page starts with the pinned activity."""
+    require_record(user, record_type, record_id)
+    pinned = pinned_activity_id(user.account_id, record_type, record_id)
+    link = ActivityAssociation
+    query = select(link.activity_id, link.occurred_at).where(
+        link.account_id == user.account_id,
+        link.record_type == record_type,
+        link.record_id == record_id,
+        link.activity_type.in_(types),
+    )
+    if pinned is not None:
+        query = query.where(link.activity_id != pinned)
+    position = _position(cursor)
+    if position is not None:
+        at, last_id = position
+        query = query.where(
+            or_(link.occurred_at < at, and_(link.occurred_at == at, link.activity_id < last_id))
+        )
+    query = query.order_by(link.occurred_at.desc(), link.activity_id.desc()).limit(limit + 1)
+    rows = db.session.execute(query).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor({"at": last.occurred_at.isoformat(), "id": last.activity_id})
+    ids = [row.activity_id for row in rows]
+    if position is None and pinned is not None:
+        pinned_type = db.session.scalar(select(Activity.type).where(Activity.id == pinned))
+        if pinned_type in types:
+            ids.insert(0, pinned)
+    return {"items": activities_json(ids, pinned), "next_cursor": next_cursor}
+
+
+def activities_json(ids: list[int], pinned: int | None) -> list[dict[str, Any]]:
+    """Activities in the given order with their associations, in two queries."""
+    if not ids:
+        return []
+    activities = {a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(ids)))}
+    links: dict[int, list[dict[str, Any]]] = {activity_id: [] for activity_id in ids}
+    for row in db.session.scalars(
+        select(ActivityAssociation)
+        .where(ActivityAssociation.activity_id.in_(ids))
+        .order_by(ActivityAssociation.id)
+    ):
+        links[row.activity_id].append(
+            {
+                "type": row.record_type,
+                "id": row.record_id,
+                "source": row.source,
+                "why": render_why(row.why),
+            }
+        )
+    messages = {
+        m.activity_id: m.public_id
+        for m in db.session.scalars(select(Message).where(Message.activity_id.in_(ids)))
+    }
+    return [
+        activity_json(activities[i], links[i], i == pinned, messages.get(i))
+        for i in ids
+        if i in activities
+    ]
+
+
+def activity_json(
+    activity: Activity, associations: list[dict[str, Any]], pinned: bool, message_id: str | None
+) -> dict[str, Any]:
+    """One timeline item as the contract shows it, with what a card needs."""
+    return {
+        "id": activity.id,
+        "type": activity.type,
+        "subject": activity.subject,
+        "occurred_at": to_json(activity.occurred_at),
+        "pinned": pinned,
+        "associations": associations,
+        "body_html": activity.body_html,
+        "body_text": activity.body_text[:2000],
+        "direction": activity.direction,
+        "sender": activity.sender,
+        "recipients": activity.recipients,
+        "owner_id": activity.owner_id,
+        "thread_key": activity.thread_key,
+        "rfc_message_id": activity.message_id,
+        "message_id": message_id,
+        "warnings": activity.warnings,
+    }
+
+
+def sanitise_note(body: Any) -> tuple[str, str]:
+    """A note's safe HTML and its plain text."""
+    if not isinstance(body, str) or not body.strip():
+        raise ValidationFailed(
+            _("A note needs some text."), details={"fields": {"body": "required"}}
+        )
+    if len(body) > MAX_NOTE_LENGTH:
+        raise ValidationFailed(
+            _("A note can be at most %(count)d characters.", count=MAX_NOTE_LENGTH),
+            details={"fields": {"body": "too_long"}},
+        )
+    html = nh3.clean(
+        body, tags=NOTE_TAGS, attributes={"a": {"href"}}, url_schemes={"http", "https", "mailto"}
+    )
+    text = re.sub(r"<[^>]+>", " ", html)
+    return html, " ".join(text.split())
+
+
+def add_note(user: User, record_type: str, record_id: int, body: Any) -> Activity:
+    """A note on a record's timeline, written by the user."""
+    require_record(user, record_type, record_id)
+    html, text = sanitise_note(body)
+    note = Activity(
+        account_id=user.account_id,
+        type="note",
+        subject=text[:120],
+        body_html=html,
+        body_text=text,
+        owner_id=user.id,
+    )
+    db.session.add(note)
+    db.session.flush()
+    why = encode_why("added_by_user", user=user.display_name)
+    apply_associations(note, [Planned(record_type, record_id, "manual", why)])
+    db.session.commit()
+    return note
+
+
+def pin(user: User, record_type: str, record_id: int, activity_id: Any) -> Pin:
+    """Pin an activity of the record's timeline; a second pin waits until the first is undone."""
+    require_record(user, record_type, record_id)
+    if isinstance(activity_id, bool) or not isinstance(activity_id, int):
+        raise ValidationFailed(
+            _("activity_id must be an id."), details={"fields": {"activity_id": "integer"}}
+        )
+    on_timeline = db.session.scalar(
+        select(ActivityAssociation.id).where(
+            ActivityAssociation.account_id == user.account_id,
+            ActivityAssociation.activity_id == activity_id,
+            ActivityAssociation.record_type == record_type,
+            ActivityAssociation.record_id == record_id,
+        )
+    )
+    if on_timeline is None:
+        raise NotFound(_("That activity is not on this record's timeline."))
+    current = db.session.scalar(
+        select(Pin).where(
+            Pin.account_id == user.account_id,
+            Pin.record_type == record_type,
+            Pin.record_id == record_id,
+        )
+    )
+    if current is not None and current.activity_id != activity_id:
+        raise Conflict(
+            _("Another activity is already pinned here. Unpin it first."),
+            code="already_pinned",
+            details={"pinned_activity_id": current.activity_id},
+        )
+    if current is None:
+        current = Pin(
+            account_id=user.account_id,
+            record_type=record_type,
+            record_id=record_id,
+            activity_id=activity_id,
+            pinned_by_id=user.id,
+        )
+        db.session.add(current)
+    db.session.commit()
+    return current
+
+
+def unpin(user: User, record_type: str, record_id: int) -> None:
+    """Remove the record's pin, if any."""
+    require_record(user, record_type, record_id)
+    db.session.execute(
+        delete(Pin).where(
+            Pin.account_id == user.account_id,
+            Pin.record_type == record_type,
+            Pin.record_id == record_id,
+        )
+    )
+    db.session.commit()
+
+
+def set_activity_associations(user: User, activity_id: int, wanted: Any) -> Activity:
+    """Make an activity appear on exactly these records; removals are remembered as the user's."""
+    activity = require_activity(user, activity_id)
+    if not isinstance(wanted, list) or not all(isinstance(item, dict) for item in wanted):
+        raise ValidationFailed(
+            _("Send a list of {type, id} objects."), details={"fields": {"associations": "list"}}
+        )
+    targets = []
+    for item in wanted:
+        record_id = item.get("id")
+        if isinstance(record_id, bool) or not isinstance(record_id, int):
+            raise ValidationFailed(_("Each record needs a type and a numeric id."))
+        require_record(user, item.get("type"), record_id)
+        targets.append((item["type"], record_id))
+    current = {
+        (row.record_type, row.record_id): row
+        for row in db.session.scalars(
+            select(ActivityAssociation).where(ActivityAssociation.activity_id == activity.id)
+        )
+    }
+    for key, row in current.items():
+        if key not in targets:
+            db.session.delete(row)
+            db.session.add(
+                AssociationExclusion(
+                    account_id=user.account_id,
+                    activity_id=activity.id,
+                    record_type=key[0],
+                    record_id=key[1],
+                    removed_by_id=user.id,
+                )
+            )
+            db.session.execute(
+                delete(Pin).where(
+                    Pin.activity_id == activity.id,
+                    Pin.record_type == key[0],
+                    Pin.record_id == key[1],
+                )
+            )
+    why = encode_why("added_by_user", user=user.display_name)
+    added = [Planned(t, i, "manual", why) for t, i in targets if (t, i) not in current]
+    for record_type, record_id in targets:
+        db.session.execute(
+            delete(AssociationExclusion).where(
+                AssociationExclusion.activity_id == activity.id,
+                AssociationExclusion.record_type == record_type,
+                AssociationExclusion.record_id == record_id,
+            )
+        )
+    apply_associations(activity, added)
+    db.session.commit()
+    return activity
+
+
+def delete_activity(user: User, activity_id: int) -> None:
+    """Delete an activity from every timeline (its associations and pins go with it)."""
+    activity = require_activity(user, activity_id)
+    db.session.execute(delete(Pin).where(Pin.activity_id == activity.id))
+    db.session.execute(
+        delete(ActivityAssociation).where(ActivityAssociation.activity_id == activity.id)
+    )
+    db.session.delete(activity)
+    db.session.commit()
