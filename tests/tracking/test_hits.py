@@ -217,3 +217,37 @@ def test_every_link_hit_at_once_is_a_scanner_burst(api, recipient, world, record
         hit(recipient, path, agent=CHROME_WINDOWS)
     record()
     assert [e.classification for e in events()] == ["scanner"] * 4
+
+
+def journaled_open(message_id: int, at, agent: str = OUTLOOK_DESKTOP) -> dict:
+    """A journal entry for an open, as the pixel endpoint writes it."""
+    import uuid
+
+    return {
+        "hit_id": str(uuid.uuid4()),
+        "kind": "open",
+        "target_id": message_id,
+        "link_slot": 0,
+        "recipient_slot": 1,
+        "at": at.isoformat(),
+        "method": "GET",
+        "ip": "81.2.69.142",
+        "ua": agent,
+        "headers": {},
+        "sender_cookie_user": None,
+    }
+
+
+def test_repeat_window_slides_while_the_client_keeps_reloading(sent, world):
+    from datetime import timedelta
+
+    from tracklog.models import Message, utcnow
+    from tracklog.tracking.recording import record_hits
+
+    message = db.session.scalar(db.select(Message).filter_by(public_id=sent["message_id"]))
+    start = utcnow()
+    minutes = [0, 2, 4, 6, 10]
+    record_hits([journaled_open(message.id, start + timedelta(minutes=m)) for m in minutes])
+    counted = [e.counted for e in events()]
+    assert counted == [True, False, False, False, True]
+    assert {e.repeat_of_id for e in events()[1:4]} == {events()[0].id}

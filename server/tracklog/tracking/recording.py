@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -93,6 +94,7 @@ def _context(
             )
             .join(TrackedLink, TrackedLink.id == EngagementEvent.link_id)
             .where(
+                EngagementEvent.account_id == message.account_id,
                 EngagementEvent.message_id == message.id,
                 EngagementEvent.kind == "click",
                 EngagementEvent.ip == ip,
@@ -109,20 +111,24 @@ def _context(
 
 
 def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: datetime):
-    """The counted open this one repeats: same client, same recipient, within the window."""
+    """The open this one repeats: the same client's (and recipient's) last open within the window.
+
+    The window slides: a client reloading every minute for an hour is one open, counted once.
+    """
     window = timedelta(seconds=current_app.config["OPEN_REPEAT_WINDOW_SECONDS"])
     query = (
         select(EngagementEvent)
         .where(
+            EngagementEvent.account_id == message.account_id,
             EngagementEvent.message_id == message.id,
-            EngagementEvent.kind == "open",
-            EngagementEvent.counted.is_(True),
-            EngagementEvent.ip == entry.get("ip"),
-            EngagementEvent.user_agent == entry.get("ua", "")[:1000],
             EngagementEvent.occurred_at >= at - window,
             EngagementEvent.occurred_at <= at,
+            EngagementEvent.kind == "open",
+            EngagementEvent.classification.in_(PERSON_CLASSES),
+            EngagementEvent.ip == entry.get("ip"),
+            EngagementEvent.user_agent == entry.get("ua", "")[:1000],
         )
-        .order_by(EngagementEvent.occurred_at.desc())
+        .order_by(EngagementEvent.occurred_at.desc(), EngagementEvent.id.desc())
         .limit(1)
     )
     if recipient_id is not None:
@@ -130,12 +136,23 @@ def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: date
     return db.session.scalar(query)
 
 
-def _has_first_open(message: Message) -> bool:
-    """Whether a person's first open of the message is already recorded."""
-    query = select(EngagementEvent.id).where(
-        EngagementEvent.message_id == message.id, EngagementEvent.first_human_open.is_(True)
-    )
-    return db.session.scalar(query.limit(1)) is not None
+@dataclass
+class Batch:
+    """What one batch of hits shares: the rules, and which messages have a first open already."""
+
+    rules: Rules
+    first_open: dict[int, bool] = field(default_factory=dict)
+
+    def has_first_open(self, message: Message) -> bool:
+        """Whether a person's first open of the message is recorded (asked once per batch)."""
+        if message.id not in self.first_open:
+            query = select(EngagementEvent.id).where(
+                EngagementEvent.account_id == message.account_id,
+                EngagementEvent.message_id == message.id,
+                EngagementEvent.first_human_open.is_(True),
+            )
+            self.first_open[message.id] = db.session.scalar(query.limit(1)) is not None
+        return self.first_open[message.id]
 
 
 def _recipient(message: Message | None, slot: int) -> MessageRecipient | None:
@@ -161,6 +178,7 @@ def _reclassify_burst(message: Message, verdict: Verdict, entry: dict) -> None:
         return
     earlier = db.session.scalars(
         select(EngagementEvent).where(
+            EngagementEvent.account_id == message.account_id,
             EngagementEvent.message_id == message.id,
             EngagementEvent.kind == "click",
             EngagementEvent.ip == entry.get("ip"),
@@ -174,7 +192,7 @@ def _reclassify_burst(message: Message, verdict: Verdict, entry: dict) -> None:
         event.evidence = {**verdict.evidence, "reclassified": True}
 
 
-def record_entry(entry: dict[str, Any], rules: Rules) -> EngagementEvent | None:
+def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
     """One journaled hit as an engagement event (None when its message no longer exists)."""
     message, attachment = _message_for(entry)
     if message is None and attachment is None:
@@ -195,6 +213,7 @@ def record_entry(entry: dict[str, Any], rules: Rules) -> EngagementEvent | None:
         link_slot=link.slot if link else None,
         honeypot=bool(link and link.honeypot),
     )
+    rules = batch.rules
     verdict = classify_hit(hit, _context(message, hit.kind, hit.ip, at, rules), rules)
     client = describe_client(hit.user_agent)
     event = EngagementEvent(
@@ -221,9 +240,10 @@ def record_entry(entry: dict[str, Any], rules: Rules) -> EngagementEvent | None:
             repeat = _repeat_of(message, event.recipient_id, entry, at)
             if repeat is not None:
                 event.counted = False
-                event.repeat_of_id = repeat.id
-            elif not _has_first_open(message):
+                event.repeat_of_id = repeat.repeat_of_id or repeat.id
+            elif not batch.has_first_open(message):
                 event.first_human_open = True
+                batch.first_open[message.id] = True
         _reclassify_burst(message, verdict, entry)
         message.last_activity_at = max(filter(None, [message.last_activity_at, at]))
     db.session.add(event)
@@ -237,12 +257,12 @@ def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
     known = set(
         db.session.scalars(select(EngagementEvent.hit_id).where(EngagementEvent.hit_id.in_(ids)))
     )
-    rules = current_rules()
+    batch = Batch(current_rules())
     recorded, notifications = [], []
     for entry in sorted(entries, key=lambda item: item["at"]):
         if entry["hit_id"] in known:
             continue
-        event = record_entry(entry, rules)
+        event = record_entry(entry, batch)
         known.add(entry["hit_id"])
         if event is not None:
             recorded.append(event)
