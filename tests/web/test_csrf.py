@@ -65,3 +65,24 @@ def test_session_cookie_is_signed_and_http_only(app, client, world):
     genuine = app.test_client()
     genuine.set_cookie("session", signed_value)
     assert genuine.get("/").status_code == 200
+
+
+def test_pages_call_the_api_with_their_session_and_csrf_token(client, world):
+    page = client.get("/sign-in").get_data(as_text=True)
+    client.post(
+        "/sign-in",
+        data={"email": "alice@acme.example", "password": PASSWORD, "csrf_token": csrf_token(page)},
+    )
+    home = client.get("/").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', home).group(1)
+    assert client.get("/api/v1/contacts").status_code == 200
+    refused = client.post("/api/v1/contacts", json={"email": "peter@initech.example"})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "csrf_failed"
+    created = client.post(
+        "/api/v1/contacts", json={"email": "peter@initech.example"}, headers={"X-CSRFToken": token}
+    )
+    assert created.status_code == 201
+
+
+def test_api_without_session_or_token_is_refused(client, world):
+    assert client.get("/api/v1/contacts").status_code == 401

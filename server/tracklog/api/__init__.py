@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from tracklog.api.errors import API_PREFIX
 from tracklog.auth.bearer import authenticate, bearer_token
+from tracklog.errors import Forbidden
 from tracklog.extensions import csrf
+from tracklog.models import User
 from tracklog.tracking.sightings import note_sighting
 
 api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 csrf.exempt(api)
 
 
+def session_user() -> User | None:
+    """The signed-in web UI user, for calls from tracklog's own pages (CSRF-checked when unsafe)."""
+    if "Authorization" in request.headers or not current_user.is_authenticated:
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except ValidationError:
+            raise Forbidden(
+                _("Send the page's CSRF token in the X-CSRFToken header."), code="csrf_failed"
+            ) from None
+    return current_user._get_current_object()
+
+
 @api.before_request
 def authenticate_request() -> None:
-    """Every API call acts as the user its bearer token stands for."""
-    user = authenticate(bearer_token(request))
+    """Every API call acts as the user its bearer token (or the web UI's session) stands for."""
+    user = session_user() or authenticate(bearer_token(request))
     g.api_user = user
     g._login_user = user  # Flask-Login's current_user, so locale and time zone follow the user
     note_sighting(user, request)
