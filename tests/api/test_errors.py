@@ -97,3 +97,11 @@ def test_me_gives_the_user_and_the_accounts_defaults(api, world):
     assert me["email"] == "alice@acme.example" and me["role"] == "admin"
     assert me["track_by_default"] is True and me["log_by_default"] is True
     assert me["bcc"] == f"log+{world.account.bcc_key}@bcc.tracklog.test"
+
+
+def test_the_addin_gets_a_personal_token_for_its_send_handler(api, world):
+    from tracklog.auth.tokens import user_for_token
+
+    response = api.post("/me/addin-token", {"name": "Outlook on Windows"})
+    assert response.status_code == 201
+    assert user_for_token(response.json["token"]).id == world.admin.id

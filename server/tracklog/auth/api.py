@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import Response, g, jsonify
+from flask_babel import gettext as _
 
 from tracklog.api import api
+from tracklog.api.records import json_body
 from tracklog.auth.accounts import bcc_address
+from tracklog.auth.tokens import create_token
 
 
 @api.get("/me")
@@ -29,3 +32,14 @@ def me() -> Response:
             "bcc": bcc_address(account),
         }
     )
+
+
+@api.post("/me/addin-token")
+def addin_token() -> tuple[Response, int]:
+    """A personal token for the add-in's send handler, which cannot sign in by itself.
+
+    After single sign-on the pane asks for one; Windows classic Outlook runs the on-send handler
+    where no sign-in library can run, so it uses this token from the roaming settings.
+    """
+    name = json_body().get("name") or _("Outlook add-in")
+    return jsonify({"token": create_token(g.api_user, str(name)[:100])[1]}), 201
