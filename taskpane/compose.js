@@ -1,0 +1,588 @@
+// The compose pane: the Track, Log and contact choices, the records the mail goes on, who is
+// tracked and logged, and tracked attachments. Every choice is written to the item's session
+// data at once, where the on-send handler reads it, so the pane and the handler never disagree.
+import { ApiError, defaults, request, searchRecords, uploadAttachment } from "../addin/api.js";
+import {
+  CHOICES_KEY,
+  bodyHtml,
+  hostName,
+  recipients,
+  sessionGet,
+  sessionSet,
+  setBodyHtml,
+  subject,
+  userEmail,
+} from "../addin/office.js";
+import { formatDateTime, language, t } from "./i18n.js";
+import { describeError, element, isUnreachable, showError, showStatus, startPane } from "./pane.js";
+
+const PREVIEW_PATH = "/api/v1/compose/preview";
+const RECIPIENT_POLL_MS = 2000;
+const SEARCH_DELAY_MS = 250;
+const SEARCH_MIN_LENGTH = 2;
+const RESULTS_PER_TYPE = 5;
+const PLURALS = { contact: "contacts", company: "companies", deal: "deals", ticket: "tickets" };
+const SINGULARS = Object.fromEntries(Object.entries(PLURALS).map(([one, many]) => [many, one]));
+
+const state = {
+  online: true,
+  choices: { track: true, log: true, associations: [], create_contacts: true },
+  automatic: [],
+  manual: [],
+  removed: new Set(),
+  labels: new Map(),
+  recipientsSeen: null,
+  previewRun: 0,
+};
+
+const $ = (id) => document.getElementById(id);
+const keyOf = (record) => `${record.type}:${record.id}`;
+
+function typeLabel(type) {
+  const labels = {
+    contact: () => t("type.contact"),
+    company: () => t("type.company"),
+    deal: () => t("type.deal"),
+    ticket: () => t("type.ticket"),
+  };
+  return (labels[type] || (() => type))();
+}
+
+// A record's name as people know it: a contact's name or address, a company's or deal's name.
+function recordLabel(type, record) {
+  if (type === "contact") {
+    const name = [record.first_name, record.last_name].filter(Boolean).join(" ");
+    return name ? `${name} <${record.email}>` : record.email;
+  }
+  if (type === "ticket") {
+    return record.subject;
+  }
+  if (type === "company" && record.domain) {
+    return `${record.name} (${record.domain})`;
+  }
+  return record.name;
+}
+
+async function labelFor(record) {
+  const key = keyOf(record);
+  if (!state.labels.has(key)) {
+    try {
+      const found = await request("GET", `/api/v1/${PLURALS[record.type]}/${record.id}`);
+      state.labels.set(key, recordLabel(record.type, found));
+    } catch {
+      return `${typeLabel(record.type)} #${record.id}`;
+    }
+  }
+  return state.labels.get(key);
+}
+
+// --- Choices -----------------------------------------------------------------------------------
+
+// The records shown as selected: the automatic ones not removed, then the ones added by hand.
+function selectedRecords() {
+  const automatic = state.automatic.filter((record) => !state.removed.has(keyOf(record)));
+  const seen = new Set(automatic.map(keyOf));
+  return [...automatic, ...state.manual.filter((record) => !seen.has(keyOf(record)))];
+}
+
+// Untouched, the list stays empty so compose picks the same automatic records the preview showed.
+function explicitChoice() {
+  return state.removed.size > 0 || state.manual.length > 0;
+}
+
+async function saveChoices() {
+  state.choices.associations = explicitChoice()
+    ? selectedRecords().map((record) => ({ type: record.type, id: record.id }))
+    : [];
+  try {
+    await sessionSet(CHOICES_KEY, { ...state.choices });
+  } catch (error) {
+    showError(t("error.sessionData", { message: error.message }));
+  }
+}
+
+function showChoices() {
+  $("track").checked = state.choices.track;
+  $("log").checked = state.choices.log;
+  $("create-contacts").checked = state.choices.create_contacts;
+  $("create-contacts").disabled = !state.choices.log;
+}
+
+async function onChoiceChanged() {
+  state.choices.track = $("track").checked;
+  state.choices.log = $("log").checked;
+  state.choices.create_contacts = $("create-contacts").checked;
+  showChoices();
+  await saveChoices();
+  showStatus(t("status.saved"));
+  refreshPreview(true);
+}
+
+// The choices to start from: those already in session data, else the account's defaults.
+async function initialChoices() {
+  const stored = await sessionGet(CHOICES_KEY).catch(() => null);
+  if (stored && typeof stored === "object") {
+    const pick = (name, fallback) => (typeof stored[name] === "boolean" ? stored[name] : fallback);
+    state.choices = {
+      track: pick("track", true),
+      log: pick("log", true),
+      create_contacts: pick("create_contacts", true),
+      associations: Array.isArray(stored.associations) ? stored.associations : [],
+    };
+    state.manual = state.choices.associations.map((record) => ({ ...record, source: "manual" }));
+    return { fromSession: true };
+  }
+  const me = await defaults();
+  state.choices = {
+    track: Boolean(me.track_by_default),
+    log: Boolean(me.log_by_default),
+    create_contacts: Boolean(me.create_contacts),
+    associations: [],
+  };
+  await saveChoices();
+  return { fromSession: false };
+}
+
+// --- Recipients and automatic records ----------------------------------------------------------
+
+async function draftPayload() {
+  const [lines, title, from, host] = await Promise.all([
+    recipients(),
+    subject().catch(() => ""),
+    userEmail().catch(() => ""),
+    hostName().catch(() => "outlook-desktop"),
+  ]);
+  return {
+    subject: title,
+    from,
+    to: lines.to,
+    cc: lines.cc,
+    bcc: lines.bcc,
+    html: "",
+    track: state.choices.track,
+    log: state.choices.log,
+    // Always ask for the automatic records: the pane shows them and lets the user remove some.
+    associations: [],
+    create_contacts: state.choices.create_contacts,
+    client: { host },
+  };
+}
+
+function recipientBadges(recipient, tracking) {
+  const badges = [];
+  if (recipient.track) {
+    const text = tracking === "anonymous" ? t("recipients.trackedAnonymously") : t("recipients.tracked");
+    badges.push(element("span", { className: "badge on" }, text));
+  }
+  if (recipient.log) {
+    badges.push(element("span", { className: "badge on" }, t("recipients.logged")));
+  }
+  if (!recipient.track && !recipient.log) {
+    badges.push(element("span", { className: "badge off" }, t("recipients.notTrackedOrLogged")));
+  } else if (!recipient.track) {
+    badges.push(element("span", { className: "badge off" }, t("recipients.notTracked")));
+  } else if (!recipient.log) {
+    badges.push(element("span", { className: "badge off" }, t("recipients.notLogged")));
+  }
+  return badges;
+}
+
+function showRecipients(preview) {
+  const list = $("recipients");
+  list.replaceChildren(
+    ...preview.recipients.map((recipient) => {
+      const muted = !recipient.track && !recipient.log;
+      return element(
+        "li",
+        { className: muted ? "recipient is-muted" : "recipient", "data-email": recipient.email },
+        element("span", { className: "recipient-email" }, recipient.email),
+        element("span", { className: "badges" }, recipientBadges(recipient, preview.tracking)),
+        recipient.reason ? element("span", { className: "reason" }, recipient.reason) : null,
+        recipient.contact_id || !recipient.log
+          ? null
+          : element(
+              "span",
+              { className: "reason" },
+              state.choices.create_contacts
+                ? t("recipients.contactWillBeCreated")
+                : t("recipients.noContact"),
+            ),
+      );
+    }),
+  );
+  $("recipients-empty").hidden = preview.recipients.length > 0;
+  $("tracking-summary").textContent = preview.recipients.length ? preview.tracking_reason : "";
+}
+
+function showAssociations() {
+  const selected = selectedRecords();
+  const list = $("associations");
+  list.replaceChildren(
+    ...selected.map((record) => {
+      const label = state.labels.get(keyOf(record)) || `${typeLabel(record.type)} #${record.id}`;
+      const why = record.source === "manual" ? t("records.addedByYou") : record.why;
+      return element(
+        "li",
+        { className: "association", "data-key": keyOf(record) },
+        element("span", { className: "badge type" }, typeLabel(record.type)),
+        element("span", { className: "association-label" }, label),
+        why ? element("span", { className: "reason" }, why) : null,
+        element(
+          "button",
+          {
+            type: "button",
+            className: "remove",
+            "aria-label": t("records.remove", { name: label }),
+            onclick: () => removeRecord(record, label),
+          },
+          "×",
+        ),
+      );
+    }),
+  );
+  const empty = $("associations-empty");
+  empty.hidden = selected.length > 0;
+  empty.textContent = explicitChoice() ? t("records.emptyAfterRemoval") : t("records.empty");
+}
+
+async function removeRecord(record, label) {
+  const key = keyOf(record);
+  state.manual = state.manual.filter((item) => keyOf(item) !== key);
+  if (state.automatic.some((item) => keyOf(item) === key)) {
+    state.removed.add(key);
+  }
+  showAssociations();
+  await saveChoices();
+  showStatus(t("records.removed", { name: label }));
+  $("picker-input").focus();
+}
+
+async function addRecord(record) {
+  const key = keyOf(record);
+  state.removed.delete(key);
+  if (!selectedRecords().some((item) => keyOf(item) === key)) {
+    state.manual.push({ type: record.type, id: record.id, source: "manual" });
+  }
+  state.labels.set(key, record.label);
+  showAssociations();
+  await saveChoices();
+  showStatus(t("records.added", { name: record.label }));
+}
+
+// Asks the server what compose would do with the draft as it is now; changes nothing there.
+async function refreshPreview(force = false) {
+  if (!state.online) {
+    return;
+  }
+  let payload;
+  try {
+    payload = await draftPayload();
+  } catch (error) {
+    showError(t("error.office", { message: error.message }));
+    return;
+  }
+  const seen = JSON.stringify([payload.to, payload.cc, payload.bcc]);
+  if (!force && seen === state.recipientsSeen) {
+    return;
+  }
+  state.recipientsSeen = seen;
+  const run = ++state.previewRun;
+  try {
+    // ?lang= makes the server's reasons follow Outlook's language, not the browser's.
+    const path = `${PREVIEW_PATH}?lang=${encodeURIComponent(language())}`;
+    const preview = await request("POST", path, { json: payload });
+    if (run !== state.previewRun) {
+      return;
+    }
+    showError("");
+    showRecipients(preview);
+    state.automatic = (preview.associations || []).map((item) => ({ ...item }));
+    await Promise.all(
+      [...state.automatic, ...state.manual].map(async (record) => {
+        if (record.label) {
+          state.labels.set(keyOf(record), record.label);
+        }
+        await labelFor(record);
+      }),
+    );
+    if (run === state.previewRun) {
+      showAssociations();
+      await saveChoices();
+    }
+  } catch (error) {
+    state.recipientsSeen = null;
+    showProblem(error);
+  }
+}
+
+function showProblem(error) {
+  if (isUnreachable(error)) {
+    showError(t("error.unreachableSend"));
+  } else {
+    showError(describeError(error));
+  }
+}
+
+function watchRecipients() {
+  setInterval(() => refreshPreview(false), RECIPIENT_POLL_MS);
+  window.addEventListener("focus", () => refreshPreview(false));
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) {
+      refreshPreview(false);
+    }
+  });
+}
+
+// --- Record picker (combobox with a listbox, WAI-ARIA 1.2) ---------------------------------------
+
+const picker = { timer: null, run: 0, options: [], active: -1 };
+
+function pickerStatus(text) {
+  $("picker-status").textContent = text;
+}
+
+function closeListbox() {
+  $("picker-list").hidden = true;
+  $("picker-input").setAttribute("aria-expanded", "false");
+  $("picker-input").removeAttribute("aria-activedescendant");
+  picker.active = -1;
+}
+
+function setActive(index) {
+  const items = $("picker-list").querySelectorAll("[role=option]");
+  if (!items.length) {
+    return;
+  }
+  picker.active = (index + items.length) % items.length;
+  items.forEach((item, position) => {
+    item.setAttribute("aria-selected", position === picker.active ? "true" : "false");
+  });
+  const active = items[picker.active];
+  $("picker-input").setAttribute("aria-activedescendant", active.id);
+  active.scrollIntoView({ block: "nearest" });
+}
+
+function showOptions(options, message) {
+  const list = $("picker-list");
+  picker.options = options;
+  picker.active = -1;
+  const rows = options.map((option, index) =>
+    element(
+      "li",
+      {
+        id: `picker-option-${index}`,
+        role: "option",
+        "aria-selected": "false",
+        className: "option",
+        onmousedown: (event) => event.preventDefault(),
+        onclick: () => choose(index),
+      },
+      element("span", { className: "badge type" }, typeLabel(option.type)),
+      element("span", {}, option.label),
+    ),
+  );
+  if (message) {
+    rows.push(element("li", { className: "option-note", role: "presentation" }, message));
+  }
+  list.replaceChildren(...rows);
+  list.hidden = rows.length === 0;
+  $("picker-input").setAttribute("aria-expanded", rows.length ? "true" : "false");
+  $("picker-input").removeAttribute("aria-activedescendant");
+}
+
+async function choose(index) {
+  const option = picker.options[index];
+  if (!option) {
+    return;
+  }
+  closeListbox();
+  $("picker-input").value = "";
+  await addRecord(option);
+  $("picker-input").focus();
+}
+
+async function search(text) {
+  const run = ++picker.run;
+  const wanted = $("picker-type").value;
+  const types = wanted === "all" ? Object.values(PLURALS) : [wanted];
+  pickerStatus(t("records.searching"));
+  const answers = await Promise.allSettled(types.map((type) => searchRecords(type, text)));
+  if (run !== picker.run) {
+    return;
+  }
+  const options = [];
+  let failure = null;
+  answers.forEach((answer, position) => {
+    if (answer.status === "rejected") {
+      failure = answer.reason;
+      return;
+    }
+    const type = SINGULARS[types[position]];
+    for (const record of (answer.value.items || []).slice(0, RESULTS_PER_TYPE)) {
+      options.push({ type, id: record.id, label: recordLabel(type, record) });
+    }
+  });
+  let message = "";
+  if (failure && !options.length) {
+    message = describeError(failure);
+  } else if (!options.length) {
+    message = t("records.noMatch", { query: text });
+  }
+  showOptions(options, message);
+  pickerStatus(options.length ? t("records.found", { count: options.length }) : message);
+}
+
+function onPickerInput() {
+  clearTimeout(picker.timer);
+  const text = $("picker-input").value.trim();
+  if (text.length < SEARCH_MIN_LENGTH) {
+    picker.run += 1;
+    closeListbox();
+    return;
+  }
+  picker.timer = setTimeout(() => search(text), SEARCH_DELAY_MS);
+}
+
+function onPickerKey(event) {
+  const open = !$("picker-list").hidden && picker.options.length > 0;
+  if (event.key === "ArrowDown") {
+    event.preventDefault();
+    if (open) {
+      setActive(picker.active + 1);
+    } else {
+      onPickerInput();
+    }
+  } else if (event.key === "ArrowUp" && open) {
+    event.preventDefault();
+    setActive(picker.active - 1);
+  } else if (event.key === "Home" && open && event.altKey) {
+    event.preventDefault();
+    setActive(0);
+  } else if (event.key === "End" && open && event.altKey) {
+    event.preventDefault();
+    setActive(picker.options.length - 1);
+  } else if (event.key === "Enter" && open && picker.active >= 0) {
+    event.preventDefault();
+    choose(picker.active);
+  } else if (event.key === "Escape") {
+    if (open) {
+      event.preventDefault();
+      closeListbox();
+    } else {
+      $("picker-input").value = "";
+    }
+  }
+}
+
+function wirePicker() {
+  $("picker-input").addEventListener("input", onPickerInput);
+  $("picker-input").addEventListener("keydown", onPickerKey);
+  $("picker-input").addEventListener("blur", () => setTimeout(closeListbox, 150));
+  $("picker-type").addEventListener("change", onPickerInput);
+}
+
+// --- Tracked attachments ---------------------------------------------------------------------------
+
+function escapeHtml(text) {
+  return String(text).replace(
+    /[&<>"']/g,
+    (character) =>
+      ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[character],
+  );
+}
+
+// The link goes at the end of the mail, inside <body> when the HTML has one.
+function withLinkAtEnd(html, shared) {
+  const link =
+    `<p class="tracklog-attachment">&#128206; <a href="${escapeHtml(shared.url)}">` +
+    `${escapeHtml(shared.filename)}</a></p>`;
+  const source = html || "";
+  const end = source.search(/<\/body\s*>/i);
+  return end === -1 ? `${source}${link}` : `${source.slice(0, end)}${link}${source.slice(end)}`;
+}
+
+async function attach(file) {
+  const button = $("attachment-button");
+  button.disabled = true;
+  showError("");
+  showStatus(t("attachments.uploading", { filename: file.name }));
+  try {
+    const shared = await uploadAttachment(file, null);
+    await setBodyHtml(withLinkAtEnd(await bodyHtml(), shared));
+    const expires = formatDateTime(shared.expires_at);
+    $("attachments").append(
+      element(
+        "li",
+        { className: "attachment" },
+        element("a", { href: shared.url, target: "_blank", rel: "noopener" }, shared.filename),
+        element("span", { className: "reason" }, t("attachments.expires", { date: expires })),
+      ),
+    );
+    showStatus(t("attachments.added", { filename: shared.filename, date: expires }));
+  } catch (error) {
+    showError(
+      error instanceof ApiError
+        ? t("attachments.failed", { filename: file.name, message: describeError(error) })
+        : t("error.office", { message: error.message }),
+    );
+    showStatus("");
+  } finally {
+    button.disabled = false;
+    $("attachment-input").value = "";
+    button.focus();
+  }
+}
+
+function wireAttachments() {
+  $("attachment-button").addEventListener("click", () => $("attachment-input").click());
+  $("attachment-input").addEventListener("change", async (event) => {
+    for (const file of Array.from(event.target.files || [])) {
+      await attach(file);
+    }
+  });
+}
+
+// --- Start -----------------------------------------------------------------------------------------
+
+function wireChoices() {
+  for (const id of ["track", "log", "create-contacts"]) {
+    $(id).addEventListener("change", onChoiceChanged);
+  }
+}
+
+async function main() {
+  let started;
+  try {
+    started = await startPane();
+  } catch (error) {
+    document.body.classList.remove("is-loading");
+    showError(t("error.office", { message: error.message }));
+    return;
+  }
+  wireChoices();
+  wirePicker();
+  wireAttachments();
+  if (!started.online) {
+    state.online = false;
+    showError(t("error.unreachableSend"));
+    await sessionGet(CHOICES_KEY)
+      .then((stored) => stored && Object.assign(state.choices, stored))
+      .catch(() => null);
+    showChoices();
+    document.body.dataset.ready = "true";
+    return;
+  }
+  try {
+    const { fromSession } = await initialChoices();
+    showStatus(fromSession ? t("status.restored") : t("status.defaults"));
+  } catch (error) {
+    showProblem(error);
+  }
+  showChoices();
+  showAssociations();
+  await refreshPreview(true);
+  watchRecipients();
+  document.body.dataset.ready = "true";
+}
+
+main();

@@ -1,0 +1,261 @@
+"""The task panes in Chromium against a live server, with Office stubbed and the real handler."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+import requests
+
+from tests.factories import make_company, make_contact
+from tests.tracking.helpers import OUTLOOK_DESKTOP, compose
+from tracklog.extensions import db
+from tracklog.models import InboundMessage, Message
+
+COMPOSE = "/taskpane/compose.html"
+READ = "/taskpane/read.html"
+CUSTOMER = "peter@initech.example"
+LINK = "https://initech.example/pricing"
+BODY = f'<html><body><p>Hi Peter, our <a href="{LINK}">pricing</a>.</p></body></html>'
+TIMEOUT_MS = 10000
+
+
+def compose_office(**extra: Any) -> dict[str, Any]:
+    """The stub's settings for a draft written by Alice."""
+    return {
+        "mode": "compose",
+        "userEmail": "alice@acme.example",
+        "displayLanguage": "en-US",
+        "recipients": {"to": [CUSTOMER]},
+        "body": BODY,
+        "subject": "Pricing",
+        **extra,
+    }
+
+
+def ready(page: Any) -> Any:
+    """Wait until the pane has finished starting."""
+    page.wait_for_selector("body[data-ready=true]", timeout=TIMEOUT_MS)
+    return page
+
+
+def choices(page: Any) -> dict[str, Any] | None:
+    """The pane's choices as the on-send handler will read them from session data."""
+    raw = page.evaluate("window.__office.sessionData['tracklog.choices'] || null")
+    return json.loads(raw) if raw else None
+
+
+def run_send_handler(page: Any, base_url: str) -> dict[str, Any]:
+    """Load the real addin/launchevent.js into the page and run its OnMessageSend handler."""
+    page.add_script_tag(url=f"{base_url}/addin/launchevent.js")
+    return page.evaluate(
+        """() => new Promise((resolve) => {
+            window.__office.actions.onMessageSendHandler({completed: (o) => resolve(o || {})});
+        })"""
+    )
+
+
+def test_checkboxes_start_from_the_account_defaults(open_pane, world, screenshot):
+    world.account.track_by_default = False
+    world.account.create_contacts = False
+    db.session.commit()
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    assert not page.is_checked("#track")
+    assert page.is_checked("#log")
+    assert not page.is_checked("#create-contacts")
+    assert choices(page) == {
+        "track": False,
+        "log": True,
+        "associations": [],
+        "create_contacts": False,
+    }
+    screenshot(page, "defaults")
+
+
+def test_choices_already_in_session_data_win_over_the_defaults(open_pane, world):
+    stored = {"track": False, "log": False, "associations": [], "create_contacts": True}
+    office = compose_office(sessionData={"tracklog.choices": json.dumps(stored)})
+    page = ready(open_pane(COMPOSE, office, world.admin_token))
+    assert not page.is_checked("#track") and not page.is_checked("#log")
+    page.check("#track")
+    assert choices(page)["track"] is True
+
+
+def test_picker_finds_a_company_by_typing_and_selects_it(open_pane, world, screenshot):
+    company = make_company(world.account, "Initech", "initech.example")
+    page = ready(open_pane(COMPOSE, compose_office(recipients={"to": []}), world.admin_token))
+    page.fill("#picker-input", "Ini")
+    option = page.wait_for_selector("#picker-list [role=option]", timeout=TIMEOUT_MS)
+    assert "Initech" in option.inner_text()
+    assert page.get_attribute("#picker-input", "aria-expanded") == "true"
+    screenshot(page, "picker")
+    page.press("#picker-input", "ArrowDown")
+    assert page.get_attribute("#picker-input", "aria-activedescendant") == "picker-option-0"
+    page.press("#picker-input", "Enter")
+    page.wait_for_selector(f"#associations [data-key='company:{company.id}']")
+    assert choices(page)["associations"] == [{"type": "company", "id": company.id}]
+    page.click(f"#associations [data-key='company:{company.id}'] .remove")
+    page.wait_for_selector("#associations li", state="detached")
+    assert choices(page)["associations"] == []
+
+
+def test_automatic_records_are_preselected_with_their_reason(open_pane, world, screenshot):
+    company = make_company(world.account, "Initech", "initech.example")
+    make_contact(world.account, CUSTOMER, first_name="Peter", company_id=company.id)
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    row = page.wait_for_selector(f"#associations [data-key='company:{company.id}']")
+    assert "Initech" in row.inner_text()
+    assert row.query_selector(".reason").inner_text().strip()
+    assert choices(page)["associations"] == []
+    screenshot(page, "automatic-records")
+    contact_row = page.wait_for_selector("#associations li[data-key^='contact:']")
+    contact_row.query_selector(".remove").click()
+    page.wait_for_selector("#associations li[data-key^='contact:']", state="detached")
+    assert choices(page)["associations"] == [{"type": "company", "id": company.id}]
+
+
+def test_internal_recipient_is_greyed_with_the_reason(open_pane, world, screenshot):
+    office = compose_office(recipients={"to": [CUSTOMER, "bob@acme.example"]})
+    page = ready(open_pane(COMPOSE, office, world.admin_token))
+    internal = page.wait_for_selector("#recipients li[data-email='bob@acme.example']")
+    assert "is-muted" in internal.get_attribute("class")
+    assert "Internal" in internal.inner_text()
+    page.evaluate("window.__office.setRecipients({cc: ['lumbergh@initech.example']})")
+    page.wait_for_selector(
+        "#recipients li[data-email='lumbergh@initech.example']", timeout=TIMEOUT_MS
+    )
+    screenshot(page, "recipients")
+
+
+def test_send_handler_tracks_the_mail_and_sets_the_logging_bcc(open_pane, live, world, screenshot):
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    assert run_send_handler(page, live.url) == {"allowEvent": True}
+    body = page.evaluate("window.__office.body")
+    assert re.search(r'<img src="http://127\.0\.0\.1:\d+/t/o/[^"]+\.gif"', body)
+    assert f'href="{LINK}"' not in body and "/t/c/" in body
+    bcc = page.evaluate("window.__office.recipients.bcc")
+    assert any(address.startswith("log+") for address in bcc)
+    header = page.evaluate("window.__office.internetHeaders['X-Tracklog-Message']")
+    db.session.remove()
+    sent = db.session.scalar(db.select(Message).filter_by(public_id=header))
+    assert sent is not None and sent.subject == "Pricing" and sent.tracking == "individual"
+    screenshot(page, "send")
+
+
+def test_server_down_still_lets_the_mail_go_with_a_note(open_pane, live, world, screenshot):
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    page.route("**/api/**", lambda route: route.abort())
+    page.evaluate("window.__office.setRecipients({to: ['peter@initech.example', 'x@y.example']})")
+    page.wait_for_selector("#error:not([hidden])", timeout=TIMEOUT_MS)
+    assert "will still be sent" in page.inner_text("#error")
+    assert run_send_handler(page, live.url) == {"allowEvent": True}
+    note = page.evaluate("window.__office.notifications['tracklog']")
+    assert "could not be reached" in note["message"]
+    assert page.evaluate("window.__office.body") == BODY
+    screenshot(page, "server-down")
+
+
+def test_pane_follows_outlooks_japanese_display_language(open_pane, world, screenshot):
+    office = compose_office(displayLanguage="ja-JP")
+    page = ready(open_pane(COMPOSE, office, world.admin_token))
+    assert page.get_attribute("html", "lang") == "ja"
+    assert page.inner_text("label[for=track]") == "開封とクリックをトラッキング"
+    assert page.inner_text("#records-heading") == "関連付けるレコード"
+    assert "外部の受信者" in page.inner_text("#tracking-summary")
+    screenshot(page, "japanese")
+
+
+def test_tracked_attachment_link_is_added_to_the_end_of_the_body(
+    open_pane, world, screenshot, tmp_path
+):
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    brochure = tmp_path / "brochure.pdf"
+    brochure.write_bytes(b"%PDF-1.4 brochure")
+    page.set_input_files("#attachment-input", str(brochure))
+    page.wait_for_selector("#attachments li", timeout=TIMEOUT_MS)
+    assert "brochure.pdf" in page.inner_text("#attachments")
+    body = page.evaluate("window.__office.body")
+    assert re.search(r'<a href="[^"]*/t/a/[^"]+">brochure\.pdf</a></p></body>', body)
+    screenshot(page, "attachment")
+
+
+def test_read_pane_creates_the_missing_contact_and_logs_the_mail(open_pane, world, screenshot):
+    office = {
+        "mode": "read",
+        "userEmail": "alice@acme.example",
+        "subject": "Question about pricing",
+        "recipients": {"to": ["alice@acme.example"]},
+        "body": "<html><body><p>Could you send the price list?</p></body></html>",
+        "read": {"from": "carol@customer.example", "fromName": "Carol Danvers"},
+    }
+    page = ready(open_pane(READ, office, world.admin_token))
+    assert "carol@customer.example" in page.inner_text("#sender")
+    page.click("#create-contact")
+    link = page.wait_for_selector("#open-contact", timeout=TIMEOUT_MS)
+    assert re.search(r"/contacts/\d+$", link.get_attribute("href"))
+    assert "Carol Danvers" in page.inner_text("#sender")
+    page.click("#log-button")
+    page.wait_for_selector("#log-steps li", timeout=TIMEOUT_MS)
+    assert page.inner_text("#log-outcome") == "The mail is logged."
+    screenshot(page, "read-log")
+
+
+def test_read_pane_shows_a_tracked_mails_opens_live(open_pane, api, live, world, screenshot):
+    sent = compose(api, [CUSTOMER])
+    office = {
+        "mode": "read",
+        "userEmail": "alice@acme.example",
+        "subject": "Pricing",
+        "recipients": {"to": [CUSTOMER]},
+        "read": {"from": "alice@acme.example"},
+        "customProperties": {"tracklogMessageId": sent["message_id"]},
+    }
+    page = ready(open_pane(READ, office, world.admin_token))
+    page.wait_for_selector("#history:not([hidden])")
+    assert page.is_hidden("#sender")
+    page.wait_for_selector("body[data-live=true]", timeout=TIMEOUT_MS)
+    pixel = re.search(r'src="https?://[^/"]+(/t/o/[^"]+\.gif)"', sent["html"]).group(1)
+    answer = requests.get(f"{live.url}{pixel}", headers={"User-Agent": OUTLOOK_DESKTOP}, timeout=5)
+    assert answer.status_code == 200
+    row = page.wait_for_selector("#events li[data-kind=open]", timeout=TIMEOUT_MS)
+    assert CUSTOMER in row.inner_text()
+    page.wait_for_function(
+        "document.querySelector('#kpis .kpi strong').textContent === '1'", timeout=TIMEOUT_MS
+    )
+    screenshot(page, "read-history")
+
+
+def test_read_pane_logs_the_mail_outlook_gives_as_a_file(open_pane, world):
+    mime = (
+        "From: Carol <carol@customer.example>\r\nTo: alice@acme.example\r\n"
+        "Subject: Contract\r\nDate: Mon, 04 May 2026 09:30:00 +0000\r\n"
+        "Message-ID: <contract-1@customer.example>\r\nContent-Type: text/plain\r\n\r\n"
+        "Signed copy attached.\r\n"
+    )
+    office = {
+        "mode": "read",
+        "userEmail": "alice@acme.example",
+        "subject": "Contract",
+        "read": {
+            "from": "carol@customer.example",
+            "eml": base64.b64encode(mime.encode()).decode(),
+        },
+    }
+    page = ready(open_pane(READ, office, world.admin_token))
+    page.click("#log-button")
+    page.wait_for_selector("#log-steps li", timeout=TIMEOUT_MS)
+    assert page.inner_text("#log-outcome") == "The mail is logged."
+    db.session.remove()
+    stored = db.session.scalar(db.select(InboundMessage).filter_by(subject="Contract"))
+    assert stored is not None and stored.channel == "upload"
+
+
+def test_panes_fit_a_320_pixel_wide_task_pane(open_pane, world):
+    office = compose_office(recipients={"to": [CUSTOMER, "bob@acme.example"]})
+    page = ready(open_pane(COMPOSE, office, world.admin_token, width=320))
+    page.wait_for_selector("#recipients li")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "track"
