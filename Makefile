@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export TRACKLOG_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-js lint format bench i18n clean
+.PHONY: run test test-js test-deps lint format bench i18n clean
 
 $(BIN)/tracklog: setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,14 @@ run: $(BIN)/tracklog
 	$(BIN)/tracklog serve --port 5443
 
 ## test: install what the tests need, lint, then run the whole suite on SQLite and PostgreSQL
-test: $(BIN)/tracklog lint test-js
+test: $(BIN)/tracklog test-deps lint test-js
 	$(BIN)/python -m pytest
+
+## test-deps: what the tests need beyond Python packages: Debian's Chromium and Node.js
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "Chromium could not be installed: browser tests will skip (and fail under CI=true)"
+	@command -v node >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs)
 
 ## test-js: the add-in's JavaScript unit tests (Node's built-in test runner, Node 20+)
 test-js:
