@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 import requests
 
 from tests.factories import make_company, make_contact
@@ -157,14 +158,25 @@ def test_server_down_still_lets_the_mail_go_with_a_note(open_pane, live, world, 
     screenshot(page, "server-down")
 
 
-def test_pane_follows_outlooks_japanese_display_language(open_pane, world, screenshot):
-    office = compose_office(displayLanguage="ja-JP")
+@pytest.mark.parametrize(
+    ("display_language", "track_label", "records_heading", "summary"),
+    [
+        ("ja-JP", "開封とクリックをトラッキング", "関連付けるレコード", "外部の受信者"),
+        ("sv-SE", "Spåra öppningar och klick", "Kopplade poster", None),
+    ],
+)
+def test_pane_follows_outlooks_display_language(
+    open_pane, world, screenshot, display_language, track_label, records_heading, summary
+):
+    office = compose_office(displayLanguage=display_language)
     page = ready(open_pane(COMPOSE, office, world.admin_token))
-    assert page.get_attribute("html", "lang") == "ja"
-    assert page.inner_text("label[for=track]") == "開封とクリックをトラッキング"
-    assert page.inner_text("#records-heading") == "関連付けるレコード"
-    assert "外部の受信者" in page.inner_text("#tracking-summary")
-    screenshot(page, "japanese")
+    assert page.get_attribute("html", "lang") == display_language[:2]
+    assert page.inner_text("label[for=track]") == track_label
+    assert page.inner_text("#records-heading") == records_heading
+    if summary:
+        assert summary in page.inner_text("#tracking-summary")
+    names = {"ja-JP": "japanese", "sv-SE": "swedish"}
+    screenshot(page, names[display_language])
 
 
 def test_tracked_attachment_link_is_added_to_the_end_of_the_body(
