@@ -79,3 +79,17 @@ def test_api_notifications_are_per_user(api, world):
     notify(world.user, 1)
     assert api.get("/notifications").json["items"] == []
     assert len(api.as_token(world.user_token).get("/notifications").json["items"]) == 1
+
+
+def test_a_stuck_client_never_delays_the_others():
+    from tracklog.notify.hub import QUEUE_SIZE, NotificationHub
+
+    hub = NotificationHub()
+    stuck, healthy = hub.add(1), hub.add(1)
+    received = []
+    for number in range(QUEUE_SIZE * 2):
+        hub._deliver({"user_id": 1, "notification": {"id": number}})
+        received.append(healthy.queue.get_nowait()["id"])
+    assert received == list(range(QUEUE_SIZE * 2))
+    assert stuck.overflowed and not healthy.overflowed
+    assert stuck.queue.qsize() == QUEUE_SIZE

@@ -251,3 +251,16 @@ def test_repeat_window_slides_while_the_client_keeps_reloading(sent, world):
     counted = [e.counted for e in events()]
     assert counted == [True, False, False, False, True]
     assert {e.repeat_of_id for e in events()[1:4]} == {events()[0].id}
+
+
+def test_tokens_signed_with_an_older_key_keep_working_after_rotation(app, sent, recipient, record):
+    pixel = pixel_path(sent["html"])
+    app.config["SECRET_KEY_FALLBACKS"] = [app.config["SECRET_KEY"]]
+    app.config["SECRET_KEY"] = "a-brand-new-secret-key"
+    assert hit(recipient, click_paths(sent["html"])[0]).status_code == 302
+    hit(recipient, pixel)
+    assert record() == 2
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert hit(recipient, click_paths(sent["html"])[0]).status_code == 404
+    hit(recipient, pixel)
+    assert record() == 0

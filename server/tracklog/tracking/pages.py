@@ -15,6 +15,7 @@ from tracklog.tracking.kpis import (
     message_summary,
     visible_messages,
 )
+from tracklog.tracking.sightings import note_sighting
 from tracklog.tracking.views import SENDER_COOKIE, sender_cookie_serializer
 
 messages = Blueprint("messages", __name__, url_prefix="/messages")
@@ -43,6 +44,8 @@ def message_page(public_id: str) -> str:
 @messages.after_app_request
 def mark_senders_browser(response: Response) -> Response:
     """Mark a signed-in user's browser on the tracking path, so their own opens are known."""
+    if current_user.is_authenticated and not request.path.startswith("/api/"):
+        note_sighting(current_user, request)
     if current_user.is_authenticated and SENDER_COOKIE not in request.cookies:
         response.set_cookie(
             SENDER_COOKIE,
