@@ -58,7 +58,7 @@ def run_send_handler(page: Any, base_url: str) -> dict[str, Any]:
     )
 
 
-def test_checkboxes_start_from_the_account_defaults(open_pane, world, screenshot):
+def test_checkboxes_start_from_the_account_defaults(open_pane, world, screenshots):
     world.account.track_by_default = False
     world.account.create_contacts = False
     db.session.commit()
@@ -72,7 +72,7 @@ def test_checkboxes_start_from_the_account_defaults(open_pane, world, screenshot
         "associations": [],
         "create_contacts": False,
     }
-    screenshot(page, "defaults")
+    screenshots(page, "defaults")
 
 
 def test_choices_already_in_session_data_win_over_the_defaults(open_pane, world):
@@ -84,14 +84,14 @@ def test_choices_already_in_session_data_win_over_the_defaults(open_pane, world)
     assert choices(page)["track"] is True
 
 
-def test_picker_finds_a_company_by_typing_and_selects_it(open_pane, world, screenshot):
+def test_picker_finds_a_company_by_typing_and_selects_it(open_pane, world, screenshots):
     company = make_company(world.account, "Initech", "initech.example")
     page = ready(open_pane(COMPOSE, compose_office(recipients={"to": []}), world.admin_token))
     page.fill("#picker-input", "Ini")
     option = page.wait_for_selector("#picker-list [role=option]", timeout=TIMEOUT_MS)
     assert "Initech" in option.inner_text()
     assert page.get_attribute("#picker-input", "aria-expanded") == "true"
-    screenshot(page, "picker")
+    screenshots(page, "picker")
     page.press("#picker-input", "ArrowDown")
     assert page.get_attribute("#picker-input", "aria-activedescendant") == "picker-option-0"
     page.press("#picker-input", "Enter")
@@ -102,7 +102,7 @@ def test_picker_finds_a_company_by_typing_and_selects_it(open_pane, world, scree
     assert choices(page)["associations"] == []
 
 
-def test_automatic_records_are_preselected_with_their_reason(open_pane, world, screenshot):
+def test_automatic_records_are_preselected_with_their_reason(open_pane, world, screenshots):
     company = make_company(world.account, "Initech", "initech.example")
     make_contact(world.account, CUSTOMER, first_name="Peter", company_id=company.id)
     page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
@@ -110,14 +110,14 @@ def test_automatic_records_are_preselected_with_their_reason(open_pane, world, s
     assert "Initech" in row.inner_text()
     assert row.query_selector(".reason").inner_text().strip()
     assert choices(page)["associations"] == []
-    screenshot(page, "automatic-records")
+    screenshots(page, "automatic-records")
     contact_row = page.wait_for_selector("#associations li[data-key^='contact:']")
     contact_row.query_selector(".remove").click()
     page.wait_for_selector("#associations li[data-key^='contact:']", state="detached")
     assert choices(page)["associations"] == [{"type": "company", "id": company.id}]
 
 
-def test_internal_recipient_is_greyed_with_the_reason(open_pane, world, screenshot):
+def test_internal_recipient_is_greyed_with_the_reason(open_pane, world, screenshots):
     office = compose_office(recipients={"to": [CUSTOMER, "bob@acme.example"]})
     page = ready(open_pane(COMPOSE, office, world.admin_token))
     internal = page.wait_for_selector("#recipients li[data-email='bob@acme.example']")
@@ -127,10 +127,10 @@ def test_internal_recipient_is_greyed_with_the_reason(open_pane, world, screensh
     page.wait_for_selector(
         "#recipients li[data-email='lumbergh@initech.example']", timeout=TIMEOUT_MS
     )
-    screenshot(page, "recipients")
+    screenshots(page, "recipients")
 
 
-def test_send_handler_tracks_the_mail_and_sets_the_logging_bcc(open_pane, live, world, screenshot):
+def test_send_handler_tracks_the_mail_and_sets_the_logging_bcc(open_pane, live, world, screenshots):
     page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
     assert run_send_handler(page, live.url) == {"allowEvent": True}
     body = page.evaluate("window.__office.body")
@@ -142,10 +142,10 @@ def test_send_handler_tracks_the_mail_and_sets_the_logging_bcc(open_pane, live, 
     db.session.remove()
     sent = db.session.scalar(db.select(Message).filter_by(public_id=header))
     assert sent is not None and sent.subject == "Pricing" and sent.tracking == "individual"
-    screenshot(page, "send")
+    screenshots(page, "send")
 
 
-def test_server_down_still_lets_the_mail_go_with_a_note(open_pane, live, world, screenshot):
+def test_server_down_still_lets_the_mail_go_with_a_note(open_pane, live, world, screenshots):
     page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
     page.route("**/api/**", lambda route: route.abort())
     page.evaluate("window.__office.setRecipients({to: ['peter@initech.example', 'x@y.example']})")
@@ -155,7 +155,7 @@ def test_server_down_still_lets_the_mail_go_with_a_note(open_pane, live, world, 
     note = page.evaluate("window.__office.notifications['tracklog']")
     assert "could not be reached" in note["message"]
     assert page.evaluate("window.__office.body") == BODY
-    screenshot(page, "server-down")
+    screenshots(page, "server-down")
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_server_down_still_lets_the_mail_go_with_a_note(open_pane, live, world, 
     ],
 )
 def test_pane_follows_outlooks_display_language(
-    open_pane, world, screenshot, display_language, track_label, records_heading, summary
+    open_pane, world, screenshots, display_language, track_label, records_heading, summary
 ):
     office = compose_office(displayLanguage=display_language)
     page = ready(open_pane(COMPOSE, office, world.admin_token))
@@ -176,11 +176,11 @@ def test_pane_follows_outlooks_display_language(
     if summary:
         assert summary in page.inner_text("#tracking-summary")
     names = {"ja-JP": "japanese", "sv-SE": "swedish"}
-    screenshot(page, names[display_language])
+    screenshots(page, names[display_language])
 
 
 def test_tracked_attachment_link_is_added_to_the_end_of_the_body(
-    open_pane, world, screenshot, tmp_path
+    open_pane, world, screenshots, tmp_path
 ):
     page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
     brochure = tmp_path / "brochure.pdf"
@@ -190,10 +190,10 @@ def test_tracked_attachment_link_is_added_to_the_end_of_the_body(
     assert "brochure.pdf" in page.inner_text("#attachments")
     body = page.evaluate("window.__office.body")
     assert re.search(r'<a href="[^"]*/t/a/[^"]+">brochure\.pdf</a></p></body>', body)
-    screenshot(page, "attachment")
+    screenshots(page, "attachment")
 
 
-def test_read_pane_creates_the_missing_contact_and_logs_the_mail(open_pane, world, screenshot):
+def test_read_pane_creates_the_missing_contact_and_logs_the_mail(open_pane, world, screenshots):
     office = {
         "mode": "read",
         "userEmail": "alice@acme.example",
@@ -211,10 +211,10 @@ def test_read_pane_creates_the_missing_contact_and_logs_the_mail(open_pane, worl
     page.click("#log-button")
     page.wait_for_selector("#log-steps li", timeout=TIMEOUT_MS)
     assert page.inner_text("#log-outcome") == "The mail is logged."
-    screenshot(page, "read-log")
+    screenshots(page, "read-log")
 
 
-def test_read_pane_shows_a_tracked_mails_opens_live(open_pane, api, live, world, screenshot):
+def test_read_pane_shows_a_tracked_mails_opens_live(open_pane, api, live, world, screenshots):
     sent = compose(api, [CUSTOMER])
     office = {
         "mode": "read",
@@ -236,7 +236,7 @@ def test_read_pane_shows_a_tracked_mails_opens_live(open_pane, api, live, world,
     page.wait_for_function(
         "document.querySelector('#kpis .kpi strong').textContent === '1'", timeout=TIMEOUT_MS
     )
-    screenshot(page, "read-history")
+    screenshots(page, "read-history")
 
 
 def test_read_pane_logs_the_mail_outlook_gives_as_a_file(open_pane, world):
