@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -129,3 +130,11 @@ def test_every_command_has_help():
     ):
         result = CliRunner().invoke(cli, [*args, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, args
+
+
+def test_env_sample_lists_every_variable_config_reads():
+    root = Path(__file__).resolve().parents[1]
+    config = (root / "server" / "tracklog" / "config.py").read_text()
+    read = set(re.findall(r'"(TRACKLOG_[A-Z_]+)"', config))
+    listed = set(re.findall(r"^#?\s*(TRACKLOG_[A-Z_]+)=", (root / ".env.sample").read_text(), re.M))
+    assert read - listed == set()
