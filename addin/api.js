@@ -3,6 +3,8 @@
 /** Every server endpoint the add-in calls, in one place. */
 export const ENDPOINTS = {
   compose: "/api/v1/compose",
+  composePreview: "/api/v1/compose/preview",
+  record: (type, id) => `/api/v1/${type}/${encodeURIComponent(id)}`,
   search: (type) => `/api/v1/${type}`,
   log: "/api/v1/log",
   attachments: "/api/v1/attachments",
@@ -15,7 +17,12 @@ export const ENDPOINTS = {
 const RECORD_TYPES = ["contacts", "companies", "deals", "tickets"];
 const DEFAULT_TIMEOUT_MS = 10000;
 
-const settings = { baseUrl: "", getToken: async () => null, timeoutMs: DEFAULT_TIMEOUT_MS };
+const settings = {
+  baseUrl: "",
+  getToken: async () => null,
+  timeoutMs: DEFAULT_TIMEOUT_MS,
+  language: null,
+};
 
 /** A failed call: HTTP status (0 when the server was not reached), snake_case code, sentence. */
 export class ApiError extends Error {
@@ -28,8 +35,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Sets the server's base URL, the token source (async, may return null) and the timeout. */
-export function configureApi({ baseUrl, getToken, timeoutMs } = {}) {
+/** Sets the server's base URL, the token source (async, may return null), the timeout and the
+ * language the server answers in (Outlook's, so reasons and errors match the pane). */
+export function configureApi({ baseUrl, getToken, timeoutMs, language } = {}) {
+  if (language !== undefined) {
+    settings.language = language;
+  }
   if (baseUrl !== undefined) {
     settings.baseUrl = String(baseUrl).replace(/\/+$/, "");
   }
@@ -61,6 +72,9 @@ async function errorFrom(response) {
 /** Sends one request to the server; answers the parsed JSON (or null for an empty answer). */
 export async function request(method, path, { json, body, headers = {}, timeoutMs, auth = true } = {}) {
   const sent = { ...headers, Accept: "application/json" };
+  if (settings.language) {
+    sent["Accept-Language"] = settings.language;
+  }
   if (auth) {
     const token = await settings.getToken();
     if (token) {
@@ -108,6 +122,24 @@ export async function request(method, path, { json, body, headers = {}, timeoutM
 /** POST /api/v1/compose: tracking, logging BCC and rewritten body for a draft. */
 export function compose(payload) {
   return request("POST", ENDPOINTS.compose, { json: payload });
+}
+
+/** What compose would decide for a draft (recipients, records with reasons), saving nothing. */
+export function composePreview(payload) {
+  return request("POST", ENDPOINTS.composePreview, { json: payload });
+}
+
+/** One record: type is contacts, companies, deals or tickets. */
+export function getRecord(type, id) {
+  if (!RECORD_TYPES.includes(type)) {
+    return Promise.reject(new ApiError(0, "unknown_type", `Unknown record type ${type}`));
+  }
+  return request("GET", ENDPOINTS.record(type, id));
+}
+
+/** Creates a contact from {email, first_name, last_name, ...}. */
+export function createContact(fields) {
+  return request("POST", ENDPOINTS.search("contacts"), { json: fields });
 }
 
 /** GET /api/v1/{contacts|companies|deals|tickets}?q=: records matching q ({items, next_cursor}). */

@@ -1,7 +1,14 @@
 // The compose pane: the Track, Log and contact choices, the records the mail goes on, who is
 // tracked and logged, and tracked attachments. Every choice is written to the item's session
 // data at once, where the on-send handler reads it, so the pane and the handler never disagree.
-import { ApiError, defaults, request, searchRecords, uploadAttachment } from "../addin/api.js";
+import {
+  ApiError,
+  composePreview,
+  defaults,
+  getRecord,
+  searchRecords,
+  uploadAttachment,
+} from "../addin/api.js";
 import {
   CHOICES_KEY,
   bodyHtml,
@@ -13,10 +20,9 @@ import {
   subject,
   userEmail,
 } from "../addin/office.js";
-import { formatDateTime, language, t } from "./i18n.js";
+import { formatDateTime, t } from "./i18n.js";
 import { describeError, element, isUnreachable, showError, showStatus, startPane } from "./pane.js";
 
-const PREVIEW_PATH = "/api/v1/compose/preview";
 const RECIPIENT_POLL_MS = 2000;
 const SEARCH_DELAY_MS = 250;
 const SEARCH_MIN_LENGTH = 2;
@@ -67,7 +73,7 @@ async function labelFor(record) {
   const key = keyOf(record);
   if (!state.labels.has(key)) {
     try {
-      const found = await request("GET", `/api/v1/${PLURALS[record.type]}/${record.id}`);
+      const found = await getRecord(PLURALS[record.type], record.id);
       state.labels.set(key, recordLabel(record.type, found));
     } catch {
       return `${typeLabel(record.type)} #${record.id}`;
@@ -288,9 +294,7 @@ async function refreshPreview(force = false) {
   state.recipientsSeen = seen;
   const run = ++state.previewRun;
   try {
-    // ?lang= makes the server's reasons follow Outlook's language, not the browser's.
-    const path = `${PREVIEW_PATH}?lang=${encodeURIComponent(language())}`;
-    const preview = await request("POST", path, { json: payload });
+    const preview = await composePreview(payload);
     if (run !== state.previewRun) {
       return;
     }

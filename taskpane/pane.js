@@ -1,5 +1,6 @@
 // The pane's shell, shared by compose.js and read.js: Office start-up, language, sign-in and
 // the status and error lines.
+import { configureApi } from "../addin/api.js";
 import { getToken, loadConfig } from "../addin/auth.js";
 import { displayLanguage } from "../addin/office.js";
 import { loadLanguage, t, translatePage } from "./i18n.js";
@@ -112,6 +113,8 @@ export async function startPane() {
   await officeReady();
   const language = await loadLanguage(await displayLanguage().catch(() => "en"));
   translatePage();
+  // The server's reasons, steps and errors follow Outlook's language, not the browser's.
+  configureApi({ language });
   document.body.classList.remove("is-loading");
   let config;
   try {

@@ -1,6 +1,6 @@
 // The read pane: the sender's contact card, "Log this mail" for a received mail, and the live
 // open history of a tracked mail the user sent.
-import { logMail, message, request, searchRecords } from "../addin/api.js";
+import { createContact, getRecord, logMail, message, searchRecords } from "../addin/api.js";
 import { getToken } from "../addin/auth.js";
 import { bodyHtml, readItem, recipients, userEmail } from "../addin/office.js";
 import { formatDateTime, t } from "./i18n.js";
@@ -157,7 +157,7 @@ async function companyName(companyId) {
     return "";
   }
   try {
-    return (await request("GET", `/api/v1/companies/${companyId}`)).name;
+    return (await getRecord("companies", companyId)).name;
   } catch {
     return "";
   }
@@ -204,9 +204,7 @@ function showMissingContact(address) {
     button.disabled = true;
     showError("");
     try {
-      const contact = await request("POST", "/api/v1/contacts", {
-        json: { email: address, ...splitName(senderName()) },
-      });
+      const contact = await createContact({ email: address, ...splitName(senderName()) });
       await showContact(contact);
       showStatus(t("sender.created", { email: address }));
       $("open-contact").focus();

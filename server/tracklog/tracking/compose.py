@@ -11,7 +11,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracklog.auth.accounts import bcc_address
-from tracklog.crm.associations import automatic_associations, explicit_associations
+from tracklog.crm.associations import (
+    RECORD_MODELS,
+    automatic_associations,
+    explicit_associations,
+)
 from tracklog.crm.explain import render_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
@@ -283,9 +287,16 @@ def suggested_associations(user: User, request: ComposeRequest, plans: list[Reci
             "id": item.record_id,
             "why": render_why(item.why),
             "source": item.source,
+            "label": record_name(item.record_type, item.record_id),
         }
         for item in planned
     ]
+
+
+def record_name(record_type: str, record_id: int) -> str:
+    """A record's name for the pane (contact name, company, deal or ticket)."""
+    record = db.session.get(RECORD_MODELS[record_type], record_id)
+    return (getattr(record, "name", None) or getattr(record, "subject", "")) if record else ""
 
 
 def preview_message(user: User, request: ComposeRequest) -> dict[str, Any]:
