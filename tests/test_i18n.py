@@ -59,7 +59,13 @@ def load_mo(locale: str) -> Catalog:
 
 def translations(catalog: Catalog) -> dict[object, object]:
     """Msgid to translation of every translated, non-fuzzy entry (what compile keeps)."""
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    return {m.id: m.string for m in catalog if m.id and is_translated(m.string) and not m.fuzzy}
+
+
+def is_translated(string: object) -> bool:
+    """Whether an entry has a translation (for plurals: every form)."""
+    forms = string if isinstance(string, tuple) else (string,)
+    return bool(forms) and all(forms)
 
 
 def placeholders(text: str) -> list[str]:
