@@ -218,6 +218,7 @@ def _stage_json(stage: Stage) -> dict[str, Any]:
         "probability": stage.probability,
         "kind": stage.kind,
         "required_properties": stage.required_properties,
+        "tasks": stage.tasks or [],
     }
 
 
@@ -226,6 +227,7 @@ STAGE_FIELDS = (
     Field("probability", "integer"),
     Field("kind", choices=STAGE_KINDS),
     Field("required_properties", "list"),
+    Field("tasks", "list"),
 )
 
 
@@ -255,6 +257,29 @@ def _parse_stage(raw: Any, index: int) -> dict[str, Any]:
             _("A probability is a percentage from 0 to 100."),
             details={"fields": {f"stages[{index}].probability": _("must be 0 to 100")}},
         )
+    if any(not isinstance(name, str) or not name for name in parsed.get("required_properties", [])):
+        raise ValidationFailed(
+            _("Required properties are names."),
+            details={"fields": {f"stages[{index}].required_properties": _("must be names")}},
+        )
+    for number, task in enumerate(parsed.get("tasks", [])):
+        days = task.get("due_in_days") if isinstance(task, dict) else None
+        valid = (
+            isinstance(task, dict)
+            and isinstance(task.get("title"), str)
+            and 0 < len(task["title"].strip()) <= 300
+            and (days is None or (type(days) is int and 0 <= days <= 3650))
+        )
+        if not valid:
+            raise ValidationFailed(
+                _("A stage task needs a title and a number of days from 0 to 3650."),
+                details={"fields": {f"stages[{index}].tasks[{number}]": _("not a valid task")}},
+            )
+    if "tasks" in parsed:
+        parsed["tasks"] = [
+            {"title": task["title"].strip(), "due_in_days": task.get("due_in_days")}
+            for task in parsed["tasks"]
+        ]
     return parsed
 
 
@@ -292,7 +317,7 @@ def _save_stages(pipeline: Pipeline, values: dict[str, Any], creating: bool) -> 
     stages = []
     for order, item in enumerate(wanted):
         stage = existing.get(item["id"]) or Stage(account_id=pipeline.account_id)
-        for name in ("name", "probability", "kind", "required_properties"):
+        for name in ("name", "probability", "kind", "required_properties", "tasks"):
             if name in item:
                 setattr(stage, name, item[name])
         stage.order = order
