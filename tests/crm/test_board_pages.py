@@ -346,3 +346,12 @@ def test_deleting_a_stage_needs_the_pages_csrf_token(app, client, world):
     assert client.post(url, json={"move_to": second}, headers=headers).status_code == 200
     db.session.expire_all()
     assert db.session.get(Stage, first) is None
+
+
+def test_deal_and_ticket_lists_link_to_their_boards(client, world):
+    client.post(
+        "/sign-in", data={"email": "alice@acme.example", "password": "correct horse battery"}
+    )
+    for path, board in (("/deals", "/deals/board"), ("/tickets", "/tickets/board")):
+        page = client.get(path).get_data(as_text=True)
+        assert f'href="{board}"' in page and 'aria-current="page">List' in page.replace("\n", "")
