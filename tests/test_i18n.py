@@ -59,12 +59,21 @@ def load_mo(locale: str) -> Catalog:
 
 def translations(catalog: Catalog) -> dict[object, object]:
     """Msgid to translation of every translated, non-fuzzy entry (what compile keeps)."""
-    return {m.id: m.string for m in catalog if m.id and is_translated(m.string) and not m.fuzzy}
+    return {
+        as_tuple(m.id): as_tuple(m.string)
+        for m in catalog
+        if m.id and is_translated(m.string) and not m.fuzzy
+    }
+
+
+def as_tuple(value: object) -> object:
+    """Plural ids and strings as tuples (compiled catalogues give lists), others unchanged."""
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def is_translated(string: object) -> bool:
     """Whether an entry has a translation (for plurals: every form)."""
-    forms = string if isinstance(string, tuple) else (string,)
+    forms = tuple(string) if isinstance(string, list | tuple) else (string,)
     return bool(forms) and all(forms)
 
 
