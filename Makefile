@@ -42,7 +42,7 @@ format: $(BIN)/tracklog
 
 ## i18n: extract the messages, update the catalogues and compile them
 i18n: $(BIN)/tracklog
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o server/tracklog/translations/messages.pot server/tracklog taskpane
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o server/tracklog/translations/messages.pot server/tracklog taskpane
 	$(BIN)/pybabel update -i server/tracklog/translations/messages.pot -d server/tracklog/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d server/tracklog/translations
 

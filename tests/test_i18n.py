@@ -25,7 +25,7 @@ TRANSLATIONS = PACKAGE / "translations"
 LOCALES = ["ja", "sv"]
 # As in the Makefile's i18n target: pybabel extract -F babel.cfg -k _l -k lazy_gettext ...
 SOURCES = [PACKAGE, ROOT / "taskpane"]
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 
 

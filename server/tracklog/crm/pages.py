@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from markupsafe import escape
 from sqlalchemy import Select, func, or_, select
@@ -66,7 +67,7 @@ PLURAL_LABELS = {
     "tickets": _l("Tickets"),
 }
 ACTIVITY_LABELS = {
-    "email": _l("Email"),
+    "email": lazy_pgettext("activity type", "Email"),
     "note": _l("Note"),
     "task": _l("Task"),
     "call": _l("Call"),
