@@ -29,10 +29,17 @@ def user_for_ticket(ticket: str) -> User:
     try:
         user_id = _serializer().loads(ticket.removeprefix(TICKET_PREFIX), max_age=TICKET_SECONDS)
     except SignatureExpired:
-        raise Unauthorized(_("The sign-in for live notifications has expired; reload the page."), code="ticket_expired") from None
+        raise Unauthorized(
+            _("The sign-in for live notifications has expired; reload the page."),
+            code="ticket_expired",
+        ) from None
     except BadSignature:
-        raise Unauthorized(_("The sign-in for live notifications is not valid."), code="invalid_ticket") from None
+        raise Unauthorized(
+            _("The sign-in for live notifications is not valid."), code="invalid_ticket"
+        ) from None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.active:
-        raise Unauthorized(_("The sign-in for live notifications is not valid."), code="invalid_ticket")
+        raise Unauthorized(
+            _("The sign-in for live notifications is not valid."), code="invalid_ticket"
+        )
     return user

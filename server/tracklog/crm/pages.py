@@ -19,10 +19,9 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_datetime, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from markupsafe import escape
 from sqlalchemy import Select, func, or_, select
