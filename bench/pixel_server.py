@@ -1,7 +1,8 @@
-"""The servers bench/pixel.py measures: tracklog's settings, recording or a bare GIF (baseline).
+"""The baseline server of bench/pixel.py: tracklog's app and settings plus a bare GIF route.
 
-Started as `python -m gevent.monkey --module bench.pixel_server --variant ... --fd N --workers W`
-so gevent patches first, exactly as `tracklog serve` does; the listening socket is inherited.
+Started as `python -m gevent.monkey --module bench.pixel_server --fd N --workers W` so gevent
+patches first, exactly as `tracklog serve` does; the listening socket is inherited. The recording
+server is `tracklog serve`'s own process (tracklog.serving), not this module.
 """
 
 from __future__ import annotations
@@ -42,13 +43,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         SPARE_DESCRIPTORS,
         WORKER_CONNECTIONS,
         gunicorn_options,
-        load_tracklog,
         raise_open_files_limit,
         run_gunicorn,
     )
 
     parser = argparse.ArgumentParser(prog="python -m gevent.monkey --module bench.pixel_server")
-    parser.add_argument("--variant", choices=("recording", "baseline"), required=True)
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
@@ -57,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     raise_open_files_limit(WORKER_CONNECTIONS + SPARE_DESCRIPTORS)
     options = gunicorn_options("127.0.0.1", 0, args.workers)
     options["bind"] = [f"fd://{args.fd}"]
-    run_gunicorn(options, load_tracklog if args.variant == "recording" else load_baseline)
+    run_gunicorn(options, load_baseline)
 
 
 if __name__ == "__main__":
