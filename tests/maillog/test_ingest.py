@@ -320,3 +320,32 @@ def test_rerun_keeps_manual_associations_and_removals(api, deliver, world):
     assert response.status_code == 200 and response.json == {"activities": 1}
     db.session.expire_all()
     assert timeline_of(activity) == {("contact", contact.id), ("deal", manual_deal.id)}
+
+
+def test_mail_processed_in_parallel_creates_one_contact(app, world):
+    import threading
+
+    from tracklog.maillog.ingest import process_inbound
+    from tracklog.maillog.store import store_inbound
+
+    ids = [
+        store_inbound(world.account.id, "smtp", raw(outgoing(subject=f"Mail {n}"))).id
+        for n in range(4)
+    ]
+    barrier = threading.Barrier(len(ids))
+
+    def process(inbound_id: int) -> None:
+        """Process one mail in its own app context, all at the same moment."""
+        with app.app_context():
+            barrier.wait()
+            process_inbound(inbound_id)
+            db.session.remove()
+
+    threads = [threading.Thread(target=process, args=(inbound_id,)) for inbound_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count()).select_from(Contact)) == 1
+    assert db.session.scalar(db.select(db.func.count()).select_from(Activity)) == 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask_babel import gettext as _
 
@@ -12,6 +13,7 @@ from tracklog.extensions import db
 from tracklog.models import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "tlp_"
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def hash_token(token: str) -> str:
@@ -43,8 +45,11 @@ def user_for_token(plain: str) -> User:
         raise Unauthorized(_("The API token was revoked."), code="token_revoked")
     if not token.user.active:
         raise Unauthorized(_("The user of this token is deactivated."), code="user_inactive")
-    token.last_used_at = utcnow()
-    db.session.commit()
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        # Written at most once a minute: a write on every API call would cost more than the call.
+        token.last_used_at = now
+        db.session.commit()
     return token.user
 
 

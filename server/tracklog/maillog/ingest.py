@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_date
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracklog.crm.associations import (
     Planned,
@@ -52,6 +53,7 @@ from tracklog.tracking.attachments import store_file
 from tracklog.tracking.compose import new_public_id
 
 MAX_ATTEMPTS = 5
+RACE_RETRIES = 3
 LOGGING_CHANNEL = "tracklog.logging"
 SUBJECT_PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|vb|odp|rv|tr|返信|転送)\s*[:：]\s*)+", re.I
@@ -475,7 +477,7 @@ def process_inbound(inbound_id: int) -> InboundMessage:
     if inbound is None or inbound.status != "stored":
         return inbound
     try:
-        _process(inbound)
+        inbound = _process_despite_races(inbound_id)
     except Exception as error:  # noqa: BLE001 - the mail stays stored and is retried
         db.session.rollback()
         current_app.logger.exception("processing inbound mail %s failed", inbound_id)
@@ -493,6 +495,23 @@ def process_inbound(inbound_id: int) -> InboundMessage:
         publish([failed] if failed else [])
     _announce(inbound)
     return inbound
+
+
+def _process_despite_races(inbound_id: int) -> InboundMessage | None:
+    """Process a stored mail; when a parallel one created the same contact or company first
+    (a unique constraint says so), start again: the second time it is found, not created."""
+    for attempt in range(RACE_RETRIES):
+        inbound = db.session.get(InboundMessage, inbound_id)
+        if inbound is None or inbound.status != "stored":
+            return inbound
+        try:
+            _process(inbound)
+            return inbound
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == RACE_RETRIES - 1:
+                raise
+    return None
 
 
 def _process(inbound: InboundMessage) -> None:

@@ -35,6 +35,8 @@ MAX_MESSAGE_BYTES = 100 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024
 # Threads that talk to the database for RCPT and DATA, so a slow database never stalls the loop.
 STORE_THREADS = 4
+# Mail is processed on a few threads: a slow mail never holds up the next one.
+PROCESS_THREADS = 3
 RETRY_SECONDS = 300
 
 ProcessStored = Callable[[int], None]
@@ -237,22 +239,23 @@ class SmtpReceiver:
                 self._queue.put(inbound_id)
 
     def _process_forever(self) -> None:
-        """Process what earlier runs left stored, then each new id, one at a time, until stopped."""
-        recovered = self._recover()
-        for inbound_id in recovered:
-            self._process_one(inbound_id)
-        while True:
-            try:
-                inbound_id = self._queue.get(timeout=RETRY_SECONDS)
-            except queue.Empty:
-                # Mail whose processing failed (the database was down) is still stored: retry it.
-                for stored_id in self._recover():
-                    self._process_one(stored_id)
-                continue
-            if inbound_id is None:
-                return
-            if inbound_id not in recovered:
-                self._process_one(inbound_id)
+        """Process mail left stored, then each new id on a few threads, until stopped."""
+        with ThreadPoolExecutor(PROCESS_THREADS, thread_name_prefix="smtpd-process") as pool:
+            recovered = self._recover()
+            for inbound_id in recovered:
+                pool.submit(self._process_one, inbound_id)
+            while True:
+                try:
+                    inbound_id = self._queue.get(timeout=RETRY_SECONDS)
+                except queue.Empty:
+                    # Mail whose processing failed (the database was down) is still stored: retry.
+                    for stored_id in self._recover():
+                        pool.submit(self._process_one, stored_id)
+                    continue
+                if inbound_id is None:
+                    return
+                if inbound_id not in recovered:
+                    pool.submit(self._process_one, inbound_id)
 
     def _recover(self) -> set[int]:
         """Ids stored but never processed (a crash, an outage); empty if the database is down."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -94,22 +95,24 @@ def code_for_event(event: EngagementEvent, user: User) -> str | None:
     return None
 
 
-def notify_event(event: EngagementEvent) -> Notification | None:
+def notify_event(
+    event: EngagementEvent, load: Callable[[type, int], Any] = db.session.get
+) -> Notification | None:
     """The sender's notification for an open, click, attachment view or reply, if any."""
-    message = db.session.get(Message, event.message_id) if event.message_id else None
+    message = load(Message, event.message_id) if event.message_id else None
     if message is None or message.muted:
         return None
-    user = db.session.get(User, message.user_id)
+    user = load(User, message.user_id)
     code = code_for_event(event, user)
     if code is None:
         return None
     recipients = {r.id: r for r in message.recipients}
     params: dict[str, Any] = {"who": _who(event, recipients), "subject": message.subject}
     if event.link_id:
-        link = db.session.get(TrackedLink, event.link_id)
+        link = load(TrackedLink, event.link_id)
         params["url"] = link.url if link else ""
     if event.attachment_id:
-        shared = db.session.get(TrackedAttachment, event.attachment_id)
+        shared = load(TrackedAttachment, event.attachment_id)
         params["file"] = shared.filename if shared else ""
     return _add(
         user,

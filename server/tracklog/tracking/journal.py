@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 Recorder = Callable[[list[dict[str, Any]]], None]
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.005
+BATCH_LINES = 500
 READER_LOCK = ".reader.lock"
 
 
@@ -53,13 +54,18 @@ class JournalFile:
         temporary.write_text(str(offset))
         os.replace(temporary, self.offset_path)
 
-    def unrecorded(self, limit_bytes: int = 4 * 1024 * 1024) -> tuple[list[dict[str, Any]], int]:
-        """The complete lines after the recorded position, and the position after them."""
+    def unrecorded(self, max_lines: int = BATCH_LINES) -> tuple[list[dict[str, Any]], int]:
+        """Up to max_lines complete lines after the recorded position, and the position after."""
         start = self.recorded_offset()
         with open(self.path, "rb") as handle:
             handle.seek(start)
-            chunk = handle.read(limit_bytes)
-        end = chunk.rfind(b"\n") + 1
+            chunk = handle.read(max_lines * 2048)
+        end = 0
+        for _line in range(max_lines):
+            newline = chunk.find(b"\n", end)
+            if newline < 0:
+                break
+            end = newline + 1
         entries = []
         for line in chunk[:end].splitlines():
             try:

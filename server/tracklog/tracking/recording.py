@@ -49,14 +49,15 @@ def current_rules() -> Rules:
     return _rules_for(str(Path(current_app.instance_path) / "tracking-rules.json"))
 
 
-def _message_for(entry: dict[str, Any]) -> tuple[Message | None, TrackedAttachment | None]:
+def _message_for(
+    entry: dict[str, Any], batch: Batch
+) -> tuple[Message | None, TrackedAttachment | None]:
     """The message a hit is about, and the attachment for attachment views."""
     if entry["kind"] == "attachment":
-        attachment = db.session.get(TrackedAttachment, entry["target_id"])
+        attachment = batch.load(TrackedAttachment, entry["target_id"])
         has_message = attachment is not None and attachment.message_id is not None
-        message = db.session.get(Message, attachment.message_id) if has_message else None
-        return message, attachment
-    return db.session.get(Message, entry["target_id"]), None
+        return (batch.load(Message, attachment.message_id) if has_message else None), attachment
+    return batch.load(Message, entry["target_id"]), None
 
 
 def prior_clicks_window(rules: Rules) -> timedelta:
@@ -138,10 +139,21 @@ def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: date
 
 @dataclass
 class Batch:
-    """What one batch of hits shares: the rules, and which messages have a first open already."""
+    """What one batch of hits shares: the rules, the rows it loaded (held, so the session's weak
+    identity map does not drop and reload them for every hit), and which messages have a first
+    open already."""
 
     rules: Rules
     first_open: dict[int, bool] = field(default_factory=dict)
+    loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
+    last_activity: dict[int, datetime] = field(default_factory=dict)
+
+    def load(self, model: type, row_id: int) -> Any:
+        """A row by id, loaded once per batch."""
+        key = (model, row_id)
+        if key not in self.loaded:
+            self.loaded[key] = db.session.get(model, row_id)
+        return self.loaded[key]
 
     def has_first_open(self, message: Message) -> bool:
         """Whether a person's first open of the message is recorded (asked once per batch)."""
@@ -194,7 +206,7 @@ def _reclassify_burst(message: Message, verdict: Verdict, entry: dict) -> None:
 
 def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
     """One journaled hit as an engagement event (None when its message no longer exists)."""
-    message, attachment = _message_for(entry)
+    message, attachment = _message_for(entry, batch)
     if message is None and attachment is None:
         return None
     account_id = message.account_id if message else attachment.account_id
@@ -245,7 +257,7 @@ def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
                 event.first_human_open = True
                 batch.first_open[message.id] = True
         _reclassify_burst(message, verdict, entry)
-        message.last_activity_at = max(filter(None, [message.last_activity_at, at]))
+        batch.last_activity[message.id] = max(at, batch.last_activity.get(message.id, at))
     db.session.add(event)
     db.session.flush()
     return event
@@ -266,7 +278,10 @@ def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
         known.add(entry["hit_id"])
         if event is not None:
             recorded.append(event)
-            notifications.append(notify_event(event))
+            notifications.append(notify_event(event, batch.load))
+    for message_id, at in batch.last_activity.items():
+        message = batch.load(Message, message_id)
+        message.last_activity_at = max(filter(None, [message.last_activity_at, at]))
     db.session.commit()
     publish([notification for notification in notifications if notification is not None])
     return recorded
