@@ -1,12 +1,13 @@
 """Fixtures for browser tests: a live server in a thread and Debian's Chromium driven by Playwright.
 
 A test package's conftest imports the fixtures it needs from here
-(`from tests.browser import browser, port, base_url, app, live, screenshots  # noqa: F401`).
+(`from tests.browser import port, base_url, app, live, screenshots  # noqa: F401`); `browser` is
+defined once in tests/chromium.py and imported by tests/conftest.py, since Playwright's sync API
+runs one instance per process.
 """
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,37 +18,12 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.conftest import RequestIsolatedClient, app_environment, empty_tables
-from tests.services import free_port, unavailable
+from tests.services import free_port
 from tracklog import create_app
 from tracklog.config import Config
 from tracklog.extensions import db
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless (skipped, or failed under CI=true, when it is missing)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        unavailable("Playwright", str(error))
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        unavailable("Chromium", f"{CHROMIUM} is missing; apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

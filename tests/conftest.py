@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from tests import factories
+from tests.chromium import browser  # noqa: F401 - one Chromium for the whole run (session scope)
 from tests.services import fresh_postgres_database, postgres_reason, unavailable
 from tracklog import create_app
 from tracklog.config import Config

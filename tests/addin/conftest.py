@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import app, base_url, browser, live, port, screenshots  # noqa: F401
+from tests.browser import app, base_url, live, port, screenshots  # noqa: F401
 
 OFFICE_CDN = "https://appsforoffice.microsoft.com/**"
 STUB = Path(__file__).with_name("office_stub.js")

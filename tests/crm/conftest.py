@@ -5,4 +5,4 @@ for every test of this package, the app that runs each test on SQLite and on Pos
 end-to-end module imports it for itself (`from tests.browser import app  # noqa: F401`).
 """
 
-from tests.browser import base_url, browser, live, port, screenshots  # noqa: F401
+from tests.browser import base_url, live, port, screenshots  # noqa: F401
