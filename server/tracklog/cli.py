@@ -15,6 +15,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from tracklog.config import ConfigError
 from tracklog.errors import DomainError
 
+RECORDER_NICENESS = 10
+
 
 def with_app(command: Callable[..., Any]) -> Callable[..., Any]:
     """Run the command inside an application context of the configured app."""
@@ -89,6 +91,9 @@ def record_hits() -> None:
     from flask import current_app
 
     journal = current_app.extensions["tracklog.hits"]
+    # Answering comes first: under load the recorder yields the processor to the web workers and
+    # catches up afterwards (hits wait safely in the journal).
+    os.nice(RECORDER_NICENESS)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_args: journal.stop())
     click.echo(f"recording hits journaled in {journal.directory}", err=True)
