@@ -1,33 +1,13 @@
 // The deal and ticket boards: drag a card (or use its "Move to" menu) to change its stage; a stage
 // that requires properties the deal lacks asks for exactly those, then the move is retried.
 
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+import { request as callApi } from "./picker.js";
+
 const STANDARD = ["name", "amount", "close_date", "owner_id"];
 
 /** Replace %(key)s and %(key)d placeholders of a translated sentence. */
 export function format(template, values) {
   return template.replace(/%\((\w+)\)[sd]/g, (whole, key) => (key in values ? String(values[key]) : whole));
-}
-
-/** One call to tracklog's own API with the session and the page's CSRF token. */
-export async function callApi(method, url, body) {
-  const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.headers["X-CSRFToken"] = csrf;
-    options.body = JSON.stringify(body);
-  } else if (method !== "GET") {
-    options.headers["X-CSRFToken"] = csrf;
-  }
-  const response = await fetch(url, options);
-  const text = await response.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  return { ok: response.ok, status: response.status, data, error: data?.error ?? null };
 }
 
 /** The labelled inputs asking for properties, as the board's dialog shows them. */

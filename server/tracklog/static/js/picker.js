@@ -24,29 +24,42 @@ function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 }
 
-// Every call from these pages to /api/v1: the session cookie, and the CSRF token when unsafe.
-export async function api(method, path, body) {
+// The one helper for every call from these pages to tracklog: the session cookie, and the CSRF
+// token when the method changes something. Answers {ok, status, data, error} and never throws for
+// an HTTP error (the boards inspect 422 answers).
+export async function request(method, url, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (!["GET", "HEAD"].includes(method)) headers["X-CSRFToken"] = csrfToken();
-  const response = await fetch(`/api/v1${path}`, {
+  const response = await fetch(url, {
     method,
     headers,
     credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status === 204) return null;
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = data?.error ?? {};
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  return { ok: response.ok, status: response.status, data, error: data?.error ?? null };
+}
+
+// A call to /api/v1 that answers the JSON, or throws an ApiError from the contract's error shape.
+export async function api(method, path, body) {
+  const answer = await request(method, `/api/v1${path}`, body);
+  if (!answer.ok) {
+    const error = answer.error ?? {};
     throw new ApiError(
-      response.status,
+      answer.status,
       error.code ?? "http_error",
-      error.message ?? response.statusText,
+      error.message ?? `HTTP ${answer.status}`,
       error.details,
     );
   }
-  return data;
+  return answer.data;
 }
 
 function pageLabels() {

@@ -2,7 +2,8 @@
 // required properties with a live preview of the board's form, stage tasks; Save sends one PATCH
 // with the full stage list. Deleting a stage that holds records first moves them elsewhere.
 
-import { callApi, format, propertyFields } from "./board.js";
+import { format, propertyFields } from "./board.js";
+import { request as callApi } from "./picker.js";
 
 const form = document.getElementById("pipeline-form");
 const data = JSON.parse(document.getElementById("board-data").textContent);
