@@ -23,9 +23,47 @@ from tracklog.models import (
     RecordAssociation,
     Stage,
     Ticket,
+    User,
 )
 
 RECORD_MODELS = {"contact": Contact, "company": Company, "deal": Deal, "ticket": Ticket}
+
+
+def record_label(record: Any) -> str:
+    """A record's name as lists show it: name, subject, or a contact's address."""
+    return (
+        getattr(record, "name", None)
+        or getattr(record, "subject", None)
+        or getattr(record, "email", "")
+    )
+
+
+def record_labels(account_id: int, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The names of several records of the account, one query per record type."""
+    labels = {}
+    for record_type, model in RECORD_MODELS.items():
+        ids = [record_id for kind, record_id in pairs if kind == record_type]
+        if ids:
+            query = select(model).where(model.account_id == account_id, model.id.in_(ids))
+            labels.update({(record_type, r.id): record_label(r) for r in db.session.scalars(query)})
+    return labels
+
+
+def add_record_link(
+    user: User, from_type: str, from_id: int, to_type: str, to_id: int
+) -> RecordAssociation:
+    """A manual link between two records, made by the user (not yet committed)."""
+    link = RecordAssociation(
+        account_id=user.account_id,
+        from_type=from_type,
+        from_id=from_id,
+        to_type=to_type,
+        to_id=to_id,
+        source="manual",
+        why=encode_why("added_by_user", user=user.display_name),
+    )
+    db.session.add(link)
+    return link
 
 
 def record_exists(account_id: int, record_type: str, record_id: Any) -> bool:

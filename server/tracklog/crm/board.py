@@ -28,11 +28,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from tracklog.api.errors import error_response
+from tracklog.crm.associations import record_labels
 from tracklog.crm.deals import STANDARD_PROPERTIES, open_tasks
 from tracklog.crm.pipelines import DEFAULT_SALES_STAGES, DEFAULT_TICKET_STAGES, build_pipeline
 from tracklog.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
-from tracklog.models import Company, Contact, Deal, Pipeline, Stage, Task, Ticket, User, utcnow
+from tracklog.models import Deal, Pipeline, Stage, Ticket, User, utcnow
 
 pipelines = Blueprint("pipelines", __name__)
 
@@ -208,29 +209,12 @@ def create_pipeline(user: User, name: str, object_type: str) -> Pipeline:
     return pipeline
 
 
-def record_labels(account_id: int, tasks: list[Task]) -> dict[tuple[str, int], str]:
-    """The name of each record the tasks are about."""
-    columns = {
-        "deal": (Deal, Deal.name),
-        "ticket": (Ticket, Ticket.subject),
-        "company": (Company, Company.name),
-        "contact": (Contact, Contact.email),
-    }
-    labels: dict[tuple[str, int], str] = {}
-    for record_type, (model, label) in columns.items():
-        ids = {task.record_id for task in tasks if task.record_type == record_type}
-        if ids:
-            rows = db.session.execute(
-                select(model.id, label).where(model.account_id == account_id, model.id.in_(ids))
-            )
-            labels.update({(record_type, record_id): text for record_id, text in rows})
-    return labels
-
-
 def task_rows(user: User, everyone: bool) -> list[dict[str, Any]]:
     """Open tasks (the user's, or the account's) with their record's link and owner's name."""
     tasks = open_tasks(user, mine_only=not (everyone and user.is_admin))
-    labels = record_labels(user.account_id, tasks)
+    labels = record_labels(
+        user.account_id, {(task.record_type, task.record_id) for task in tasks if task.record_id}
+    )
     owners = account_users(user.account_id)
     now = utcnow()
     rows = []

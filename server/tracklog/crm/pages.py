@@ -30,8 +30,8 @@ from tracklog.api.fields import Field
 from tracklog.api.records import commit_or_conflict
 from tracklog.api.resources import RESOURCES, Resource
 from tracklog.crm import csvio
-from tracklog.crm.associations import RECORD_MODELS
-from tracklog.crm.related import record_label, related_records
+from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
+from tracklog.crm.related import related_records
 from tracklog.crm.timeline import (
     add_note,
     require_activity,
@@ -436,17 +436,6 @@ def render_record(
 def _parse_time(value: str | None) -> datetime | None:
     """An ISO timestamp from the timeline contract as a datetime."""
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def record_labels(account_id: int, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
-    """The names of several records, one query per record type."""
-    labels = {}
-    for record_type, model in RECORD_MODELS.items():
-        ids = [record_id for kind, record_id in pairs if kind == record_type]
-        if ids:
-            query = select(model).where(model.account_id == account_id, model.id.in_(ids))
-            labels.update({(record_type, r.id): record_label(r) for r in db.session.scalars(query)})
-    return labels
 
 
 def threads(account_id: int, keys: set[str]) -> dict[str, list[Activity]]:

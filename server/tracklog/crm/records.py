@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select
 
-from tracklog.crm.associations import Planned, apply_associations
+from tracklog.crm.associations import Planned, add_record_link, apply_associations
 from tracklog.crm.explain import encode_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
@@ -135,17 +135,7 @@ def bring_in_from(
             _("Create it from a contact or company of this account."),
             details={"fields": {"from": _("not a contact or company of this account")}},
         )
-    db.session.add(
-        RecordAssociation(
-            account_id=user.account_id,
-            from_type=source_type,
-            from_id=source_id,
-            to_type=record_type,
-            to_id=record.id,
-            source="manual",
-            why=encode_why("added_by_user", user=user.display_name),
-        )
-    )
+    add_record_link(user, source_type, source_id, record_type, record.id)
     since = utcnow() - timedelta(days=days if isinstance(days, int) and days >= 0 else 30)
     activity_ids = db.session.scalars(
         select(ActivityAssociation.activity_id).where(

@@ -7,21 +7,11 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select
 
-from tracklog.crm.associations import RECORD_MODELS, linked_ids
-from tracklog.crm.explain import encode_why
+from tracklog.crm.associations import RECORD_MODELS, add_record_link, linked_ids, record_label
 from tracklog.crm.timeline import require_record
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.models import RECORD_TYPES, RecordAssociation, User
-
-
-def record_label(record: Any) -> str:
-    """A record's name as lists show it."""
-    return (
-        getattr(record, "name", None)
-        or getattr(record, "subject", None)
-        or getattr(record, "email", "")
-    )
 
 
 def related_records(user: User, record_type: str, record_id: int) -> dict[str, list[dict]]:
@@ -62,17 +52,7 @@ def link_records(
     require_record(user, other_type, other_id)
     if other_id in linked_ids(user.account_id, record_type, record_id, other_type):
         return
-    db.session.add(
-        RecordAssociation(
-            account_id=user.account_id,
-            from_type=record_type,
-            from_id=record_id,
-            to_type=other_type,
-            to_id=other_id,
-            source="manual",
-            why=encode_why("added_by_user", user=user.display_name),
-        )
-    )
+    add_record_link(user, record_type, record_id, other_type, other_id)
     db.session.commit()
 
 

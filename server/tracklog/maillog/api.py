@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from tracklog.api import api
 from tracklog.api.pagination import paginate_by_id
-from tracklog.crm.associations import RECORD_MODELS, rerun_for_record
-from tracklog.errors import NotFound, ValidationFailed
+from tracklog.crm.associations import rerun_for_record
+from tracklog.crm.timeline import require_record
+from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.maillog.ingest import ingest_now
 from tracklog.maillog.why import render_step
@@ -144,11 +145,6 @@ def search_inbound(user: User) -> tuple[list[InboundMessage], str | None]:
 @api.post("/records/<record_type>/<int:record_id>/reassociate")
 def reassociate(record_type: str, record_id: int) -> Response:
     """Re-run the automatic association of every logged mail of a record; manual ones stay."""
-    model = RECORD_MODELS.get(record_type)
-    exists = model is not None and db.session.scalar(
-        select(model.id).where(model.id == record_id, model.account_id == g.api_user.account_id)
-    )
-    if not exists:
-        raise NotFound(_("There is no %(type)s with id %(id)s.", type=record_type, id=record_id))
+    require_record(g.api_user, record_type, record_id)
     count = rerun_for_record(g.api_user.account, record_type, record_id)
     return jsonify({"activities": count})

@@ -379,11 +379,6 @@ def mark_reply(ingest: Ingest, earlier: Activity | None) -> None:
     ingest.note("thread", "reply", subject=tracked.subject)
 
 
-def record_label(planned: Planned) -> str:
-    """A short name of a record for the why ("deal #12")."""
-    return f"{planned.record_type} #{planned.record_id}"
-
-
 def log_mail(ingest: Ingest) -> Activity:
     """Create the email activity with its files, associations and thread."""
     parsed, inbound = ingest.parsed, ingest.inbound
@@ -414,7 +409,7 @@ def log_mail(ingest: Ingest) -> Activity:
         ingest.note("thread", "thread", subject=earlier.subject)
     store_attachments(ingest, activity)
     for association in apply_associations(activity, planned):
-        label = record_label(Planned(association.record_type, association.record_id, "", ""))
+        label = f"{association.record_type} #{association.record_id}"
         ingest.note("associations", "associated", record=label, why=association.why)
     mark_reply(ingest, earlier)
     ingest.note("result", "logged", count=len(planned))

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tracklog.tracking.geo import parse_ip
+
 CLASSIFICATIONS = ("human", "sender", "proxy", "prefetch", "scanner", "bot")
 RULE_CLASSIFICATIONS = ("proxy", "prefetch", "scanner", "bot")
 KINDS = ("open", "click", "attachment")
@@ -437,14 +439,9 @@ def _same_ip(a: str | None, b: str | None) -> bool:
 
 def _network_of(ip: str | None, networks: tuple) -> str | None:
     """The first of the networks containing the address, as text."""
-    if not ip:
+    address = parse_ip(ip)
+    if address is None:
         return None
-    try:
-        address = ipaddress.ip_address(ip.strip())
-    except ValueError:
-        return None
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
     for network in networks:
         if address.version == network.version and address in network:
             return str(network)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from tracklog.auth.accounts import bcc_address
 from tracklog.crm.associations import (
-    RECORD_MODELS,
     automatic_associations,
     explicit_associations,
+    record_labels,
 )
 from tracklog.crm.explain import render_why
 from tracklog.errors import ValidationFailed
@@ -281,22 +281,17 @@ def suggested_associations(user: User, request: ComposeRequest, plans: list[Reci
         return explicit_associations(user.account_id, request.associations)
     contacts = [plan.contact for plan in plans if plan.contact is not None and plan.log]
     planned = automatic_associations(user.account, contacts, "outgoing")
+    labels = record_labels(user.account_id, {(i.record_type, i.record_id) for i in planned})
     return [
         {
             "type": item.record_type,
             "id": item.record_id,
             "why": render_why(item.why),
             "source": item.source,
-            "label": record_name(item.record_type, item.record_id),
+            "label": labels.get((item.record_type, item.record_id), ""),
         }
         for item in planned
     ]
-
-
-def record_name(record_type: str, record_id: int) -> str:
-    """A record's name for the pane (contact name, company, deal or ticket)."""
-    record = db.session.get(RECORD_MODELS[record_type], record_id)
-    return (getattr(record, "name", None) or getattr(record, "subject", "")) if record else ""
 
 
 def preview_message(user: User, request: ComposeRequest) -> dict[str, Any]:

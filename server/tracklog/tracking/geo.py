@@ -7,8 +7,8 @@ import ipaddress
 import iptocc
 
 
-def country_of(ip: str | None) -> str | None:
-    """The ISO country code of a public address, or None for private, reserved or garbage."""
+def parse_ip(ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address from text (IPv4-mapped IPv6 as the IPv4 address), or None for garbage."""
     if not ip:
         return None
     try:
@@ -16,8 +16,14 @@ def country_of(ip: str | None) -> str | None:
     except ValueError:
         return None
     if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if not address.is_global:
+        return address.ipv4_mapped
+    return address
+
+
+def country_of(ip: str | None) -> str | None:
+    """The ISO country code of a public address, or None for private, reserved or garbage."""
+    address = parse_ip(ip)
+    if address is None or not address.is_global:
         return None
     try:
         code = iptocc.country_code(str(address))
