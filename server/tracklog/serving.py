@@ -54,13 +54,6 @@ def serve_forever(
     require_migrated(app)
     if workers is None:
         workers = 2 if app.config["REDIS_URL"] else 1
-    if workers > 1 and not app.config["REDIS_URL"]:
-        print(
-            f"warning: serving with 1 worker instead of {workers}: without TRACKLOG_REDIS_URL an "
-            "event reaches only the websockets of the process that recorded it",
-            file=sys.stderr,
-        )
-        workers = 1
     argv = [
         sys.executable,
         "-m",
@@ -191,10 +184,11 @@ def run_gunicorn(options: dict[str, Any], load_app: Any) -> None:
 
 
 def load_tracklog() -> Any:
-    """The tracklog WSGI app, configured from the environment, recording hits from the start."""
+    """A worker's tracklog app: it journals hits from the start and leaves recording them to
+    the `tracklog record-hits` child, so recording never holds up an answer."""
     from tracklog import create_app
 
-    app = create_app()
+    app = create_app(overrides={"HIT_RECORDER_THREAD": False})
     app.extensions["tracklog.hits"].start()
     return app
 
@@ -235,9 +229,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = gunicorn_options(
         args.host, args.port, args.workers, certfile=args.certfile, keyfile=args.keyfile
     )
-    # Workers only journal hits; one separate process records them, so recording never holds up
-    # an answer (a gevent worker would run a recording thread on its own event loop).
-    os.environ["TRACKLOG_HIT_RECORDER"] = "process"
     children = [start_child("record-hits")] + ([start_child("smtpd")] if args.smtpd else [])
     master = os.getpid()
     try:

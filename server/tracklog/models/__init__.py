@@ -15,6 +15,7 @@ from tracklog.models.activity import (
 from tracklog.models.base import Base, utcnow
 from tracklog.models.contact import Company, Contact
 from tracklog.models.deal import Deal, Ticket
+from tracklog.models.installation import Installation
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
 from tracklog.models.notification import Notification
 from tracklog.models.pipeline import Pipeline, Stage
@@ -43,6 +44,7 @@ __all__ = [
     "Deal",
     "EngagementEvent",
     "InboundMessage",
+    "Installation",
     "InboundRecipient",
     "MailAttachment",
     "Message",

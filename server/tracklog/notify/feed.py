@@ -27,6 +27,8 @@ from tracklog.models import (
 from tracklog.notify.bus import get_bus
 
 NOTIFICATIONS_CHANNEL = "tracklog.notifications"
+# The PostgreSQL advisory lock that keeps notification ids in commit order (any fixed number).
+FEED_LOCK = 7_301_995_112
 PERSON_CLASSES = ("human", "proxy")
 TEXTS = {
     "first_open": _l("%(who)s opened “%(subject)s”."),
@@ -151,8 +153,20 @@ def notify_logging(inbound: InboundMessage, user: User | None) -> Notification |
     )
 
 
+def keep_ids_in_commit_order() -> None:
+    """Hold the feed's lock until this transaction ends.
+
+    PostgreSQL hands out ids when rows are inserted, not when they commit: a notification
+    committed after one with a larger id would be skipped by a client resuming after that larger
+    id. Transactions that add notifications therefore take turns (SQLite has one writer anyway).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK)))
+
+
 def _add(user: User, **fields: Any) -> Notification:
     """A new notification in the user's feed (silent during quiet hours)."""
+    keep_ids_in_commit_order()
     notification = Notification(
         account_id=user.account_id,
         user_id=user.id,

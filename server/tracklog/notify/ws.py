@@ -123,14 +123,3 @@ def notifications_socket(ws: Any) -> None:
     finally:
         hub().remove(listener)
         db.session.remove()
-
-
-def latest_id(user: User) -> int | None:
-    """The newest notification id of the user (a client without a resume point starts live)."""
-    from sqlalchemy import func, select
-
-    from tracklog.models import Notification
-
-    return db.session.scalar(
-        select(func.max(Notification.id)).where(Notification.user_id == user.id)
-    )

@@ -9,6 +9,9 @@ Each writing process owns one journal file, locked while it lives. One reader at
 file says who) goes through every journal of the instance folder: under `tracklog serve` that is
 the `tracklog record-hits` process, so recording never competes with answering; elsewhere
 (development, tests) a thread of the app. Files whose owner died are removed once recorded.
+
+The reader sleeps until a writer rings its doorbell (a datagram to `recorder.sock` after each
+append), so an idle recorder costs nothing and a hit is recorded as soon as it is journaled.
 """
 
 from __future__ import annotations
@@ -25,13 +28,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tracklog.hostsockets import DatagramSender, bind_datagram_socket, socket_folder
+
 log = logging.getLogger(__name__)
 
 Recorder = Callable[[list[dict[str, Any]]], None]
+# Work the reader does after each pass (releasing held notifications); seconds until it is due.
+Housekeeping = Callable[[], float | None]
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
-POLL_SECONDS = 0.005
 BATCH_LINES = 500
 READER_LOCK = ".reader.lock"
+DOORBELL = "recorder.sock"
+# The longest the reader sleeps without a ring (it then also removes journals of dead writers).
+IDLE_SECONDS = 60.0
+# Without a doorbell of its own (another reader holds it), a reader looks this often.
+NO_DOORBELL_SECONDS = 1.0
 
 
 class JournalFile:
@@ -94,17 +105,28 @@ class JournalFile:
 class HitJournal:
     """This process's journal file, and the reader that records every journal of the folder."""
 
-    def __init__(self, directory: Path, recorder: Recorder, run_thread: bool = True) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        recorder: Recorder,
+        run_thread: bool = True,
+        housekeeping: Housekeeping | None = None,
+    ) -> None:
         self.directory = directory
         self.recorder = recorder
         self.run_thread = run_thread
+        self.housekeeping = housekeeping
         self._lock = threading.Lock()
-        self._wake = threading.Event()
         self._fd: int | None = None
         self._file: JournalFile | None = None
         self._owner_pid: int | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._doorbell = DatagramSender()
+
+    def doorbell_path(self) -> Path:
+        """Where the reader listens for rings."""
+        return socket_folder(self.directory) / DOORBELL
 
     def _open(self) -> None:
         """Create and lock this process's journal file, and start the reader thread if wanted."""
@@ -125,13 +147,18 @@ class HitJournal:
                 self._open()
 
     def append(self, entry: dict[str, Any]) -> None:
-        """Write one hit durably enough to survive this process being killed."""
+        """Write one hit durably enough to survive this process being killed, then ring."""
         line = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
         with self._lock:
             if self._fd is None or self._owner_pid != os.getpid():
                 self._open()
             os.write(self._fd, line)
-        self._wake.set()
+        self.ring()
+
+    def ring(self) -> None:
+        """Wake the reader; a full doorbell means it is awake already, none means it will
+        record everything when it starts."""
+        self._doorbell.send(self.doorbell_path(), b"hit")
 
     def record_pending(self) -> int:
         """Record every unrecorded hit of every journal in the folder; how many were read."""
@@ -164,17 +191,56 @@ class HitJournal:
         return total
 
     def run(self) -> None:
-        """Record hits as they arrive until stopped; on failure keep them and retry with backoff."""
+        """Record hits as they are rung in until stopped; on failure keep them and retry."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        doorbell = self._bind_doorbell()
         failures = 0
-        while not self._stopping:
-            if self._safely(self.record_pending):
-                failures = 0
-                self._wake.wait(timeout=POLL_SECONDS if not self.run_thread else 1.0)
-                self._wake.clear()
-                continue
-            delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-            failures += 1
-            time.sleep(delay)
+        try:
+            while not self._stopping:
+                if self._safely(self.record_pending):
+                    failures = 0
+                    self._wait_for_ring(doorbell, self._next_wait())
+                    continue
+                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                failures += 1
+                self._wait_for_ring(doorbell, delay)
+        finally:
+            if doorbell is not None:
+                doorbell.close()
+                self.doorbell_path().unlink(missing_ok=True)
+
+    def _bind_doorbell(self) -> socket.socket | None:
+        """The doorbell socket, or None when another live reader holds it."""
+        try:
+            return bind_datagram_socket(self.doorbell_path())
+        except OSError:
+            log.info("another reader holds %s; looking every second", self.doorbell_path())
+            return None
+
+    def _next_wait(self) -> float:
+        """How long the reader may sleep: until housekeeping is due, at most IDLE_SECONDS."""
+        if self.housekeeping is None:
+            return IDLE_SECONDS
+        try:
+            due = self.housekeeping()
+        except Exception:  # noqa: BLE001 - retried after a short pause
+            log.exception("the recorder's housekeeping failed; it is retried")
+            return RETRY_SECONDS[0]
+        return IDLE_SECONDS if due is None else min(IDLE_SECONDS, max(0.0, due))
+
+    def _wait_for_ring(self, doorbell: socket.socket | None, timeout: float) -> None:
+        """Sleep until a ring (or the timeout), then take every ring that waits."""
+        if doorbell is None:
+            time.sleep(min(timeout, NO_DOORBELL_SECONDS))
+            return
+        doorbell.settimeout(timeout)
+        try:
+            doorbell.recv(64)
+            doorbell.setblocking(False)
+            while True:
+                doorbell.recv(64)
+        except (TimeoutError, BlockingIOError):
+            pass
 
     @staticmethod
     def _safely(step: Callable[[], int]) -> bool:
@@ -187,9 +253,9 @@ class HitJournal:
         return True
 
     def stop(self) -> None:
-        """Stop the reader loop after its current pass."""
+        """Stop the reader loop after its current pass (safe from a signal handler)."""
         self._stopping = True
-        self._wake.set()
+        self.ring()
 
     def close(self) -> None:
         """Record what is left, stop the thread and release this process's file."""
