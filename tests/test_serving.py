@@ -275,3 +275,66 @@ def test_psycopg_patched_first_lets_greenlets_wait_on_postgres_together() -> Non
 
     assert patched_first < 1.6
     assert imported_before_patching >= 1.9  # why serve_forever patches before importing anything
+
+
+def wait_for_output(server: Server, text: str) -> str:
+    """The server's output once it contains `text` (or as it is after a few seconds)."""
+    deadline = time.monotonic() + 5
+    while text not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return server.output()
+
+
+@pytest.mark.slow
+def test_a_client_rejecting_the_certificate_is_one_log_line_not_a_traceback(server: Server):
+    with requests.Session() as session, pytest.raises(requests.exceptions.SSLError):
+        session.trust_env = False
+        session.get(f"https://localhost:{server.port}/healthz", verify=True, timeout=5)
+
+    output = wait_for_output(server, "TLS handshake")
+
+    [line] = [line for line in output.splitlines() if "TLS handshake" in line]
+    assert "tracklog cert" in line
+    assert "Traceback" not in output
+
+
+@pytest.mark.slow
+def test_access_log_has_a_line_per_request_and_never_a_token(server: Server):
+    token = "SECRETtoken123"
+    server.get(f"/t/o/{token}.gif")
+    server.get(f"/t/c/{token}")
+    server.get(f"/healthz?token={token}&lang=sv")
+
+    output = wait_for_output(server, "/healthz?token=…&lang=sv")
+
+    assert token not in output
+    assert '"GET /t/o/… HTTP/1.1" 200 43' in output
+    assert '"GET /t/c/… HTTP/1.1" 404' in output
+    assert '"GET /healthz?token=…&lang=sv HTTP/1.1" 200' in output
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    """The direct child processes of a process (Linux)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.slow
+def test_idle_server_processes_cost_next_to_nothing(server: Server):
+    processes = [server.process.pid, *children_of(server.process.pid)]
+    assert len(processes) >= 4  # gunicorn's master, a worker, the recorder, the BCC receiver
+    time.sleep(1)
+    before = {pid: cpu_seconds(pid) for pid in processes}
+    time.sleep(3)
+
+    used = {pid: cpu_seconds(pid) - before[pid] for pid in processes}
+
+    assert max(used.values()) < 0.06, used  # under 2 % of a core each

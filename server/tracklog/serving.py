@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
+import ssl
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -34,6 +36,13 @@ OPTIONAL_SETTINGS = {"control_socket_disable"}
 TRACKLOG_COMMAND = [sys.executable, "-c", "from tracklog.cli import main; main()"]
 # Seconds a child (the BCC receiver, the hit recorder) gets to finish when serve stops.
 CHILD_STOP_TIMEOUT = 10
+# What the access log never shows: tracking tokens in paths, secrets in query strings.
+TOKEN_IN_PATH = re.compile(r"(/t/[oca]/)[^/?#\s\"]+")
+SECRET_IN_QUERY = re.compile(
+    r"([?&](?:token|ticket|code|key|secret|password|state|access_token)=)[^&#\s\"]*", re.I
+)
+# The access-log parts that carry a URL.
+URL_ATOMS = ("r", "U", "q", "f")
 
 
 class NotMigrated(DomainError):
@@ -118,6 +127,8 @@ def gunicorn_options(
         "keepalive": KEEPALIVE,
         "proc_name": "tracklog",
         "errorlog": "-",
+        "accesslog": "-",
+        "logger_class": "tracklog.serving.RedactingLogger",
         "loglevel": "info",
         # Proxies are trusted by TRACKLOG_PROXY_HOPS (ProxyFix in create_app) alone.
         "forwarded_allow_ips": "",
@@ -129,12 +140,71 @@ def gunicorn_options(
     return options
 
 
+def redact(text: str) -> str:
+    """A URL (or request line) with tracking tokens and secrets replaced by '…'."""
+    return SECRET_IN_QUERY.sub(r"\1…", TOKEN_IN_PATH.sub(r"\1…", text))
+
+
+def redacting_logger() -> type:
+    """gunicorn's logger, writing one access line per request with no token in it."""
+    from gunicorn.glogging import Logger
+
+    class RedactingLogger(Logger):
+        """Tracking tokens are credentials: they never reach a log file."""
+
+        def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+            """The access-log values, with every URL redacted."""
+            atoms = super().atoms(resp, req, environ, request_time)
+            for name in URL_ATOMS:
+                if isinstance(atoms.get(name), str):
+                    atoms[name] = redact(atoms[name])
+            return atoms
+
+    return RedactingLogger
+
+
+def client_address(greenlet: Any) -> str:
+    """The peer of a failed connection greenlet of gevent's server, when it can be told."""
+    try:
+        return str(greenlet.args[2][1][0])
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return "a client"
+
+
+def log_tls_failures_in_one_line(log: Any) -> None:
+    """A client that rejects the certificate is one warning, not a traceback from gevent's hub."""
+    import gevent
+
+    hub = gevent.get_hub()
+    default = hub.handle_error
+
+    def handle_error(context: Any, kind: Any, value: Any, traceback: Any) -> None:
+        """One line for a failed TLS handshake; anything else as gevent reports it."""
+        if isinstance(kind, type) and issubclass(kind, ssl.SSLError):
+            reason = getattr(value, "reason", None) or str(value)
+            log.warning(
+                "TLS handshake with %s failed (%s): if it is a client that does not trust the "
+                "development certificate, `tracklog cert` prints it and how to trust it",
+                client_address(context),
+                reason,
+            )
+            return
+        default(context, kind, value, traceback)
+
+    hub.handle_error = handle_error
+
+
 def socket_closing_worker() -> type:
     """gunicorn's gevent worker that closes websockets (1001) as soon as it is told to stop."""
     from gunicorn.workers.ggevent import GeventWorker
 
     class Worker(GeventWorker):
         """Clients are told to go and resume elsewhere instead of waiting out the grace period."""
+
+        def init_process(self) -> None:
+            """Report failed TLS handshakes in one line, then run as gunicorn does."""
+            log_tls_failures_in_one_line(self.log)
+            super().init_process()
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             """Ask the hub to close every socket, then stop as gunicorn does."""
@@ -147,9 +217,11 @@ def socket_closing_worker() -> type:
 
 
 def __getattr__(name: str) -> Any:
-    """The worker class is built on first use: gevent must be patched before it is imported."""
+    """Classes built on first use: gevent must be patched before gunicorn's are imported."""
     if name == "SocketClosingWorker":
         return socket_closing_worker()
+    if name == "RedactingLogger":
+        return redacting_logger()
     raise AttributeError(name)
 
 
