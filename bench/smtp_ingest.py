@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bench.pixel import POSTGRES_URL, ROOT, postgres_database, postgres_reason
-from tracklog.serving import TRACKLOG_COMMAND
+from tracklog.supervision import TRACKLOG_COMMAND
 
 CONNECTIONS = 8
 PER_CONNECTION = 60

@@ -38,7 +38,7 @@ from bench.pixel import (
     postgres_reason,
     redis_reachable,
 )
-from tracklog.serving import TRACKLOG_COMMAND
+from tracklog.supervision import TRACKLOG_COMMAND
 
 USERS = 1000
 SERVERS = 2

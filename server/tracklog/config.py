@@ -77,6 +77,9 @@ class Config:
         # `tracklog serve` records hits in its own `tracklog record-hits` process ("process");
         # anywhere else (development, tests) a thread of the app records them ("thread").
         self.HIT_RECORDER_THREAD = env.get("TRACKLOG_HIT_RECORDER", "thread") != "process"
+        # The children `tracklog serve` runs beside its workers (it sets this for them);
+        # /healthz reports one that is down.
+        self.SERVE_CHILDREN: tuple[str, ...] = ()
         self.LISTEN_TOKEN = env.get("TRACKLOG_TOKEN") or None
 
     @staticmethod

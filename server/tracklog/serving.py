@@ -14,13 +14,15 @@ import argparse
 import os
 import re
 import resource
+import signal
 import ssl
-import subprocess
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, NoReturn
 
 from tracklog.errors import DomainError
+from tracklog.supervision import Children
 
 # Greenlets per worker: idle websockets cost ~80 KB each, so 4,000 of them fit in ~320 MB.
 WORKER_CONNECTIONS = 4000
@@ -32,10 +34,8 @@ GRACEFUL_TIMEOUT = 10
 KEEPALIVE = 5
 # Settings of newer gunicorn releases, applied only when the installed one knows them.
 OPTIONAL_SETTINGS = {"control_socket_disable"}
-# tracklog's own commands, without relying on the console script being on PATH.
-TRACKLOG_COMMAND = [sys.executable, "-c", "from tracklog.cli import main; main()"]
-# Seconds a child (the BCC receiver, the hit recorder) gets to finish when serve stops.
-CHILD_STOP_TIMEOUT = 10
+# Signals that stop gunicorn's master: its children are not restarted after one of them.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGQUIT}
 # What the access log never shows: tracking tokens in paths, secrets in query strings.
 TOKEN_IN_PATH = re.compile(r"(/t/[oca]/)[^/?#\s\"]+")
 SECRET_IN_QUERY = re.compile(
@@ -235,9 +235,41 @@ def raise_open_files_limit(wanted: int) -> int:
     return soft
 
 
-def run_gunicorn(options: dict[str, Any], load_app: Any) -> None:
+def serve_arbiter(children: Children) -> type:
+    """gunicorn's master, which also keeps serve's children running."""
+    from gunicorn.arbiter import Arbiter
+
+    class ServeArbiter(Arbiter):
+        """Reaps and restarts the hit recorder and the BCC receiver beside the workers."""
+
+        def start(self) -> None:
+            """Report the children's restarts in gunicorn's log, then start as gunicorn does."""
+            children.warn = self.log.warning
+            super().start()
+
+        def signal(self, sig: int, frame: Any) -> None:
+            """A stopping signal means: do not restart children that die from here on."""
+            if sig in STOP_SIGNALS:
+                children.stopping = True
+            super().signal(sig, frame)
+
+        def reap_workers(self) -> None:
+            """Collect our children's exits before gunicorn reaps every remaining child."""
+            children.reap()
+            super().reap_workers()
+
+        def manage_workers(self) -> None:
+            """Keep the workers and the children running."""
+            super().manage_workers()
+            children.supervise()
+
+    return ServeArbiter
+
+
+def run_gunicorn(options: dict[str, Any], load_app: Any, arbiter: type | None = None) -> None:
     """Run gunicorn's master with these settings until it is stopped (SIGTERM: graceful)."""
     from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
 
     class TracklogServer(BaseApplication):
         """gunicorn configured from a dict; each worker builds the app after gevent patched it."""
@@ -252,35 +284,25 @@ def run_gunicorn(options: dict[str, Any], load_app: Any) -> None:
             """Build the WSGI app (in the worker: preload_app is off)."""
             return load_app()
 
+        def run(self) -> None:
+            """Run the master (ours, when given) as gunicorn's own `run` does."""
+            try:
+                (arbiter or Arbiter)(self).run()
+            except RuntimeError as error:
+                sys.exit(f"\nError: {error}\n")
+
     TracklogServer().run()
 
 
-def load_tracklog() -> Any:
+def load_tracklog(children: Sequence[str] = ()) -> Any:
     """A worker's tracklog app: it journals hits from the start and leaves recording them to
     the `tracklog record-hits` child, so recording never holds up an answer."""
     from tracklog import create_app
 
-    app = create_app(overrides={"HIT_RECORDER_THREAD": False})
+    overrides = {"HIT_RECORDER_THREAD": False, "SERVE_CHILDREN": tuple(children)}
+    app = create_app(overrides=overrides)
     app.extensions["tracklog.hits"].start()
     return app
-
-
-def start_child(command: str) -> subprocess.Popen[bytes]:
-    """Start a tracklog command (configured from the same environment) as a child process."""
-    return subprocess.Popen([*TRACKLOG_COMMAND, command])
-
-
-def stop_child(child: subprocess.Popen[bytes]) -> None:
-    """SIGTERM a child and wait for it (killing it if it does not stop in time)."""
-    try:
-        if child.poll() is None:
-            child.terminate()
-        child.wait(timeout=CHILD_STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
-    except (ChildProcessError, ProcessLookupError):
-        pass  # gunicorn's master reaps every child, ours included, when it exits on its own
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -301,15 +323,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = gunicorn_options(
         args.host, args.port, args.workers, certfile=args.certfile, keyfile=args.keyfile
     )
-    children = [start_child("record-hits")] + ([start_child("smtpd")] if args.smtpd else [])
+    commands = ["record-hits"] + (["smtpd"] if args.smtpd else [])
+    children = Children(commands, warn=lambda line: print(line, file=sys.stderr, flush=True))
+    children.start_all()
     master = os.getpid()
     try:
-        run_gunicorn(options, load_tracklog)
+        run_gunicorn(options, partial(load_tracklog, commands), serve_arbiter(children))
     finally:
         # Forked workers leave through here too (gunicorn exits them with SystemExit).
         if os.getpid() == master:
-            for child in children:
-                stop_child(child)
+            children.stop_all()
 
 
 if __name__ == "__main__":
