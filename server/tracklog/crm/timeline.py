@@ -150,9 +150,8 @@ def timeline_page(
         next_cursor = encode_cursor({"at": last.occurred_at.isoformat(), "id": last.activity_id})
     ids = [row.activity_id for row in rows]
     if position is None and pinned is not None:
-        pinned_type = db.session.scalar(select(Activity.type).where(Activity.id == pinned))
-        if pinned_type in types:
-            ids.insert(0, pinned)
+        # The pin is for everyone who opens the record: a reader's type filter does not hide it.
+        ids.insert(0, pinned)
     return {"items": activities_json(ids, pinned), "next_cursor": next_cursor}
 
 
