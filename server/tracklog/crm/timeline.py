@@ -16,6 +16,8 @@ from tracklog.crm.associations import RECORD_MODELS, Planned, apply_associations
 from tracklog.crm.explain import encode_why, render_why
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.maillog.attachments import attachments_by_activity
+from tracklog.maillog.why import warning_json
 from tracklog.models import (
     ACTIVITY_TYPES,
     RECORD_TYPES,
@@ -178,8 +180,10 @@ def activities_json(ids: list[int], pinned: int | None) -> list[dict[str, Any]]:
         m.activity_id: m.public_id
         for m in db.session.scalars(select(Message).where(Message.activity_id.in_(ids)))
     }
+    files = attachments_by_activity(ids)
     return [
         activity_json(activities[i], links[i], i == pinned, messages.get(i))
+        | {"attachments": files[i]}
         for i in ids
         if i in activities
     ]
@@ -205,7 +209,7 @@ def activity_json(
         "thread_key": activity.thread_key,
         "rfc_message_id": activity.message_id,
         "message_id": message_id,
-        "warnings": activity.warnings,
+        "warnings": [warning_json(warning) for warning in activity.warnings],
     }
 
 

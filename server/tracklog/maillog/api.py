@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Response, g, jsonify, request
+from flask import Response, g, jsonify, request, send_file
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -13,11 +13,13 @@ from tracklog.api import api
 from tracklog.api.pagination import paginate_by_id
 from tracklog.crm.associations import rerun_for_record
 from tracklog.crm.timeline import require_record
-from tracklog.errors import ValidationFailed
+from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.maillog.attachments import require_logged_attachment
 from tracklog.maillog.ingest import ingest_now
 from tracklog.maillog.why import render_step
 from tracklog.models import InboundMessage, InboundRecipient, User
+from tracklog.tracking.attachments import attachment_path
 from tracklog.tracking.kpis import find_message
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -148,3 +150,22 @@ def reassociate(record_type: str, record_id: int) -> Response:
     require_record(g.api_user, record_type, record_id)
     count = rerun_for_record(g.api_user.account, record_type, record_id)
     return jsonify({"activities": count})
+
+
+@api.get("/activities/<int:activity_id>/attachments/<int:attachment_id>")
+def logged_attachment(activity_id: int, attachment_id: int) -> Response:
+    """A file of a logged mail, for users of the account; always a download, never rendered."""
+    attachment = require_logged_attachment(g.api_user, activity_id, attachment_id)
+    path = attachment_path(attachment.sha256)
+    if not path.is_file():
+        raise NotFound(_("The file of this attachment is no longer stored."))
+    response = send_file(
+        path,
+        mimetype=attachment.content_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=attachment.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
