@@ -17,12 +17,14 @@ from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.maillog.attachments import require_logged_attachment
 from tracklog.maillog.ingest import ingest_now
+from tracklog.maillog.store import MailTooLarge, mail_size_limit, refuse_too_large
 from tracklog.maillog.why import render_step
 from tracklog.models import InboundMessage, InboundRecipient, User
 from tracklog.tracking.attachments import attachment_path
 from tracklog.tracking.kpis import find_message
 
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+# A mail uploaded as a multipart field travels with a little framing around it.
+MULTIPART_ALLOWANCE = 64 * 1024
 
 
 def inbound_json(inbound: InboundMessage) -> dict:
@@ -40,9 +42,23 @@ def inbound_json(inbound: InboundMessage) -> dict:
 
 
 def uploaded_mail() -> bytes:
-    """The raw MIME mail of an upload: a multipart field 'file' or the request body itself."""
+    """The raw MIME mail of an upload: a multipart field 'file' or the request body itself.
+
+    It may be as large as a BCC copy (not only as large as other requests); one announced as
+    larger is refused, with a why, before it is read."""
+    limit = mail_size_limit()
+    request.max_content_length = limit + MULTIPART_ALLOWANCE
+    if (request.content_length or 0) > request.max_content_length:
+        refuse_too_large(
+            g.api_user.account_id,
+            "upload",
+            request.content_length,
+            limit,
+            uploader_id=g.api_user.id,
+        )
+        raise MailTooLarge(limit)
     upload = request.files.get("file")
-    raw = upload.read(MAX_UPLOAD_BYTES + 1) if upload else request.get_data()
+    raw = upload.read() if upload else request.get_data()
     if not raw:
         raise ValidationFailed(
             _("Send the mail as message/rfc822 in the body or as multipart field 'file'."),

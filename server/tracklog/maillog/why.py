@@ -31,6 +31,10 @@ STEP_TEXTS = {
         "The attachment %(name)s (%(size_mb)s MB) was left out: it is over the limit of "
         "%(limit_mb)s MB."
     ),
+    "too_large": _l(
+        "Not logged: the mail is larger than the %(limit_mb)s MB that tracklog logs, so it was "
+        "refused and nothing of it was kept. Share big files as links instead."
+    ),
     "duplicate": _l("Already logged (same message id): nothing new was added."),
     "contact_found": _l("%(email)s is the contact %(name)s."),
     "contact_created": _l("Created the contact %(email)s, owned by %(owner)s."),
