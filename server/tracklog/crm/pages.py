@@ -589,7 +589,7 @@ def script_labels() -> dict[str, Any]:
         "saved": _("Saved."),
         "loading": _("Loading…"),
         "failed": _("That did not work: %(reason)s", reason="{reason}"),
-        "noHistory": _("Nobody has opened this mail yet."),
+        "noHistory": _("No open seen yet."),
         "historyHidden": _("Only the sender and admins can see this mail's history."),
         "when": _("When"),
         "what": _("What"),
