@@ -159,7 +159,9 @@ class BccHandler:
         try:
             await self._off_loop(self._refuse, copies, envelope.mail_from or "", size, limit)
         except Exception:
-            log.exception("cannot record the refusal of a mail from %s", envelope.mail_from)
+            log.exception(
+                "cannot record the refusal of a mail from %s", printable(envelope.mail_from or "")
+            )
 
     async def handle_exception(self, error: Exception) -> str:
         """Any unforeseen failure is temporary for the sender: a 5xx would bounce the copy."""
