@@ -16,6 +16,7 @@ export const ENDPOINTS = {
 
 const RECORD_TYPES = ["contacts", "companies", "deals", "tickets"];
 const DEFAULT_TIMEOUT_MS = 10000;
+const UPLOAD_BYTES_PER_SECOND = 100 * 1024;
 
 const settings = {
   baseUrl: "",
@@ -153,10 +154,12 @@ export function searchRecords(type, q) {
 
 /** POST /api/v1/log: logs a received mail from its raw MIME (message/rfc822). */
 export function logMail(mimeBlob) {
+  // The pane may upload as large a mail as a BCC copy carries: allow for a slow uplink.
+  const uploadMs = (mimeBlob.size / UPLOAD_BYTES_PER_SECOND) * 1000;
   return request("POST", ENDPOINTS.log, {
     body: mimeBlob,
     headers: { "Content-Type": "message/rfc822" },
-    timeoutMs: Math.max(settings.timeoutMs, 30000),
+    timeoutMs: Math.max(settings.timeoutMs, 30000 + uploadMs),
   });
 }
 

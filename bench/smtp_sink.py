@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tracklog.maillog.smtpd import MAX_LINE_BYTES, MAX_MESSAGE_BYTES
+from tracklog.config import Config
+from tracklog.maillog.smtpd import MAX_LINE_BYTES
 
 
 class SinkSMTP(SMTP):
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         hostname="127.0.0.1",
         port=args.port,
         ident="sink",
-        data_size_limit=MAX_MESSAGE_BYTES,
+        data_size_limit=Config().MAX_MAIL_BYTES,
         enable_SMTPUTF8=True,
         decode_data=False,
     )

@@ -65,6 +65,7 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.MAX_CONTENT_LENGTH = self._int(env, "TRACKLOG_MAX_REQUEST_BYTES", 60 * 1024 * 1024)
+        self.MAX_MAIL_BYTES = self._int(env, "TRACKLOG_MAX_MAIL_BYTES", 100 * 1024 * 1024)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_DEFAULT_TIMEZONE = "UTC"

@@ -227,6 +227,8 @@ def test_read_pane_shows_a_tracked_mails_opens_live(open_pane, api, live, world,
     page = ready(open_pane(READ, office, world.admin_token))
     page.wait_for_selector("#history:not([hidden])")
     assert page.is_hidden("#sender")
+    assert page.inner_text("#events-empty") == "No open seen yet."
+    assert "Counts are approximate" in page.inner_text("#history")
     page.wait_for_selector("body[data-live=true]", timeout=TIMEOUT_MS)
     pixel = re.search(r'src="https?://[^/"]+(/t/o/[^"]+\.gif)"', sent["html"]).group(1)
     answer = requests.get(f"{live.url}{pixel}", headers={"User-Agent": OUTLOOK_DESKTOP}, timeout=5)

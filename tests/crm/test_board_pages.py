@@ -355,3 +355,32 @@ def test_deal_and_ticket_lists_link_to_their_boards(client, world):
     for path, board in (("/deals", "/deals/board"), ("/tickets", "/tickets/board")):
         page = client.get(path).get_data(as_text=True)
         assert f'href="{board}"' in page and 'aria-current="page">List' in page.replace("\n", "")
+
+
+HUBSPOT_JAPANESE_STAGES = [
+    ("アポイントメント獲得", 20),
+    ("購入見込みあり", 40),
+    ("プレゼンテーション予定設定済み", 60),
+    ("意思決定者の賛同", 80),
+    ("契約書送付済み", 90),
+    ("クローズ済みの獲得商談", 100),
+    ("クローズ済みの失敗商談", 0),
+]
+
+
+def test_the_default_stages_read_as_japanese_hubspot_users_know_them(client, api, world):
+    world.admin.locale = "ja"
+    db.session.commit()
+    deal = factories.make_deal(world.account, "Initech renewal", 5)
+    sign_in(client, world.admin)
+
+    board = client.get("/deals/board").get_data(as_text=True)
+    record = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    listing = client.get("/deals").get_data(as_text=True)
+    [sales] = [p for p in api.get("/pipelines").json["items"] if p["object"] == "deal"]
+
+    assert all(name in board for name, _probability in HUBSPOT_JAPANESE_STAGES)
+    assert "クローズ済みの獲得商談" in record and "Closed won" not in record
+    assert "クローズ済みの獲得商談" in listing and "Closed won" not in listing
+    assert [(s["label"], s["probability"]) for s in sales["stages"]] == HUBSPOT_JAPANESE_STAGES
+    assert sales["stages"][0]["name"] == "Appointment scheduled"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import io
 import re
 from decimal import Decimal
+from urllib.parse import parse_qs, unquote
 
 import pytest
 
@@ -14,7 +16,15 @@ from tests.crm.test_timeline import activity_at
 from tests.web.test_sign_in import sign_in
 from tracklog.extensions import db
 from tracklog.maillog.parse import parse_mail
-from tracklog.models import Activity, ActivityAssociation, Company, Contact, Deal, Ticket
+from tracklog.models import (
+    Activity,
+    ActivityAssociation,
+    Company,
+    Contact,
+    Deal,
+    Ticket,
+    UserAddress,
+)
 
 
 @pytest.fixture
@@ -267,6 +277,54 @@ def test_mail_bodies_are_sanitised_and_everything_else_escaped(alice, world):
     assert "%3E%20Hi" in reply
     thread = page(alice.get(f"/activities/{activity.id}/thread"))
     assert "1 message in this thread" in thread and "<script>alert(" not in thread
+
+
+def reply_targets(html: str, label: str) -> tuple[list[str], list[str]]:
+    """The (to, cc) addresses of a card's Reply or Reply all link."""
+    link = html_lib.unescape(re.search(rf'href="(mailto:[^"]+)">{label}<', html).group(1))
+    address, _sep, query = link.removeprefix("mailto:").partition("?")
+    cc = parse_qs(query).get("cc", [""])[0]
+    return unquote(address).split(","), [a for a in cc.split(",") if a]
+
+
+def logged_mail(world, contact, direction: str, sender: str, recipients: list[str]) -> None:
+    """A logged mail on the contact's timeline."""
+    activity = activity_at(world.account, [("contact", contact.id)], 1, "email")
+    activity.direction, activity.sender, activity.recipients = direction, sender, recipients
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("direction", "sender", "recipients", "reply_all"),
+    [
+        (
+            "outgoing",
+            "alice@acme.example",
+            ["peter@initech.example", "bob@acme.example", "milton@initech.example"],
+            (["peter@initech.example"], ["milton@initech.example"]),
+        ),
+        (
+            "incoming",
+            "peter@initech.example",
+            ["alice.sales@acme.example", "bob@acme.example", "milton@initech.example"],
+            (["peter@initech.example"], ["milton@initech.example"]),
+        ),
+    ],
+    ids=["sent by a colleague", "received by a colleague"],
+)
+def test_reply_addresses_the_contact_side_whoever_of_the_team_opens_it(
+    client, world, direction, sender, recipients, reply_all
+):
+    alias = "alice.sales@acme.example"
+    db.session.add(UserAddress(account_id=world.account.id, user_id=world.admin.id, email=alias))
+    contact = factories.make_contact(world.account, "peter@initech.example")
+    logged_mail(world, contact, direction, sender, recipients)
+    sign_in(client, "bob@acme.example")
+
+    html = page(client.get(f"/contacts/{contact.id}"))
+
+    assert reply_targets(html, "Reply") == (["peter@initech.example"], [])
+    assert reply_targets(html, "Reply all") == reply_all
 
 
 def test_notes_are_added_from_the_page_as_plain_text(alice, world):

@@ -185,3 +185,19 @@ def test_timeline_of_another_accounts_record_is_not_found(api, world):
     contact = factories.make_contact(world.other_account, "secret@globex.example")
     assert_error(api.get(f"/records/contact/{contact.id}/timeline"), 404, "not_found")
     assert_error(api.get("/records/planet/1/timeline"), 404, "not_found")
+
+
+def test_the_pin_stays_on_top_when_the_readers_filter_hides_its_type(api, world):
+    contact = factories.make_contact(world.account)
+    note = activity_at(world.account, [("contact", contact.id)], 3, "note")
+    email = activity_at(world.account, [("contact", contact.id)], 1)
+    path = f"/records/contact/{contact.id}"
+    api.call("PUT", f"{path}/pin", json={"activity_id": note.id})
+    api.call("PUT", "/timeline-filters/contact", json={"types": ["email"]})
+
+    saved_filter = api.get(f"{path}/timeline").json
+    asked = api.get(f"{path}/timeline?types=email").json
+
+    assert ids(saved_filter) == [note.id, email.id]
+    assert ids(asked) == [note.id, email.id]
+    assert saved_filter["items"][0]["pinned"] is True

@@ -9,6 +9,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from tests.conftest import app_environment
 from tests.maillog.mail import outgoing, raw
 from tests.services import free_port
@@ -48,6 +50,43 @@ def test_empty_upload_is_a_clear_error(api, world):
     response = upload(api, b"")
     assert response.status_code == 422
     assert response.json["error"]["details"]["fields"] == {"file": "required"}
+
+
+def sized_mail(size: int) -> bytes:
+    """A sent mail of about this many bytes."""
+    return raw(outgoing(body="word " * (size // 10)))  # in a text and an HTML part
+
+
+def test_the_pane_logs_any_mail_the_bcc_receiver_would_accept(api, app, world):
+    app.config.update(MAX_CONTENT_LENGTH=20_000, MAX_MAIL_BYTES=120_000)
+
+    body = upload(api, sized_mail(60_000))
+    as_file = api.call(
+        "POST",
+        "/log",
+        data={"file": (io.BytesIO(sized_mail(60_000)), "mail.eml", "message/rfc822")},
+        content_type="multipart/form-data",
+    )
+
+    assert body.status_code == 201, body.json
+    assert as_file.status_code == 201, as_file.json
+
+
+@pytest.mark.parametrize("as_file", [False, True], ids=["body", "multipart"])
+def test_a_mail_past_the_limit_is_refused_like_at_smtp_and_leaves_a_why(api, app, world, as_file):
+    app.config.update(MAX_MAIL_BYTES=120_000)
+    big = sized_mail(200_000)
+    if as_file:
+        files = {"file": (io.BytesIO(big), "mail.eml", "message/rfc822")}
+        response = api.call("POST", "/log", data=files, content_type="multipart/form-data")
+    else:
+        response = upload(api, big)
+
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "mail_too_large"
+    [refused] = api.get("/logging/why?status=not_logged").json["items"]
+    assert refused["channel"] == "upload" and refused["why"][-1]["code"] == "too_large"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Activity)) == 0
 
 
 def test_garbage_upload_is_kept_and_explained(api, world):

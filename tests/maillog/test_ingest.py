@@ -37,8 +37,8 @@ def timeline_of(activity: Activity) -> set[tuple[str, int]]:
     return {(row.record_type, row.record_id) for row in rows}
 
 
-def link(account, contact, record_type: str, record_id: int) -> None:
-    """Associate a contact with a deal or ticket."""
+def link(account, contact, record_type: str, record_id: int, days_ago: float = 0) -> None:
+    """Associate a contact with a deal or ticket, some days ago."""
     db.session.add(
         RecordAssociation(
             account_id=account.id,
@@ -46,6 +46,7 @@ def link(account, contact, record_type: str, record_id: int) -> None:
             from_id=contact.id,
             to_type=record_type,
             to_id=record_id,
+            created_at=utcnow() - timedelta(days=days_ago),
         )
     )
     db.session.commit()
@@ -163,31 +164,37 @@ def test_attachments_over_the_limit_are_left_out_and_said(deliver, world):
     assert any("big.pdf" in t and "left out" in t for t in why_texts(inbound))
 
 
-def test_outgoing_mail_goes_on_the_most_recent_open_deals_and_tickets(deliver, world):
+def test_outgoing_mail_goes_on_the_five_most_recently_associated_open_deals_or_tickets(
+    deliver, world
+):
     account = world.account
     contact = factories.make_contact(account, "peter@initech.example")
-    deals = [factories.make_deal(account, f"Deal {n}") for n in range(7)]
-    for deal in deals:
-        link(account, contact, "deal", deal.id)
+    deals = [factories.make_deal(account, f"Deal {n}") for n in range(4)]
+    tickets = [factories.make_ticket(account, f"Ticket {n}") for n in range(3)]
     won = factories.make_deal(account, "Won", stage_index=5)
-    link(account, contact, "deal", won.id)
-    for offset, deal in enumerate(deals):
-        deal.updated_at = utcnow() - timedelta(days=offset)
-    ticket = factories.make_ticket(account)
     closed = factories.make_ticket(account, "Old", stage_index=3)
-    link(account, contact, "ticket", ticket.id)
-    link(account, contact, "ticket", closed.id)
+    newest_last = [deals[0], tickets[0], deals[1], tickets[1], deals[2], tickets[2], deals[3]]
+    for age, record in enumerate(reversed([*newest_last, won, closed])):
+        link(account, contact, "deal" if record in (*deals, won) else "ticket", record.id, age)
+    deals[0].updated_at = utcnow() + timedelta(days=1)  # updated last, associated first
     db.session.commit()
+
     inbound = deliver(raw(outgoing()))
+
     on = timeline_of(db.session.get(Activity, inbound.activity_id))
-    assert {("deal", d.id) for d in deals[:5]} <= on
-    assert ("deal", deals[5].id) not in on and ("deal", won.id) not in on
-    assert ("ticket", ticket.id) in on and ("ticket", closed.id) not in on
+    picked = {pair for pair in on if pair[0] in ("deal", "ticket")}
+    assert picked == {
+        ("deal", deals[3].id),
+        ("ticket", tickets[2].id),
+        ("deal", deals[2].id),
+        ("ticket", tickets[1].id),
+        ("deal", deals[1].id),
+    }
     association = db.session.scalar(
-        db.select(ActivityAssociation).filter_by(record_type="deal", record_id=deals[0].id)
+        db.select(ActivityAssociation).filter_by(record_type="deal", record_id=deals[3].id)
     )
     assert association.source == "automatic"
-    assert any("most recently updated open deal" in t for t in why_texts(inbound))
+    assert any("most recently associated open deals" in t for t in why_texts(inbound))
 
 
 def test_records_chosen_in_outlook_are_used_exactly(api, deliver, world):
@@ -245,10 +252,8 @@ def test_reply_threads_marks_replied_and_follows_the_deal_rules(api, deliver, wo
     older, newer = factories.make_deal(account, "Older"), factories.make_deal(account, "Newer")
     lost = factories.make_deal(account, "Lost", stage_index=6)
     won = factories.make_deal(account, "Won", stage_index=5)
-    for deal in (older, newer, lost, won):
-        link(account, contact, "deal", deal.id)
-    older.updated_at = utcnow() - timedelta(days=3)
-    db.session.commit()
+    for age, deal in enumerate((won, lost, newer, older)):
+        link(account, contact, "deal", deal.id, days_ago=age)
     composed = api.post(
         "/compose",
         {"to": ["peter@initech.example"], "html": "<p>offer</p>", "client": {"item_id": "d3"}},

@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,10 @@ from tracklog.auth.accounts import bcc_address
 from tracklog.config import Config
 from tracklog.extensions import db
 from tracklog.maillog import smtpd
-from tracklog.maillog.smtpd import MAX_MESSAGE_BYTES, SmtpReceiver
+from tracklog.maillog.ingest import process_inbound
+from tracklog.maillog.smtpd import SmtpReceiver
 from tracklog.maillog.store import store_inbound
-from tracklog.models import Account, InboundMessage
+from tracklog.models import Account, Activity, InboundMessage
 
 DATABASE_DOWN = "postgresql+psycopg://nobody@127.0.0.1:1/none"
 SENDER = "anna@acme.example"
@@ -207,27 +209,76 @@ def test_starttls_uses_the_development_certificate(
 
 
 def test_size_is_advertised_and_only_a_message_past_it_gets_552(
-    start: Start, account: Account
+    start: Start, account: Account, app: Flask
 ) -> None:
     default = start()
     capped = start(max_message_bytes=20_000)
     big = mail(b"y" * 76 + b"\r\n") * 300  # 30 KB
+    address = bcc_address(account)
 
     with connect(default) as client:
         advertised = client.esmtp_features["size"]
     with connect(capped) as client:
         capped_size = client.esmtp_features["size"]
-        with pytest.raises(smtplib.SMTPSenderRefused) as declared:
-            client.sendmail(SENDER, [bcc_address(account)], big)  # MAIL FROM ... SIZE=
-        undeclared = deliver(client, bcc_address(account), big)  # DATA past the cap
-        fits = deliver(client, bcc_address(account), mail(b"z" * 15_000 + b"\r\n"))
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as declared:
+            client.sendmail(SENDER, [address], big)  # MAIL FROM ... SIZE=, refused at RCPT
+        undeclared = deliver(client, address, big)  # DATA past the cap
+        fits = deliver(client, address, mail(b"z" * 15_000 + b"\r\n"))
 
-    assert advertised == str(MAX_MESSAGE_BYTES)
+    assert advertised == str(app.config["MAX_MAIL_BYTES"])
     assert capped_size == "20000"
-    assert declared.value.smtp_code == 552
+    assert declared.value.recipients[address][0] == 552
     assert undeclared[0] == 552
     assert fits[0] == 250
-    assert len(stored()) == 1
+    assert [inbound.status for inbound in stored()] == ["not_logged", "not_logged", "stored"]
+
+
+def test_a_mail_refused_for_its_size_leaves_a_why_for_its_sender(
+    start: Start, account: Account, client
+) -> None:
+    anna = factories.make_user(account, SENDER)
+    as_anna = factories.ApiClient(client, factories.token_for(anna))
+    draft = as_anna.post(
+        "/compose", {"to": ["peter@initech.example"], "html": "<p>hi</p>", "track": False}
+    ).json
+    receiver = start(max_message_bytes=20_000)
+    big = mail(b"y" * 76 + b"\r\n") * 300
+
+    with connect(receiver) as smtp:
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp.sendmail(SENDER, [draft["bcc"]], big)
+        undeclared = deliver(smtp, bcc_address(account), big)
+
+    searched = as_anna.get("/logging/why?status=not_logged").json["items"]
+    message_why = as_anna.get(f"/messages/{draft['message_id']}/why").json
+    assert undeclared[0] == 552
+    assert len(searched) == 2
+    assert all(item["why"][-1]["code"] == "too_large" for item in searched)
+    assert "larger than the 0.0191 MB" in searched[0]["why"][-1]["text"]
+    assert [item["status"] for item in message_why["received"]] == ["not_logged"]
+    assert all(inbound.raw == b"" and inbound.sender == SENDER for inbound in stored())
+
+
+def test_a_mail_whose_files_are_over_the_attachment_limit_is_accepted_and_logged_without_them(
+    start: Start, account: Account
+) -> None:
+    factories.make_user(account, SENDER)
+    account.attachment_size_limit = 10_000
+    db.session.commit()
+    receiver = start(process=process_inbound, max_message_bytes=200_000)
+    heavy = EmailMessage()
+    heavy["From"], heavy["To"], heavy["Subject"] = SENDER, "peter@initech.example", "Plans"
+    heavy.set_content("The plans are attached.")
+    heavy.add_attachment(b"p" * 60_000, maintype="application", subtype="pdf", filename="a.pdf")
+    heavy.add_attachment(b"q" * 60_000, maintype="application", subtype="pdf", filename="b.pdf")
+
+    with connect(receiver) as smtp:
+        code, _answer = deliver(smtp, bcc_address(account), heavy.as_bytes())
+
+    assert code == 250
+    assert wait_for(lambda: stored()[0].status == "logged")
+    activity = db.session.get(Activity, stored()[0].activity_id)
+    assert [warning["code"] for warning in activity.warnings] == ["attachment_omitted"] * 2
 
 
 def test_database_down_answers_451_then_the_retry_is_stored(

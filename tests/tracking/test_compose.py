@@ -153,5 +153,28 @@ def test_preview_shows_status_and_automatic_associations_without_saving(api, wor
     assert preview["recipients"][0]["contact_id"] == contact.id
     deal_suggestion = next(a for a in preview["associations"] if a["type"] == "deal")
     assert deal_suggestion["id"] == deal.id
-    assert deal_suggestion["why"] == "most recently updated open deal of Peter"
+    assert deal_suggestion["why"] == "the only open deal of Peter"
     assert db.session.scalar(db.select(db.func.count()).select_from(Message)) == 0
+
+
+def test_preview_suggests_five_open_deals_or_tickets_in_total(api, world):
+    contact = factories.make_contact(world.account, "peter@initech.example")
+    deals = [factories.make_deal(world.account, f"Deal {n}") for n in range(4)]
+    tickets = [factories.make_ticket(world.account, f"Ticket {n}") for n in range(3)]
+    for record in (*deals, *tickets):
+        db.session.add(
+            RecordAssociation(
+                account_id=world.account.id,
+                from_type="contact",
+                from_id=contact.id,
+                to_type="deal" if record in deals else "ticket",
+                to_id=record.id,
+            )
+        )
+    db.session.commit()
+
+    preview = api.post("/compose/preview", {"to": ["peter@initech.example"], "html": HTML}).json
+
+    picked = [a for a in preview["associations"] if a["type"] in ("deal", "ticket")]
+    assert len(picked) == 5
+    assert {a["type"] for a in picked} == {"deal", "ticket"}

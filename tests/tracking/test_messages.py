@@ -11,6 +11,7 @@ from tests.tracking.helpers import (
     sent_an_hour_ago,
 )
 from tests.tracking.test_hits import hit
+from tests.web.test_sign_in import sign_in
 
 
 def test_message_detail_explains_every_event(api, recipient, world, record):
@@ -88,3 +89,15 @@ def test_message_page_shows_the_history_with_reasons(api, client, recipient, wor
     assert "peter@initech.example" in text
     listing = client.get("/messages").get_data(as_text=True)
     assert sent["message_id"] in listing
+
+
+def test_counts_say_they_are_approximate_and_an_unopened_mail_is_not_unread(api, client, world):
+    sent = compose(api, ["peter@initech.example"])
+    sign_in(client, "alice@acme.example")
+
+    detail = client.get(f"/messages/{sent['message_id']}").get_data(as_text=True)
+    listing = client.get("/messages").get_data(as_text=True)
+
+    for html in (detail, listing):
+        assert "Counts are approximate: mail clients that block images hide opens" in html
+    assert "No open seen yet." in detail and "Nobody has opened" not in detail

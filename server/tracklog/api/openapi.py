@@ -33,6 +33,7 @@ ERROR_RESPONSES = {
     "422": ("ValidationFailed", "The body is not valid; details.fields names each bad field."),
 }
 
+STAGE_LABEL_TEXT = "The name as shown to the caller: a default stage's name in their language."
 STAGE_ORDER_FIELD = {"type": "integer", "readOnly": True, "description": "Position in the pipeline"}
 
 # Output and input that a resource builds in code (extra_json, before_save) rather than
@@ -373,6 +374,7 @@ def _shared_schemas() -> dict[str, Any]:
             "properties": {
                 "id": {"type": "integer", "readOnly": True},
                 "name": stage_properties["name"],
+                "label": {"type": "string", "readOnly": True, "description": STAGE_LABEL_TEXT},
                 "order": STAGE_ORDER_FIELD,
                 **{k: v for k, v in stage_properties.items() if k != "name"},
             },

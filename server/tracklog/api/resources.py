@@ -13,6 +13,7 @@ from sqlalchemy import Select, or_, select
 from tracklog.api.fields import Field, to_json
 from tracklog.auth.accounts import set_password
 from tracklog.crm.deals import check_stage_entry, create_stage_tasks
+from tracklog.crm.pipelines import stage_label
 from tracklog.crm.records import (
     bring_in_from,
     delete_record_links,
@@ -214,6 +215,7 @@ def _stage_json(stage: Stage) -> dict[str, Any]:
     return {
         "id": stage.id,
         "name": stage.name,
+        "label": stage_label(stage.name),
         "order": stage.order,
         "probability": stage.probability,
         "kind": stage.kind,

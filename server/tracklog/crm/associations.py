@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from tracklog.crm.explain import encode_why, render_why
 from tracklog.errors import ValidationFailed
@@ -125,6 +125,12 @@ def linked_ids(account_id: int, record_type: str, record_id: int, other_type: st
     return list(dict.fromkeys([*db.session.scalars(forward), *db.session.scalars(backward)]))
 
 
+# HubSpot's rule, which users expect: a mail goes on the contact's five most recently associated
+# open deals and tickets together, not five of each.
+OPEN_RECORDS_PER_CONTACT = 5
+PIPELINE_MODELS = {"deal": Deal, "ticket": Ticket}
+
+
 def contact_deals(account_id: int, contact_id: int) -> list[Deal]:
     """The contact's deals, most recently updated first."""
     ids = linked_ids(account_id, "contact", contact_id, "deal")
@@ -138,44 +144,92 @@ def contact_deals(account_id: int, contact_id: int) -> list[Deal]:
     return list(db.session.scalars(query))
 
 
-def contact_open_tickets(account_id: int, contact_id: int, limit: int) -> list[Ticket]:
-    """The contact's open tickets, most recently updated first."""
-    ids = linked_ids(account_id, "contact", contact_id, "ticket")
-    if not ids or limit <= 0:
-        return []
+def association_order(account_id: int, contact_id: int, types: set[str]) -> list[tuple[str, int]]:
+    """The contact's records of these types, the most recently associated with it first."""
+    link = RecordAssociation
     query = (
-        select(Ticket)
-        .join(Stage, Stage.id == Ticket.stage_id)
-        .where(Ticket.account_id == account_id, Ticket.id.in_(ids), Stage.kind == "open")
-        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
-
-
-def _deals_for(account: Account, contact: Contact, direction: str) -> list[Planned]:
-    """Outgoing: the N most recently updated open deals. Incoming: one open deal, every won one."""
-    deals = contact_deals(account.id, contact.id)
-    open_deals = [deal for deal in deals if deal.status == "open"]
-    name = contact.name
-    if direction == "outgoing":
-        chosen = open_deals[: account.max_associated_deals]
-        return [
-            Planned("deal", deal.id, "automatic", encode_why("recent_open_deal", contact=name))
-            for deal in chosen
-        ]
-    planned = []
-    if open_deals:
-        code = "only_open_deal" if len(open_deals) == 1 else "recent_open_deal"
-        planned.append(
-            Planned("deal", open_deals[0].id, "automatic", encode_why(code, contact=name))
+        select(link.from_type, link.from_id, link.to_type, link.to_id)
+        .where(
+            link.account_id == account_id,
+            or_(
+                and_(
+                    link.from_type == "contact", link.from_id == contact_id, link.to_type.in_(types)
+                ),
+                and_(
+                    link.to_type == "contact", link.to_id == contact_id, link.from_type.in_(types)
+                ),
+            ),
         )
-    planned += [
-        Planned("deal", deal.id, "automatic", encode_why("won_deal", contact=name))
-        for deal in deals
+        .order_by(link.created_at.desc(), link.id.desc())
+    )
+    found = [
+        (to_type, to_id) if from_type == "contact" else (from_type, from_id)
+        for from_type, from_id, to_type, to_id in db.session.execute(query)
+    ]
+    return list(dict.fromkeys(found))
+
+
+def open_ids(account_id: int, record_type: str, ids: list[int]) -> set[int]:
+    """Which of these deals or tickets are in an open stage."""
+    model = PIPELINE_MODELS[record_type]
+    query = (
+        select(model.id)
+        .join(Stage, Stage.id == model.stage_id)
+        .where(model.account_id == account_id, model.id.in_(ids), Stage.kind == "open")
+    )
+    return set(db.session.scalars(query))
+
+
+def contact_open_records(
+    account_id: int, contact_id: int, types: set[str]
+) -> list[tuple[str, int]]:
+    """The contact's open deals and tickets (of these types), most recently associated first."""
+    ordered = association_order(account_id, contact_id, types & set(PIPELINE_MODELS))
+    open_now = {
+        record_type: open_ids(account_id, record_type, [i for t, i in ordered if t == record_type])
+        for record_type in PIPELINE_MODELS
+    }
+    return [(record_type, i) for record_type, i in ordered if i in open_now[record_type]]
+
+
+def _open_records_for(account: Account, contact: Contact, direction: str) -> list[Planned]:
+    """The contact's five most recently associated open deals and tickets in total; a received
+    mail goes on one open deal only (the most recent), as it answers about one."""
+    wanted = set(account.default_association_types)
+    candidates = contact_open_records(account.id, contact.id, wanted)
+    caps = {"deal": account.max_associated_deals, "ticket": account.max_associated_tickets}
+    if direction == "incoming":
+        caps["deal"] = min(caps["deal"], 1)
+    open_deals = sum(1 for record_type, _id in candidates if record_type == "deal")
+    chosen: list[tuple[str, int]] = []
+    for record_type, record_id in candidates:
+        if len(chosen) < OPEN_RECORDS_PER_CONTACT and caps[record_type] > 0:
+            caps[record_type] -= 1
+            chosen.append((record_type, record_id))
+    return [
+        Planned(record_type, record_id, "automatic", _open_why(record_type, open_deals, contact))
+        for record_type, record_id in chosen
+    ]
+
+
+def _open_why(record_type: str, open_deals: int, contact: Contact) -> str:
+    """Why a mail goes on an open deal or ticket of its contact."""
+    if record_type == "ticket":
+        return encode_why("open_ticket", contact=contact.name)
+    code = "only_open_deal" if open_deals == 1 else "recent_open_deal"
+    return encode_why(code, contact=contact.name)
+
+
+def _won_deals_for(account: Account, contact: Contact, direction: str) -> list[Planned]:
+    """A received mail also goes on every won deal of its contact (never on a lost one)."""
+    if direction != "incoming" or "deal" not in account.default_association_types:
+        return []
+    why = encode_why("won_deal", contact=contact.name)
+    return [
+        Planned("deal", deal.id, "automatic", why)
+        for deal in contact_deals(account.id, contact.id)
         if deal.status == "won"
     ]
-    return planned
 
 
 def automatic_associations(
@@ -191,16 +245,8 @@ def automatic_associations(
         if "company" in wanted and contact.company_id:
             why = encode_why("company_of_contact", contact=contact.name)
             planned.append(Planned("company", contact.company_id, "automatic", why))
-        if "deal" in wanted:
-            planned += _deals_for(account, contact, direction)
-        if "ticket" in wanted:
-            why = encode_why("open_ticket", contact=contact.name)
-            planned += [
-                Planned("ticket", ticket.id, "automatic", why)
-                for ticket in contact_open_tickets(
-                    account.id, contact.id, account.max_associated_tickets
-                )
-            ]
+        planned += _open_records_for(account, contact, direction)
+        planned += _won_deals_for(account, contact, direction)
     return unique_planned(planned)
 
 

@@ -30,7 +30,12 @@ from wtforms.validators import DataRequired, Length
 from tracklog.api.errors import error_response
 from tracklog.crm.associations import record_labels
 from tracklog.crm.deals import STANDARD_PROPERTIES, open_tasks
-from tracklog.crm.pipelines import DEFAULT_SALES_STAGES, DEFAULT_TICKET_STAGES, build_pipeline
+from tracklog.crm.pipelines import (
+    DEFAULT_SALES_STAGES,
+    DEFAULT_TICKET_STAGES,
+    build_pipeline,
+    stage_label,
+)
 from tracklog.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.models import Deal, Pipeline, Stage, Ticket, User, utcnow
@@ -47,20 +52,6 @@ RECORD_PATHS = {
 KINDS = {"deal": ("open", "won", "lost"), "ticket": ("open", "closed")}
 CARD_LIMIT = 200
 CENT = Decimal("0.01")
-# Stage names the account starts with, shown in the reader's language while left unchanged.
-STAGE_LABELS = {
-    "Appointment scheduled": _l("Appointment scheduled"),
-    "Qualified to buy": _l("Qualified to buy"),
-    "Presentation scheduled": _l("Presentation scheduled"),
-    "Decision maker bought-in": _l("Decision maker bought-in"),
-    "Contract sent": _l("Contract sent"),
-    "Closed won": _l("Closed won"),
-    "Closed lost": _l("Closed lost"),
-    "New": _l("New"),
-    "Waiting on contact": _l("Waiting on contact"),
-    "Waiting on us": _l("Waiting on us"),
-    "Closed": _l("Closed"),
-}
 
 
 @dataclass
@@ -72,11 +63,6 @@ class Column:
     count: int = 0
     total: Decimal = Decimal("0.00")
     weighted: Decimal = Decimal("0.00")
-
-
-def stage_label(name: str) -> str:
-    """A stage's name, translated when it is one the account started with."""
-    return str(STAGE_LABELS.get(name, name))
 
 
 def weighted_amount(amount: Decimal | None, probability: int) -> Decimal:

@@ -13,10 +13,10 @@ WHY_TEXTS = {
     "sent_to_contact": _l("sent to this contact"),
     "received_from_contact": _l("received from this contact"),
     "company_of_contact": _l("the company of %(contact)s"),
-    "recent_open_deal": _l("most recently updated open deal of %(contact)s"),
+    "recent_open_deal": _l("one of the most recently associated open deals of %(contact)s"),
     "only_open_deal": _l("the only open deal of %(contact)s"),
     "won_deal": _l("won deal of %(contact)s"),
-    "open_ticket": _l("open ticket of %(contact)s"),
+    "open_ticket": _l("one of the most recently associated open tickets of %(contact)s"),
     "added_by_user": _l("added by %(user)s"),
     "brought_in_with_record": _l("brought in when %(record)s was created"),
 }

@@ -6,7 +6,6 @@ import math
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from flask import (
     Blueprint,
@@ -19,9 +18,9 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_datetime, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from markupsafe import escape
 from sqlalchemy import Select, func, or_, select
@@ -32,6 +31,7 @@ from tracklog.api.resources import RESOURCES, Resource
 from tracklog.crm import csvio
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
 from tracklog.crm.related import related_records
+from tracklog.crm.replies import reply_links, team_addresses
 from tracklog.crm.timeline import (
     add_note,
     require_activity,
@@ -52,7 +52,6 @@ IMPORT_ROUTE = "<any(contacts,companies):plural>"
 RESOURCE_BY_NAME = {resource.name: resource for resource in RESOURCES}
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 20
-MAX_QUOTED_CHARS = 1500
 TYPE_LABELS = {
     "contact": _l("Contact"),
     "company": _l("Company"),
@@ -453,57 +452,13 @@ def threads(account_id: int, keys: set[str]) -> dict[str, list[Activity]]:
     return grouped
 
 
-def quoted_thread(thread: list[Activity]) -> str:
-    """The thread, newest first, quoted as a reply's body quotes it (shortened for mailto:)."""
-    parts = []
-    for activity in thread:
-        when = format_datetime(activity.occurred_at, "medium")
-        header = _("On %(date)s, %(sender)s wrote:", date=when, sender=activity.sender or "")
-        lines = (activity.body_text or activity.subject or "").splitlines() or [""]
-        parts.append(header + "\n" + "\n".join("> " + line for line in lines))
-    text = "\n\n".join(parts)
-    return text if len(text) <= MAX_QUOTED_CHARS else text[:MAX_QUOTED_CHARS] + "\n> …"
-
-
-def mailto(to: list[str], subject: str, body: str, cc: list[str] | None = None) -> str:
-    """A mailto: link with the subject, body and copies encoded."""
-    query = {"subject": subject, "body": body}
-    if cc:
-        query["cc"] = ",".join(cc)
-    addresses = ",".join(quote(address, safe="@") for address in to)
-    return f"mailto:{addresses}?{urlencode(query, quote_via=quote)}"
-
-
-def reply_links(item: dict[str, Any], thread: list[Activity], own: set[str]) -> dict[str, str]:
-    """Reply and reply-all links for a mail, quoting its thread, until a mailbox can send."""
-    others = [
-        address
-        for address in dict.fromkeys([item["sender"] or "", *(item["recipients"] or [])])
-        if address and address.lower() not in own
-    ]
-    if not others:
-        return {}
-    if item["direction"] == "incoming" and item["sender"]:
-        to = [item["sender"]]
-    else:
-        to = others[:1]
-    subject = item["subject"] or ""
-    if not subject.lower().startswith("re:"):
-        subject = f"Re: {subject}"
-    body = "\n\n" + quoted_thread(thread)
-    return {
-        "reply": mailto(to, subject, body),
-        "reply_all": mailto(to, subject, body, [a for a in others if a not in to]),
-    }
-
-
 def decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Timeline items with what their cards show: times, record names, thread and replies."""
     account_id = current_user.account_id
     pairs = {(link["type"], link["id"]) for item in items for link in item["associations"]}
     labels = record_labels(account_id, pairs)
     grouped = threads(account_id, {i["thread_key"] for i in items if i["thread_key"]})
-    own = {address.lower() for address in current_user.all_addresses()}
+    team = team_addresses(account_id)
     for item in items:
         item["when"] = _parse_time(item["occurred_at"])
         for link in item["associations"]:
@@ -513,7 +468,7 @@ def decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             )
         thread = grouped.get(item["thread_key"]) or []
         item["thread_size"] = len(thread)
-        item["replies"] = reply_links(item, thread, own) if item["type"] == "email" else {}
+        item["replies"] = reply_links(item, thread, team) if item["type"] == "email" else {}
     return items
 
 
@@ -634,7 +589,7 @@ def script_labels() -> dict[str, Any]:
         "saved": _("Saved."),
         "loading": _("Loading…"),
         "failed": _("That did not work: %(reason)s", reason="{reason}"),
-        "noHistory": _("Nobody has opened this mail yet."),
+        "noHistory": _("No open seen yet."),
         "historyHidden": _("Only the sender and admins can see this mail's history."),
         "when": _("When"),
         "what": _("What"),

@@ -1,6 +1,14 @@
-"""Pipelines every account starts with."""
+"""Pipelines every account starts with, and their stages' names in the reader's language.
+
+The default stages are stored with their English names and translated when shown, for as long as
+the account leaves a name unchanged: one account's users read them each in their own language
+(Japanese users see the names HubSpot's Japanese edition uses), and a renamed stage is shown as
+written.
+"""
 
 from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
 
 from tracklog.models import Account, Pipeline, Stage
 
@@ -21,6 +29,24 @@ DEFAULT_TICKET_STAGES = (
     ("Waiting on us", 0, "open"),
     ("Closed", 0, "closed"),
 )
+STAGE_LABELS = {
+    "Appointment scheduled": _l("Appointment scheduled"),
+    "Qualified to buy": _l("Qualified to buy"),
+    "Presentation scheduled": _l("Presentation scheduled"),
+    "Decision maker bought-in": _l("Decision maker bought-in"),
+    "Contract sent": _l("Contract sent"),
+    "Closed won": _l("Closed won"),
+    "Closed lost": _l("Closed lost"),
+    "New": _l("New"),
+    "Waiting on contact": _l("Waiting on contact"),
+    "Waiting on us": _l("Waiting on us"),
+    "Closed": _l("Closed"),
+}
+
+
+def stage_label(name: str) -> str:
+    """A stage's name, translated when it is one the account started with."""
+    return str(STAGE_LABELS.get(name, name))
 
 
 def build_pipeline(

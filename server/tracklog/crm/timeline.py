@@ -16,6 +16,8 @@ from tracklog.crm.associations import RECORD_MODELS, Planned, apply_associations
 from tracklog.crm.explain import encode_why, render_why
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.maillog.attachments import attachments_by_activity
+from tracklog.maillog.why import warning_json
 from tracklog.models import (
     ACTIVITY_TYPES,
     RECORD_TYPES,
@@ -150,9 +152,8 @@ def timeline_page(
         next_cursor = encode_cursor({"at": last.occurred_at.isoformat(), "id": last.activity_id})
     ids = [row.activity_id for row in rows]
     if position is None and pinned is not None:
-        pinned_type = db.session.scalar(select(Activity.type).where(Activity.id == pinned))
-        if pinned_type in types:
-            ids.insert(0, pinned)
+        # The pin is for everyone who opens the record: a reader's type filter does not hide it.
+        ids.insert(0, pinned)
     return {"items": activities_json(ids, pinned), "next_cursor": next_cursor}
 
 
@@ -179,8 +180,10 @@ def activities_json(ids: list[int], pinned: int | None) -> list[dict[str, Any]]:
         m.activity_id: m.public_id
         for m in db.session.scalars(select(Message).where(Message.activity_id.in_(ids)))
     }
+    files = attachments_by_activity(ids)
     return [
         activity_json(activities[i], links[i], i == pinned, messages.get(i))
+        | {"attachments": files[i]}
         for i in ids
         if i in activities
     ]
@@ -206,7 +209,7 @@ def activity_json(
         "thread_key": activity.thread_key,
         "rfc_message_id": activity.message_id,
         "message_id": message_id,
-        "warnings": activity.warnings,
+        "warnings": [warning_json(warning) for warning in activity.warnings],
     }
 
 

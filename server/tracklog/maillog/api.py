@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Response, g, jsonify, request
+from flask import Response, g, jsonify, request, send_file
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -13,14 +13,18 @@ from tracklog.api import api
 from tracklog.api.pagination import paginate_by_id
 from tracklog.crm.associations import rerun_for_record
 from tracklog.crm.timeline import require_record
-from tracklog.errors import ValidationFailed
+from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.maillog.attachments import require_logged_attachment
 from tracklog.maillog.ingest import ingest_now
+from tracklog.maillog.store import MailTooLarge, mail_size_limit, refuse_too_large
 from tracklog.maillog.why import render_step
 from tracklog.models import InboundMessage, InboundRecipient, User
+from tracklog.tracking.attachments import attachment_path
 from tracklog.tracking.kpis import find_message
 
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+# A mail uploaded as a multipart field travels with a little framing around it.
+MULTIPART_ALLOWANCE = 64 * 1024
 
 
 def inbound_json(inbound: InboundMessage) -> dict:
@@ -38,9 +42,23 @@ def inbound_json(inbound: InboundMessage) -> dict:
 
 
 def uploaded_mail() -> bytes:
-    """The raw MIME mail of an upload: a multipart field 'file' or the request body itself."""
+    """The raw MIME mail of an upload: a multipart field 'file' or the request body itself.
+
+    It may be as large as a BCC copy (not only as large as other requests); one announced as
+    larger is refused, with a why, before it is read."""
+    limit = mail_size_limit()
+    request.max_content_length = limit + MULTIPART_ALLOWANCE
+    if (request.content_length or 0) > request.max_content_length:
+        refuse_too_large(
+            g.api_user.account_id,
+            "upload",
+            request.content_length,
+            limit,
+            uploader_id=g.api_user.id,
+        )
+        raise MailTooLarge(limit)
     upload = request.files.get("file")
-    raw = upload.read(MAX_UPLOAD_BYTES + 1) if upload else request.get_data()
+    raw = upload.read() if upload else request.get_data()
     if not raw:
         raise ValidationFailed(
             _("Send the mail as message/rfc822 in the body or as multipart field 'file'."),
@@ -148,3 +166,22 @@ def reassociate(record_type: str, record_id: int) -> Response:
     require_record(g.api_user, record_type, record_id)
     count = rerun_for_record(g.api_user.account, record_type, record_id)
     return jsonify({"activities": count})
+
+
+@api.get("/activities/<int:activity_id>/attachments/<int:attachment_id>")
+def logged_attachment(activity_id: int, attachment_id: int) -> Response:
+    """A file of a logged mail, for users of the account; always a download, never rendered."""
+    attachment = require_logged_attachment(g.api_user, activity_id, attachment_id)
+    path = attachment_path(attachment.sha256)
+    if not path.is_file():
+        raise NotFound(_("The file of this attachment is no longer stored."))
+    response = send_file(
+        path,
+        mimetype=attachment.content_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=attachment.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import re
 import signal
 import ssl
 import threading
@@ -15,12 +16,14 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 from flask import Flask
 from sqlalchemy import inspect
 
 from tracklog.maillog.store import (
     LoggingAddress,
+    MailTooLarge,
+    refuse_too_large,
     resolve_logging_address,
     store_inbound,
     unprocessed_ids,
@@ -28,8 +31,6 @@ from tracklog.maillog.store import (
 
 log = logging.getLogger(__name__)
 
-# The SIZE advertised in EHLO; only a message past it gets 552 (anything smaller is accepted).
-MAX_MESSAGE_BYTES = 100 * 1024 * 1024
 # RFC 5321 allows 1,000-byte lines, but senders do send longer ones and a 5xx would bounce the
 # copy back to the salesperson; 1 MiB still bounds what one connection buffers before a line end.
 MAX_LINE_BYTES = 1024 * 1024
@@ -43,6 +44,8 @@ ProcessStored = Callable[[int], None]
 
 TRY_LATER_CHECK = "451 4.3.0 cannot check the address now, try again later"
 TRY_LATER_STORE = "451 4.3.0 cannot store the message now, try again later"
+TOO_LARGE = "552 5.3.4 message size exceeds fixed maximum message size"
+SIZE_PARAMETER = re.compile(r"\s+SIZE=(\d+)", re.IGNORECASE)
 
 
 def printable(address: str) -> str:
@@ -52,9 +55,41 @@ def printable(address: str) -> str:
 
 
 class BccSMTP(SMTP):
-    """aiosmtpd's SMTP session, accepting lines longer than RFC 5321's 1,000 bytes."""
+    """aiosmtpd's SMTP session, accepting lines longer than RFC 5321's 1,000 bytes; a mail refused
+    for its size leaves a why for its sender."""
 
     line_length_limit = MAX_LINE_BYTES
+    declared_size = 0
+    last_reply = ""
+
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        """MAIL; a declared SIZE past the cap is refused at RCPT instead (RFC 5321 allows 552
+        there), where the logging address says whose mail it is."""
+        found = SIZE_PARAMETER.search(arg or "")
+        declared = int(found.group(1)) if found else 0
+        if arg and self.over_limit(declared):
+            arg = SIZE_PARAMETER.sub("", arg, count=1)
+        await super().smtp_MAIL(arg)
+        if self.last_reply.startswith("250"):
+            self.declared_size = declared
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        """DATA; aiosmtpd answers a mail that outgrows SIZE unannounced with 552 by itself."""
+        envelope = self.envelope
+        await super().smtp_DATA(arg)
+        if self.last_reply.startswith("552"):
+            await self.event_handler.refused_data(envelope, self)
+
+    async def push(self, status: str | bytes) -> None:
+        """Send a reply, remembering it (the only sign of aiosmtpd's own 552 after DATA)."""
+        self.last_reply = status if isinstance(status, str) else status.decode("ascii", "replace")
+        await super().push(status)
+
+    def over_limit(self, size: int) -> bool:
+        """Whether a size is past the SIZE this receiver advertises."""
+        return bool(self.data_size_limit) and size > self.data_size_limit
 
 
 class BccHandler:
@@ -71,7 +106,7 @@ class BccHandler:
 
     async def handle_RCPT(
         self,
-        server: SMTP,
+        server: BccSMTP,
         session: Session,
         envelope: Envelope,
         address: str,
@@ -85,6 +120,9 @@ class BccHandler:
             return TRY_LATER_CHECK
         if found is None:
             return f"550 5.1.1 <{printable(address)}>: no such logging address"
+        if server.over_limit(server.declared_size):
+            await self._leave_why([(address, found)], envelope, server)
+            return TOO_LARGE
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         self.accepted.setdefault(envelope, []).append((address, found))
@@ -100,10 +138,30 @@ class BccHandler:
             raw = raw.encode("utf-8", "surrogateescape")
         try:
             ids = await self._off_loop(self._store, copies, raw, envelope.mail_from or "")
+        except MailTooLarge:
+            return TOO_LARGE
         except Exception:
             log.exception("cannot store a message from %s", printable(envelope.mail_from or ""))
             return TRY_LATER_STORE
         return f"250 2.0.0 stored as {', '.join(map(str, ids))}"
+
+    async def refused_data(self, envelope: Envelope, server: BccSMTP) -> None:
+        """A mail aiosmtpd refused past SIZE during DATA: a why for each account it was for."""
+        await self._leave_why(self.accepted.pop(envelope, []), envelope, server)
+
+    async def _leave_why(
+        self, copies: list[tuple[str, LoggingAddress]], envelope: Envelope, server: BccSMTP
+    ) -> None:
+        """Record a too-large refusal once per account; a failure is only logged (552 stands)."""
+        limit = server.data_size_limit
+        # Without a declared SIZE, only "more than the limit" is known of a mail cut off in DATA.
+        size = server.declared_size if server.over_limit(server.declared_size) else limit + 1
+        try:
+            await self._off_loop(self._refuse, copies, envelope.mail_from or "", size, limit)
+        except Exception:
+            log.exception(
+                "cannot record the refusal of a mail from %s", printable(envelope.mail_from or "")
+            )
 
     async def handle_exception(self, error: Exception) -> str:
         """Any unforeseen failure is temporary for the sender: a 5xx would bounce the copy."""
@@ -118,6 +176,22 @@ class BccHandler:
         """The account a recipient address logs to, looked up in an app context of its own."""
         with self.app.app_context():
             return resolve_logging_address(address)
+
+    def _refuse(
+        self, copies: list[tuple[str, LoggingAddress]], sender: str, size: int, limit: int
+    ) -> None:
+        """The why of a refused mail, in each account it was for."""
+        with self.app.app_context():
+            for address, found in {pair[1].account_id: pair for pair in copies}.values():
+                refuse_too_large(
+                    found.account_id,
+                    "smtp",
+                    size,
+                    limit,
+                    envelope_from=printable(sender),
+                    envelope_to=printable(address),
+                    draft_public_id=found.draft_public_id,
+                )
 
     def _store(
         self, copies: list[tuple[str, LoggingAddress]], raw: bytes, sender: str
@@ -166,7 +240,7 @@ class SmtpReceiver:
         process: ProcessStored | None = None,
         certfile: str | Path | None = None,
         keyfile: str | Path | None = None,
-        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        max_message_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.host = host or app.config["SMTP_HOST"]
@@ -174,7 +248,7 @@ class SmtpReceiver:
         self.process = process
         self.certfile = certfile
         self.keyfile = keyfile
-        self.max_message_bytes = max_message_bytes
+        self.max_message_bytes = max_message_bytes or app.config["MAX_MAIL_BYTES"]
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None

@@ -6,10 +6,13 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from tracklog.errors import DomainError
 from tracklog.extensions import db
-from tracklog.models import Account, InboundMessage
+from tracklog.maillog.why import step
+from tracklog.models import Account, InboundMessage, Message, utcnow
 
 LOCAL_PREFIX = "log+"
 
@@ -45,6 +48,33 @@ def resolve_logging_address(address: str) -> LoggingAddress | None:
     return LoggingAddress(account_id=account_id, draft_public_id=draft)
 
 
+class MailTooLarge(DomainError):
+    """The mail is over the size tracklog logs, whichever road it came by."""
+
+    status = 413
+    code = "mail_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            _(
+                "The mail is larger than the %(mb)s MB that tracklog logs, so it was not logged. "
+                "Share big files as links instead.",
+                mb=megabytes(limit),
+            ),
+            details={"limit_bytes": limit},
+        )
+
+
+def megabytes(size: int) -> str:
+    """A size in MB as the why and errors show it."""
+    return f"{size / 2**20:.3g}"
+
+
+def mail_size_limit() -> int:
+    """The largest mail logged: the SIZE the BCC receiver advertises, the pane's upload limit."""
+    return current_app.config["MAX_MAIL_BYTES"]
+
+
 def store_inbound(
     account_id: int,
     channel: str,
@@ -55,7 +85,23 @@ def store_inbound(
     draft_public_id: str | None = None,
     uploader_id: int | None = None,
 ) -> InboundMessage:
-    """Commit the raw mail; only after this returns may the sender be told it was received."""
+    """Commit the raw mail; only after this returns may the sender be told it was received.
+
+    Every road (BCC, the pane's upload, mailbox sync) comes through here, so a mail over the size
+    limit is refused the same way everywhere: MailTooLarge, and a why in its place."""
+    limit = mail_size_limit()
+    if len(raw) > limit:
+        refuse_too_large(
+            account_id,
+            channel,
+            len(raw),
+            limit,
+            envelope_from=envelope_from,
+            envelope_to=envelope_to,
+            draft_public_id=draft_public_id,
+            uploader_id=uploader_id,
+        )
+        raise MailTooLarge(limit)
     inbound = InboundMessage(
         account_id=account_id,
         channel=channel,
@@ -66,6 +112,49 @@ def store_inbound(
         envelope_to=envelope_to[:320],
         draft_public_id=draft_public_id,
         uploader_id=uploader_id,
+    )
+    db.session.add(inbound)
+    db.session.commit()
+    return inbound
+
+
+def refuse_too_large(
+    account_id: int,
+    channel: str,
+    size: int,
+    limit: int,
+    *,
+    envelope_from: str = "",
+    envelope_to: str = "",
+    draft_public_id: str | None = None,
+    uploader_id: int | None = None,
+) -> InboundMessage:
+    """The why of a mail refused for its size (nothing of it is kept), for its sender to find.
+
+    size is what the sender declared or sent; over SMTP without a declaration, only that it was
+    more than the limit is known."""
+    message_id = None
+    if draft_public_id:
+        message_id = db.session.scalar(
+            select(Message.id).where(
+                Message.account_id == account_id, Message.public_id == draft_public_id
+            )
+        )
+    inbound = InboundMessage(
+        account_id=account_id,
+        channel=channel,
+        raw=b"",
+        size=size,
+        content_hash=hashlib.sha256(b"").hexdigest(),
+        envelope_from=envelope_from[:320],
+        envelope_to=envelope_to[:320],
+        draft_public_id=draft_public_id,
+        uploader_id=uploader_id,
+        sender=envelope_from.strip().lower()[:320],
+        status="not_logged",
+        steps=[step("size", "too_large", "stop", limit_mb=megabytes(limit), size=size)],
+        message_id=message_id,
+        processed_at=utcnow(),
     )
     db.session.add(inbound)
     db.session.commit()

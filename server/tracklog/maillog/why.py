@@ -31,6 +31,10 @@ STEP_TEXTS = {
         "The attachment %(name)s (%(size_mb)s MB) was left out: it is over the limit of "
         "%(limit_mb)s MB."
     ),
+    "too_large": _l(
+        "Not logged: the mail is larger than the %(limit_mb)s MB that tracklog logs, so it was "
+        "refused and nothing of it was kept. Share big files as links instead."
+    ),
     "duplicate": _l("Already logged (same message id): nothing new was added."),
     "contact_found": _l("%(email)s is the contact %(name)s."),
     "contact_created": _l("Created the contact %(email)s, owned by %(owner)s."),
@@ -55,16 +59,21 @@ def step(check: str, code: str, outcome: str = "ok", **params: Any) -> dict[str,
     return {"step": check, "code": code, "outcome": outcome, "params": params}
 
 
+def _fill(template: Any, params: dict[str, Any]) -> str:
+    """A sentence with its data filled in (as it is when the data does not fit)."""
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
 def render_step(recorded: dict[str, Any]) -> dict[str, Any]:
     """A recorded step with its sentence in the current language."""
     params = dict(recorded.get("params", {}))
     if "why" in params:
         params["why"] = render_why(params["why"])
     template = STEP_TEXTS.get(recorded.get("code", ""))
-    try:
-        text = str(template) % params if template is not None else recorded.get("code", "")
-    except (KeyError, TypeError, ValueError):
-        text = str(template)
+    text = _fill(template, params) if template is not None else recorded.get("code", "")
     return {
         "step": recorded.get("step"),
         "outcome": recorded.get("outcome"),
@@ -72,3 +81,13 @@ def render_step(recorded: dict[str, Any]) -> dict[str, Any]:
         "text": text,
         "data": recorded.get("params", {}),
     }
+
+
+def warning_json(warning: dict[str, Any] | str) -> dict[str, Any]:
+    """A stored warning of a logged mail with its sentence in the current language."""
+    if not isinstance(warning, dict):
+        return {"code": "note", "text": str(warning)}
+    template = STEP_TEXTS.get(warning.get("code", ""))
+    if template is None:
+        return {**warning, "text": str(warning.get("text", ""))}
+    return {**warning, "text": _fill(template, warning)}
