@@ -15,13 +15,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tracklog.config import Config
-from tracklog.maillog.smtpd import MAX_LINE_BYTES
+from tracklog.maillog.smtpd import MIN_LINE_BYTES
 
 
 class SinkSMTP(SMTP):
     """aiosmtpd's session with the receiver's line length."""
 
-    line_length_limit = MAX_LINE_BYTES
+    line_length_limit = MIN_LINE_BYTES
 
 
 class SinkHandler:

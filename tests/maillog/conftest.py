@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
 
+import pytest
+from flask import Flask
+
+from tests.services import free_port
 from tracklog.maillog.ingest import process_inbound
+from tracklog.maillog.smtpd import SmtpReceiver
 from tracklog.maillog.store import store_inbound
 
 
@@ -25,3 +30,20 @@ def deliver(world):
         return process_inbound(inbound.id)
 
     return run
+
+
+@pytest.fixture
+def start(app: Flask) -> Iterator:
+    """Starts receivers on free ports (the test's app unless told otherwise); stops them after."""
+    started: list[SmtpReceiver] = []
+
+    def run(application: Flask = app, **options) -> SmtpReceiver:
+        """A running receiver."""
+        receiver = SmtpReceiver(application, "127.0.0.1", free_port(), **options)
+        receiver.start()
+        started.append(receiver)
+        return receiver
+
+    yield run
+    for receiver in started:
+        receiver.stop()

@@ -8,7 +8,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -60,23 +60,6 @@ def mail(body: bytes = b"Hello Peter,\r\n\r\nthe quote is attached.\r\n") -> byt
 def account(app: Flask) -> Account:
     """An account whose logging address the receiver knows."""
     return factories.make_account()
-
-
-@pytest.fixture
-def start(app: Flask) -> Iterator[Start]:
-    """Starts receivers on free ports (the test's app unless told otherwise); stops them after."""
-    started: list[SmtpReceiver] = []
-
-    def run(application: Flask = app, **options) -> SmtpReceiver:
-        """A running receiver."""
-        receiver = SmtpReceiver(application, "127.0.0.1", free_port(), **options)
-        receiver.start()
-        started.append(receiver)
-        return receiver
-
-    yield run
-    for receiver in started:
-        receiver.stop()
 
 
 def connect(receiver: SmtpReceiver) -> smtplib.SMTP:
@@ -486,3 +469,17 @@ def test_serve_also_runs_the_receiver_and_stops_it(tmp_path: Path) -> None:
     assert f"listening on 127.0.0.1:{smtp_port}" in server.output()
     assert "Traceback" not in server.output()
     assert not smtp_answers(smtp_port, seconds=0.5)
+
+
+def test_bare_lf_mail_with_lines_over_a_mebibyte_is_accepted_whole(
+    start: Start, account: Account
+) -> None:
+    receiver = start()
+    # Some servers pass bare-LF mail on: over SMTP the whole mail is then one line.
+    raw = mail().replace(b"\r\n", b"\n") + b"A line of quoted history " + b"x" * 1_500_000 + b"\n"
+
+    with connect(receiver) as client:
+        code, answer = deliver(client, bcc_address(account), raw)
+
+    assert code == 250, answer
+    assert stored()[0].raw == raw

@@ -11,6 +11,8 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.utils import parseaddr
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
@@ -31,7 +33,7 @@ from tracklog.extensions import db
 from tracklog.mailaddress import domain_of
 from tracklog.maillog.parse import ParsedMail, Part, parse_mail
 from tracklog.maillog.rules import never_log_entries, never_log_match, users_by_address
-from tracklog.maillog.store import parse_logging_address, store_inbound
+from tracklog.maillog.store import claim_for_processing, parse_logging_address, store_inbound
 from tracklog.maillog.why import step
 from tracklog.models import (
     Account,
@@ -53,6 +55,13 @@ from tracklog.tracking.attachments import store_file
 from tracklog.tracking.compose import new_public_id
 
 MAX_ATTEMPTS = 5
+# Pauses after the 1st, 2nd, 3rd and 4th failed attempt; the 5th gives up.
+RETRY_DELAYS = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+)
 RACE_RETRIES = 3
 LOGGING_CHANNEL = "tracklog.logging"
 SUBJECT_PREFIX = re.compile(
@@ -467,28 +476,60 @@ def run_checks(ingest: Ingest) -> Activity | None:
 
 
 def process_inbound(inbound_id: int) -> InboundMessage:
-    """Process one stored mail; a failure is recorded and retried, never lost."""
+    """Process one stored mail; a failure is recorded and retried on a schedule, never lost."""
     inbound = db.session.get(InboundMessage, inbound_id)
     if inbound is None or inbound.status != "stored":
         return inbound
+    if not claim_for_processing(inbound_id, utcnow()):
+        return inbound  # another thread or process has it, or its retry is not due yet
     try:
         inbound = _process_despite_races(inbound_id)
     except Exception as error:  # noqa: BLE001 - the mail stays stored and is retried
         db.session.rollback()
         current_app.logger.exception("processing inbound mail %s failed", inbound_id)
-        inbound = db.session.get(InboundMessage, inbound_id)
-        inbound.attempts += 1
-        inbound.error = f"{type(error).__name__}: {error}"[:2000]
-        failed = None
-        if inbound.attempts >= MAX_ATTEMPTS:
-            inbound.status = "failed"
-            inbound.steps = [step("result", "failed", "stop", error=inbound.error)]
-            sender = users_by_address(inbound.account_id).get(inbound.sender)
-            uploader = db.session.get(User, inbound.uploader_id) if inbound.uploader_id else None
-            failed = notify_logging(inbound, sender or uploader)
-        db.session.commit()
-        publish([failed] if failed else [])
+        inbound = _record_failure(inbound_id, f"{type(error).__name__}: {error}"[:2000])
     _announce(inbound)
+    return inbound
+
+
+def sender_address(inbound: InboundMessage) -> str:
+    """Who sent a stored mail, even when processing failed before reading it: the From header
+    (read alone, which hardly fails), else the envelope's sender."""
+    if inbound.sender:
+        return inbound.sender
+    try:
+        headers = BytesHeaderParser().parsebytes(inbound.raw)
+        return parseaddr(str(headers.get("From", "")))[1].lower() or inbound.envelope_from
+    except Exception:  # noqa: BLE001 - headers too broken to read: the envelope says
+        return inbound.envelope_from
+
+
+def _record_failure(inbound_id: int, error: str) -> InboundMessage:
+    """Count a failed attempt: plan the next one, or give up after MAX_ATTEMPTS and say so."""
+    inbound = db.session.get(InboundMessage, inbound_id)
+    inbound.attempts += 1
+    inbound.error = error
+    failed = None
+    if inbound.attempts >= MAX_ATTEMPTS:
+        inbound.status, inbound.retry_at = "failed", None
+        inbound.steps = [step("result", "failed", "stop", error=error, attempts=inbound.attempts)]
+        sender = users_by_address(inbound.account_id).get(sender_address(inbound))
+        uploader = db.session.get(User, inbound.uploader_id) if inbound.uploader_id else None
+        failed = notify_logging(inbound, sender or uploader)
+    else:
+        inbound.retry_at = utcnow() + RETRY_DELAYS[inbound.attempts - 1]
+        inbound.steps = [
+            step(
+                "result",
+                "retrying",
+                "note",
+                error=error,
+                attempt=inbound.attempts,
+                attempts=MAX_ATTEMPTS,
+            )
+        ]
+    db.session.commit()
+    publish([failed] if failed else [])
     return inbound
 
 

@@ -9,6 +9,7 @@ import re
 import signal
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,22 +24,29 @@ from sqlalchemy import inspect
 from tracklog.maillog.store import (
     LoggingAddress,
     MailTooLarge,
+    due_for_processing,
+    next_retry_at,
     refuse_too_large,
     resolve_logging_address,
     store_inbound,
-    unprocessed_ids,
 )
+from tracklog.models import utcnow
 
 log = logging.getLogger(__name__)
 
-# RFC 5321 allows 1,000-byte lines, but senders do send longer ones and a 5xx would bounce the
-# copy back to the salesperson; 1 MiB still bounds what one connection buffers before a line end.
-MAX_LINE_BYTES = 1024 * 1024
+# RFC 5321 allows 1,000-byte lines, but senders do send longer ones (some pass bare-LF mail on,
+# which is one long line over SMTP) and a 5xx would bounce the copy back to the salesperson: a
+# line may be as long as the whole mail may be, at least this long.
+MIN_LINE_BYTES = 1024 * 1024
 # Threads that talk to the database for RCPT and DATA, so a slow database never stalls the loop.
 STORE_THREADS = 4
 # Mail is processed on a few threads: a slow mail never holds up the next one.
 PROCESS_THREADS = 3
-RETRY_SECONDS = 300
+# Stored mail that is due is looked for this often (sooner when a retry is due), whatever else
+# arrives: mail whose attempt failed, left by a crash, or not even recorded (database down). One
+# indexed query: an idle receiver still costs next to nothing.
+SWEEP_SECONDS = 5
+SWEEP_AFTER_ERROR_SECONDS = 10
 
 ProcessStored = Callable[[int], None]
 
@@ -55,12 +63,16 @@ def printable(address: str) -> str:
 
 
 class BccSMTP(SMTP):
-    """aiosmtpd's SMTP session, accepting lines longer than RFC 5321's 1,000 bytes; a mail refused
-    for its size leaves a why for its sender."""
+    """aiosmtpd's SMTP session, accepting lines as long as the mail may be; a mail refused for
+    its size leaves a why for its sender."""
 
-    line_length_limit = MAX_LINE_BYTES
     declared_size = 0
     last_reply = ""
+
+    def __init__(self, handler: Any, *, data_size_limit: int | None = None, **kwargs: Any) -> None:
+        """A session whose lines may be as long as SIZE allows (aiosmtpd reads this limit here)."""
+        self.line_length_limit = max(MIN_LINE_BYTES, (data_size_limit or 0) + 2)
+        super().__init__(handler, data_size_limit=data_size_limit, **kwargs)
 
     @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
     async def smtp_MAIL(self, arg: str | None) -> None:
@@ -250,6 +262,8 @@ class SmtpReceiver:
         self.keyfile = keyfile
         self.max_message_bytes = max_message_bytes or app.config["MAX_MAIL_BYTES"]
         self._queue: queue.Queue[int | None] = queue.Queue()
+        self._in_flight: set[int] = set()
+        self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._controller: ReceiverController | None = None
@@ -313,32 +327,43 @@ class SmtpReceiver:
                 self._queue.put(inbound_id)
 
     def _process_forever(self) -> None:
-        """Process mail left stored, then each new id on a few threads, until stopped."""
+        """Process each new id on a few threads, and sweep for stored mail that is due (left by
+        an earlier run, or waiting for its retry) on a schedule of its own, until stopped."""
         with ThreadPoolExecutor(PROCESS_THREADS, thread_name_prefix="smtpd-process") as pool:
-            recovered = self._recover()
-            for inbound_id in recovered:
-                pool.submit(self._process_one, inbound_id)
+            next_sweep = 0.0
             while True:
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + self._sweep(pool)
                 try:
-                    inbound_id = self._queue.get(timeout=RETRY_SECONDS)
+                    inbound_id = self._queue.get(timeout=max(0.0, next_sweep - time.monotonic()))
                 except queue.Empty:
-                    # Mail whose processing failed (the database was down) is still stored: retry.
-                    for stored_id in self._recover():
-                        pool.submit(self._process_one, stored_id)
                     continue
                 if inbound_id is None:
                     return
-                if inbound_id not in recovered:
-                    pool.submit(self._process_one, inbound_id)
+                self._submit(pool, inbound_id)
 
-    def _recover(self) -> set[int]:
-        """Ids stored but never processed (a crash, an outage); empty if the database is down."""
+    def _sweep(self, pool: ThreadPoolExecutor) -> float:
+        """Submit the stored mail that is due; the seconds until the next sweep."""
         try:
             with self.app.app_context():
-                return set(unprocessed_ids())
+                now = utcnow()
+                due, upcoming = due_for_processing(now), next_retry_at(now)
         except Exception:
-            log.exception("cannot list stored mail awaiting processing; left for the next start")
-            return set()
+            log.exception("cannot list stored mail awaiting processing; looking again soon")
+            return SWEEP_AFTER_ERROR_SECONDS
+        for inbound_id in due:
+            self._submit(pool, inbound_id)
+        if upcoming is None:
+            return SWEEP_SECONDS
+        return min(SWEEP_SECONDS, max(0.1, (upcoming - utcnow()).total_seconds()))
+
+    def _submit(self, pool: ThreadPoolExecutor, inbound_id: int) -> None:
+        """Process a mail on the pool unless it is being processed already."""
+        with self._lock:
+            if inbound_id in self._in_flight:
+                return
+            self._in_flight.add(inbound_id)
+        pool.submit(self._process_one, inbound_id)
 
     def _process_one(self, inbound_id: int) -> None:
         """Run the processing callback in an app context; a failure is logged, never raised."""
@@ -348,6 +373,9 @@ class SmtpReceiver:
                 self.process(inbound_id)
         except Exception:
             log.exception("processing stored mail %s failed", inbound_id)
+        finally:
+            with self._lock:
+                self._in_flight.discard(inbound_id)
 
 
 def run_until_signalled(receiver: SmtpReceiver, announce: Callable[[str], None]) -> None:

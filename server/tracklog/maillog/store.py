@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 
 from tracklog.errors import DomainError
 from tracklog.extensions import db
@@ -15,6 +16,8 @@ from tracklog.maillog.why import step
 from tracklog.models import Account, InboundMessage, Message, utcnow
 
 LOCAL_PREFIX = "log+"
+# How long a claim on a stored mail lasts: processing one takes well under a second.
+PROCESSING_LEASE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -161,12 +164,42 @@ def refuse_too_large(
     return inbound
 
 
-def unprocessed_ids(limit: int = 1000) -> list[int]:
-    """Stored mail not yet processed (left by a crash or an outage), oldest first."""
+def due_for_processing(now: datetime, limit: int = 1000) -> list[int]:
+    """Stored mail waiting to be processed: new, left by a crash, or due for a retry."""
     query = (
         select(InboundMessage.id)
-        .where(InboundMessage.status == "stored")
+        .where(
+            InboundMessage.status == "stored",
+            or_(InboundMessage.retry_at.is_(None), InboundMessage.retry_at <= now),
+        )
         .order_by(InboundMessage.id)
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def next_retry_at(now: datetime) -> datetime | None:
+    """When the next stored mail is due for a retry, if one waits."""
+    query = select(func.min(InboundMessage.retry_at)).where(
+        InboundMessage.status == "stored", InboundMessage.retry_at > now
+    )
+    return db.session.scalar(query)
+
+
+def claim_for_processing(inbound_id: int, now: datetime) -> bool:
+    """Take a stored mail for processing, so no other thread, process or host does it at once.
+
+    The claim is a lease: a process that dies while holding it leaves the mail to be taken again
+    once the lease has run out.
+    """
+    claimed = db.session.execute(
+        update(InboundMessage)
+        .where(
+            InboundMessage.id == inbound_id,
+            InboundMessage.status == "stored",
+            or_(InboundMessage.retry_at.is_(None), InboundMessage.retry_at <= now),
+        )
+        .values(retry_at=now + PROCESSING_LEASE)
+    )
+    db.session.commit()
+    return claimed.rowcount == 1

@@ -49,7 +49,11 @@ STEP_TEXTS = {
     "thread": _l("Part of the conversation started by %(subject)s."),
     "reply": _l("A reply to the tracked mail %(subject)s: it is now marked replied."),
     "logged": _l("Logged on %(count)d records."),
-    "failed": _l("Processing failed and will be retried: %(error)s"),
+    "retrying": _l(
+        "Processing failed (attempt %(attempt)d of %(attempts)d) and will be tried again "
+        "automatically: %(error)s"
+    ),
+    "failed": _l("Processing failed every time it was tried, so tracklog gave up: %(error)s"),
 }
 OUTCOMES = ("ok", "note", "removed", "stop")
 

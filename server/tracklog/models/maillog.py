@@ -41,6 +41,8 @@ class InboundMessage(AccountScoped, Base):
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"))
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # Not before then: a failed attempt's next try, or a running attempt's lease.
+    retry_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
 
 

@@ -43,7 +43,7 @@ TEXTS = {
     "attachment": _l("%(who)s viewed %(file)s."),
     "reply": _l("%(who)s replied to “%(subject)s”."),
     "not_logged": _l("“%(subject)s” was not logged: %(reason)s"),
-    "logging_failed": _l("“%(subject)s” could not be logged and will be retried: %(reason)s"),
+    "logging_failed": _l("“%(subject)s” could not be logged: %(reason)s"),
 }
 
 
