@@ -27,10 +27,10 @@ def requests_of(page: Any) -> list[str]:
 
 def test_timeline_and_thread_of_logged_tracked_mail_fire_no_tracking(
     api,
-    sign_in_as,
+    sign_in_as,  # noqa: F811 - the fixture imported above
     live,
     world,
-    screenshots,  # noqa: F811 - the imported fixture
+    screenshots,
 ):
     from playwright.sync_api import expect
 
