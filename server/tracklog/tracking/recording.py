@@ -31,9 +31,9 @@ from tracklog.tracking.classify import (
     Sighting,
     Verdict,
     classify_hit,
-    load_rules,
 )
 from tracklog.tracking.geo import country_of
+from tracklog.tracking.rulesfile import load_rules
 from tracklog.tracking.useragent import describe_client
 
 PERSON_CLASSES = ("human", "proxy")

@@ -26,7 +26,17 @@ csrf.exempt(tracking)
 
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 SENDER_COOKIE = "tl_sender"
-RECORDED_HEADERS = ("purpose", "sec-purpose", "x-moz", "via", "from", "x-purpose")
+# Prefetch marks, and what tells a browser from a script: its language and its client hints.
+RECORDED_HEADERS = (
+    "purpose",
+    "sec-purpose",
+    "x-moz",
+    "via",
+    "from",
+    "x-purpose",
+    "accept-language",
+    "sec-ch-ua",
+)
 
 
 def init_hit_journal(app: Flask) -> None:
