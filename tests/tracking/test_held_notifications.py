@@ -13,7 +13,7 @@ from tracklog.models import EngagementEvent, Message, Notification, utcnow
 from tracklog.notify.feed import feed_after
 from tracklog.tracking.recording import current_rules, record_hits, release_held_notifications
 
-PERSON_IP, SCANNER_IP = "81.2.69.142", "52.18.7.9"
+PERSON_IP, SCANNER_IP = "81.2.69.142", "94.130.51.7"
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def hit(message: Message, kind: str, at: datetime, slot: int = 1, ip: str = PERS
         "method": "GET",
         "ip": ip,
         "ua": CHROME_WINDOWS if kind == "click" else OUTLOOK_DESKTOP,
-        "headers": {},
+        "headers": {"accept-language": "en-GB,en;q=0.9"},
         "sender_cookie_user": None,
     }
 
