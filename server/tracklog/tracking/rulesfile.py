@@ -125,11 +125,7 @@ def _parse_admin_rules(data: dict, path: Path) -> list[tuple[dict, Rule | None]]
     seen: set[str] = set()
     for index, item in enumerate(data.get("rules", []), start=1):
         where = f"rules file {path}, rule {index}"
-        if not isinstance(item, dict):
-            raise RulesError(f"{where}: must be an object")
-        rule_id = item.get("id")
-        if not isinstance(rule_id, str) or not rule_id.strip():
-            raise RulesError(f'{where}: "id" must be a non-empty string')
+        rule_id = _rule_id(item, where)
         if rule_id in seen:
             raise RulesError(f"{where} ({rule_id!r}): duplicate id")
         seen.add(rule_id)
@@ -143,14 +139,20 @@ def _parse_admin_rules(data: dict, path: Path) -> list[tuple[dict, Rule | None]]
     return parsed
 
 
-def _parse_rule(item: Any, index: int, path: Path, admin: bool) -> Rule:
-    """One validated rule, or a RulesError naming the file, the rule and the problem."""
-    where = f"rules file {path}, rule {index}"
+def _rule_id(item: Any, where: str) -> str:
+    """The id of a rule object, or a RulesError saying what is wrong with it."""
     if not isinstance(item, dict):
         raise RulesError(f"{where}: must be an object")
     rule_id = item.get("id")
     if not isinstance(rule_id, str) or not rule_id.strip():
         raise RulesError(f'{where}: "id" must be a non-empty string')
+    return rule_id
+
+
+def _parse_rule(item: Any, index: int, path: Path, admin: bool) -> Rule:
+    """One validated rule, or a RulesError naming the file, the rule and the problem."""
+    where = f"rules file {path}, rule {index}"
+    rule_id = _rule_id(item, where)
     where = f"{where} ({rule_id!r})"
     allowed = {"id", "classification", "reason", "source", "match", "disabled", "comment"}
     unknown = set(item) - allowed
