@@ -11,15 +11,13 @@ from tracklog.tracking.classify import (
     CLASSIFICATIONS,
     HONEYPOT_SLOT,
     RULE_CLASSIFICATIONS,
-    RULES_PATH,
     Context,
     Hit,
     PriorHit,
-    RulesError,
     Sighting,
     classify_hit,
-    load_rules,
 )
+from tracklog.tracking.rulesfile import RULES_PATH, RulesError, load_rules
 
 # Real user agents, each from a public list:
 # monperrus/crawler-user-agents, crawler-user-agents.json, "instances" of pattern GoogleImageProxy.
@@ -751,3 +749,84 @@ def test_malformed_admin_file_gives_a_clear_error_naming_the_rule(tmp_path, cont
 def test_missing_admin_file_is_an_error_naming_it(tmp_path):
     with pytest.raises(RulesError, match="cannot be read"):
         load_rules(tmp_path / "absent.json")
+
+
+# --- regional proxies, link checkers, portal crawlers and automated browsers ------------------
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "Mozilla/5.0 SeznamEmailProxy/2.0.174",
+        "RamblerMail/6.0 (incompatible; ImageProxy/6.0)",
+        "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/55.0.2883.87 "
+        "Safari/537.36 (via secureurl.fwdcdn.com - mail.ukr.net proxy)",
+        "Mozilla/5.0 (compatible; YandexImageResizer/2.0; +http://yandex.com/bots)",
+    ],
+)
+def test_regional_webmail_proxies_are_real_opens_through_a_proxy(rules, agent):
+    verdict = classify_hit(hit(kind="open", user_agent=agent), context(), rules)
+    assert (verdict.classification, verdict.rule) == ("proxy", "regional-webmail-proxy")
+
+
+CHECKERS_CRAWLERS_PREVIEWS = [
+    ("Kaspersky Lab CFR link resolver cfradmins@kaspersky.com", "antivirus-link-checker"),
+    (
+        "Mozilla/5.0 (compatible; YandexAntivirus/2.0; +http://yandex.com/bots)",
+        "antivirus-link-checker",
+    ),  # noqa: E501
+    ("Yeti/1.1 (Naver Corp.; http://help.naver.com/robots/)", "portal-crawler"),
+    ("Mozilla/5.0 (compatible; Daum/4.1; +http://cs.daum.net/faq/15/4118.html)", "portal-crawler"),
+    (
+        "Y!J-BRW/1.0 (https://www.yahoo-help.jp/app/answers/detail/p/595/a_id/42716)",
+        "portal-crawler",
+    ),  # noqa: E501
+    ("facebookexternalhit/1.1; kakaotalk-scrap/1.0; +https://devtalk.kakao.com", "link-preview"),
+    ("Mozilla/5.0 (compatible; vkShare; +http://vk.com/dev/Share)", "link-preview"),
+]
+
+
+@pytest.mark.parametrize(("agent", "rule_id"), CHECKERS_CRAWLERS_PREVIEWS)
+def test_named_checkers_crawlers_and_previews(rules, agent, rule_id):
+    verdict = classify_hit(hit(user_agent=agent), context(), rules)
+    expected = "scanner" if rule_id == "antivirus-link-checker" else "bot"
+    assert (verdict.classification, verdict.rule) == (expected, rule_id)
+
+
+def test_a_portals_own_browser_or_app_is_still_a_person(rules):
+    whale = CHROME + " Whale/3.24.223.21"
+    daum_app = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/120 Mobile DaumApps/8.7.2"
+    for agent in (whale, daum_app):
+        assert classify_hit(hit(user_agent=agent), context(), rules).classification == "human"
+
+
+def test_headless_chrome_is_told_by_its_client_hints(rules):
+    hints = {"sec-ch-ua": '"Chromium";v="120", "HeadlessChrome";v="120"'}
+    verdict = classify_hit(hit(headers=hints), context(), rules)
+    assert (verdict.classification, verdict.rule) == ("bot", "headless-client-hint")
+
+
+def test_a_click_from_a_cloud_range_without_a_language_is_automation(rules):
+    verdict = classify_hit(hit(ip="3.120.45.7"), context(), rules)
+    assert (verdict.classification, verdict.rule) == ("bot", "cloud-automation")
+    assert verdict.evidence["network"] in verdict.reason
+
+
+def test_a_person_on_a_cloud_desktop_sends_a_language_and_stays_a_person(rules):
+    on_azure = hit(ip="20.50.2.10", headers={"accept-language": "sv-SE"})
+    assert classify_hit(on_azure, context(), rules).classification == "human"
+    cloud_open = hit(kind="open", ip="3.120.45.7")
+    assert classify_hit(cloud_open, context(), rules).classification == "human"
+
+
+def test_admin_rule_on_an_absent_header(tmp_path):
+    rule = {
+        "id": "no-language",
+        "classification": "bot",
+        "reason": "No language.",
+        "match": {"headers_absent": ["Accept-Language"]},
+    }
+    rules = load_rules(write(tmp_path, {"rules": [rule]}))
+    assert classify_hit(hit(), context(), rules).rule == "no-language"
+    spoken = hit(headers={"accept-language": "en"})
+    assert classify_hit(spoken, context(), rules).rule == "human"

@@ -42,6 +42,7 @@ from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.models import ACTIVITY_TYPES, Activity, Company, Contact, Deal, Pipeline, Stage, User
 from tracklog.tracking.pages import tracking_labels
+from tracklog.tracking.untrack import untracked_html
 
 records = Blueprint("records", __name__)
 
@@ -518,7 +519,10 @@ def activity_thread(activity_id: int) -> str:
     if not activity.thread_key:
         raise NotFound(_("This activity is not part of a thread."))
     thread = threads(current_user.account_id, {activity.thread_key})[activity.thread_key]
-    return render_template("crm/_timeline_thread.html", thread=thread, current=activity.id)
+    bodies = {item.id: untracked_html(item.body_html, item.account_id) for item in thread}
+    return render_template(
+        "crm/_timeline_thread.html", thread=thread, bodies=bodies, current=activity.id
+    )
 
 
 @records.get(f"/{IMPORT_ROUTE}/export.csv")

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from tracklog.maillog.rules import users_by_address
 from tracklog.models import Activity
+from tracklog.tracking.untrack import untracked_text
 
 MAX_QUOTED_CHARS = 1500
 
@@ -42,7 +43,8 @@ def quoted_thread(thread: list[Activity]) -> str:
     for activity in thread:
         when = format_datetime(activity.occurred_at, "medium")
         header = _("On %(date)s, %(sender)s wrote:", date=when, sender=activity.sender or "")
-        lines = (activity.body_text or activity.subject or "").splitlines() or [""]
+        body = untracked_text(activity.body_text, activity.account_id)
+        lines = (body or activity.subject or "").splitlines() or [""]
         parts.append(header + "\n" + "\n".join("> " + line for line in lines))
     text = "\n\n".join(parts)
     return text if len(text) <= MAX_QUOTED_CHARS else text[:MAX_QUOTED_CHARS] + "\n> …"

@@ -29,6 +29,7 @@ from tracklog.models import (
     TimelineFilter,
     User,
 )
+from tracklog.tracking.untrack import untracked_html, untracked_text
 
 NOTE_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote"}
 MAX_NOTE_LENGTH = 65_536
@@ -200,8 +201,9 @@ def activity_json(
         "occurred_at": to_json(activity.occurred_at),
         "pinned": pinned,
         "associations": associations,
-        "body_html": activity.body_html,
-        "body_text": activity.body_text[:2000],
+        # Rows logged before copies were stored clean still hold tracking: never shown with it.
+        "body_html": untracked_html(activity.body_html, activity.account_id),
+        "body_text": untracked_text(activity.body_text, activity.account_id)[:2000],
         "direction": activity.direction,
         "sender": activity.sender,
         "recipients": activity.recipients,

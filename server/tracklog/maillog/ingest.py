@@ -53,6 +53,7 @@ from tracklog.notify.bus import get_bus
 from tracklog.notify.feed import notify_event, notify_logging, publish
 from tracklog.tracking.attachments import store_file
 from tracklog.tracking.compose import new_public_id
+from tracklog.tracking.untrack import untracked_html, untracked_text
 
 MAX_ATTEMPTS = 5
 # Pauses after the 1st, 2nd, 3rd and 4th failed attempt; the 5th gives up.
@@ -397,12 +398,14 @@ def log_mail(ingest: Ingest) -> Activity:
         ingest.stop("associations", "no_records")
     own_id = rfc_id(parsed)
     key, earlier = thread_key(ingest.account.id, parsed, own_id)
+    account_id = ingest.account.id
     activity = Activity(
-        account_id=ingest.account.id,
+        account_id=account_id,
         type="email",
         subject=parsed.subject,
-        body_html=parsed.html,
-        body_text=parsed.text,
+        # The copy is the mail as the recipient got it: stored without our pixel and click URLs.
+        body_html=untracked_html(parsed.html, account_id),
+        body_text=untracked_text(parsed.text, account_id),
         occurred_at=parsed.date or inbound.received_at,
         owner_id=ingest.actor.id if ingest.actor else None,
         message_id=own_id,

@@ -127,6 +127,8 @@ class EngagementEvent(AccountScoped, Base):
     repeat_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("engagement_event.id", ondelete="SET NULL")
     )
+    # A person's click notifies only once no scanner burst can still claim it (see recording.py).
+    notify_after: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class SenderSighting(AccountScoped, Base):

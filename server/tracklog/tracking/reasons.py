@@ -14,7 +14,8 @@ from typing import IO, Any
 
 from flask_babel import gettext
 
-from tracklog.tracking.classify import REASONS, RULES_PATH
+from tracklog.tracking.classify import REASONS
+from tracklog.tracking.rulesfile import RULES_PATH
 
 
 @lru_cache(maxsize=1)

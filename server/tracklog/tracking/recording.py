@@ -9,16 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from tracklog.extensions import db
 from tracklog.models import (
     EngagementEvent,
     Message,
     MessageRecipient,
+    Notification,
     SenderSighting,
     TrackedAttachment,
     TrackedLink,
+    utcnow,
 )
 from tracklog.notify.feed import notify_event, publish
 from tracklog.tracking.classify import (
@@ -29,13 +31,16 @@ from tracklog.tracking.classify import (
     Sighting,
     Verdict,
     classify_hit,
-    load_rules,
 )
 from tracklog.tracking.geo import country_of
+from tracklog.tracking.rulesfile import load_rules
 from tracklog.tracking.useragent import describe_client
 
 PERSON_CLASSES = ("human", "proxy")
 SIGHTINGS_WINDOW = timedelta(hours=24)
+# Hits journaled just before a burst window closes may still be on their way to the database.
+RELEASE_MARGIN = timedelta(seconds=1)
+RELEASE_BATCH = 500
 
 
 @lru_cache(maxsize=4)
@@ -60,13 +65,15 @@ def _message_for(
     return batch.load(Message, entry["target_id"]), None
 
 
+def burst_window(rules: Rules) -> timedelta:
+    """How long after a click a scanner's burst can still claim it."""
+    return timedelta(seconds=rules.settings["burst_window_seconds"])
+
+
 def prior_clicks_window(rules: Rules) -> timedelta:
     """How far back earlier clicks matter: the longer of the burst and honeypot windows."""
     settings = rules.settings
-    return max(
-        timedelta(minutes=settings["honeypot_memory_minutes"]),
-        timedelta(seconds=settings["burst_window_seconds"]),
-    )
+    return max(timedelta(minutes=settings["honeypot_memory_minutes"]), burst_window(rules))
 
 
 def _context(
@@ -181,12 +188,25 @@ def _link(message: Message | None, slot: int | None) -> TrackedLink | None:
     return next((link for link in message.links if link.slot == slot), None)
 
 
-def _reclassify_burst(message: Message, verdict: Verdict, entry: dict) -> None:
+def _burst_start(verdict: Verdict, at: datetime, rules: Rules) -> datetime | None:
+    """Since when the same address's clicks belong to the scanner this verdict found, if any:
+    the start of a burst of links, or the burst window before the hidden honeypot link."""
+    since = verdict.evidence.get("burst_started_at")
+    if since:
+        return datetime.fromisoformat(since)
+    if verdict.rule == "honeypot-link":
+        return at - burst_window(rules)
+    return None
+
+
+def _reclassify_burst(
+    message: Message, verdict: Verdict, entry: dict, at: datetime, rules: Rules
+) -> None:
     """Earlier clicks of a scanner's burst are machine hits too, once the burst is seen."""
     if verdict.classification != "scanner" or entry["kind"] != "click":
         return
-    since = verdict.evidence.get("burst_started_at")
-    if not since:
+    since = _burst_start(verdict, at, rules)
+    if since is None:
         return
     earlier = db.session.scalars(
         select(EngagementEvent).where(
@@ -194,7 +214,7 @@ def _reclassify_burst(message: Message, verdict: Verdict, entry: dict) -> None:
             EngagementEvent.message_id == message.id,
             EngagementEvent.kind == "click",
             EngagementEvent.ip == entry.get("ip"),
-            EngagementEvent.occurred_at >= datetime.fromisoformat(since),
+            EngagementEvent.occurred_at >= since,
             EngagementEvent.classification == "human",
         )
     )
@@ -256,11 +276,52 @@ def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
             elif not batch.has_first_open(message):
                 event.first_human_open = True
                 batch.first_open[message.id] = True
-        _reclassify_burst(message, verdict, entry)
+        _reclassify_burst(message, verdict, entry, at, rules)
         batch.last_activity[message.id] = max(at, batch.last_activity.get(message.id, at))
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def _notify_or_hold(event: EngagementEvent, batch: Batch) -> Notification | None:
+    """The event's notification now, or for a person's click none yet: the click is held until
+    no scanner burst can claim it any more (release_held_notifications sends it then)."""
+    if event.kind == "click" and event.classification in PERSON_CLASSES:
+        event.notify_after = event.occurred_at + burst_window(batch.rules) + RELEASE_MARGIN
+        return None
+    return notify_event(event, batch.load)
+
+
+def release_held_notifications(now: datetime | None = None) -> datetime | None:
+    """Notify the held clicks whose burst window has passed and that are still a person's;
+    commits, publishes, and answers when the next held click is due (None when none is held)."""
+    due_ids = list(
+        db.session.scalars(
+            select(EngagementEvent.id)
+            .where(EngagementEvent.notify_after <= (now or utcnow()))
+            .order_by(EngagementEvent.notify_after, EngagementEvent.id)
+            .limit(RELEASE_BATCH)
+        )
+    )
+    notifications = [notify_event(event) for event in _claim(due_ids)]
+    db.session.commit()
+    publish([notification for notification in notifications if notification is not None])
+    return db.session.scalar(select(func.min(EngagementEvent.notify_after)))
+
+
+def _claim(event_ids: list[int]) -> list[EngagementEvent]:
+    """The held events this process releases: a parallel recorder that claimed one first wins."""
+    if not event_ids:
+        return []
+    claimed = db.session.scalars(
+        update(EngagementEvent)
+        .where(EngagementEvent.id.in_(event_ids), EngagementEvent.notify_after.is_not(None))
+        .values(notify_after=None)
+        .returning(EngagementEvent.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    query = select(EngagementEvent).where(EngagementEvent.id.in_(claimed))
+    return list(db.session.scalars(query.order_by(EngagementEvent.occurred_at)))
 
 
 def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
@@ -278,7 +339,7 @@ def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
         known.add(entry["hit_id"])
         if event is not None:
             recorded.append(event)
-            notifications.append(notify_event(event, batch.load))
+            notifications.append(_notify_or_hold(event, batch))
     for message_id, at in batch.last_activity.items():
         message = batch.load(Message, message_id)
         message.last_activity_at = max(filter(None, [message.last_activity_at, at]))

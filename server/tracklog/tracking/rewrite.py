@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import unescape
 from html.entities import html5 as _NAMED_REFERENCES
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 log = logging.getLogger(__name__)
@@ -161,8 +162,18 @@ def _decode_attribute(raw: str) -> str:
     return raw.replace("\x00", "\ufffd")
 
 
-def _attribute(source: str, wanted: str) -> tuple[int, int, str, str] | None:
-    """The first attribute called wanted in a start tag: value span, quote and raw value."""
+class _Attribute(NamedTuple):
+    """Where an attribute sits in a start tag (name, quoted value) and its raw value."""
+
+    name_start: int
+    start: int
+    end: int
+    quote: str
+    raw: str
+
+
+def _attribute(source: str, wanted: str) -> _Attribute | None:
+    """The first attribute called wanted in a start tag, with a value."""
     name = _TAG_NAME.match(source, 1)
     if name is None:
         return None
@@ -177,8 +188,8 @@ def _attribute(source: str, wanted: str) -> tuple[int, int, str, str] | None:
             start, end = match.span(3)
             raw = match.group(3)
             if len(raw) >= 2 and raw[0] in "'\"" and raw[-1] == raw[0]:
-                return start, end, raw[0], raw[1:-1]
-            return start, end, "", raw
+                return _Attribute(match.start(1), start, end, raw[0], raw[1:-1])
+            return _Attribute(match.start(1), start, end, "", raw)
         position = match.end()
     return None
 
@@ -214,7 +225,7 @@ def _base_url(text: str, scanner: _Scanner) -> str | None:
             found = _attribute(text[start : start + length], "href")
             if found is None:
                 continue
-            base = _clean_url(_decode_attribute(found[3]))
+            base = _clean_url(_decode_attribute(found.raw))
             return base if _SCHEME.match(base) else None
     return None
 
@@ -238,11 +249,10 @@ def _hrefs(text: str, scanner: _Scanner, base: str | None, depth: int = 0) -> It
             found = _attribute(text[start : start + length], "href")
             if found is None:
                 continue
-            value_start, value_end, quote, raw = found
-            value = _decode_attribute(raw)
+            value = _decode_attribute(found.raw)
             url = _destination(value, base)
             if url is not None:
-                yield _Href(start + value_start, start + value_end, quote, value, url)
+                yield _Href(start + found.start, start + found.end, found.quote, value, url)
 
 
 def _found_links(text: str, scanner: _Scanner) -> Iterator[tuple[_Href, FoundLink]]:
@@ -272,7 +282,7 @@ def _first_img_src(text: str, scanner: _Scanner) -> str | None:
     for kind, start, tag, length in scanner.events:
         if kind == "tag" and tag == "img":
             found = _attribute(text[start : start + length], "src")
-            return _clean_url(_decode_attribute(found[3])) if found else ""
+            return _clean_url(_decode_attribute(found.raw)) if found else ""
     return None
 
 
@@ -284,7 +294,7 @@ def _has_pixel(html: str, scanner: _Scanner, extra_html: str) -> bool:
     for kind, start, tag, length in scanner.events:
         if kind == "tag" and tag == "img":
             found = _attribute(html[start : start + length], "src")
-            if found and _clean_url(_decode_attribute(found[3])) == pixel:
+            if found and _clean_url(_decode_attribute(found.raw)) == pixel:
                 return True
     return False
 
@@ -308,6 +318,11 @@ def _rewrite(
         at = scanner.body_ends[-1] if scanner.body_ends else len(html)
         edits.append((at, at, extra_html))
         edits.sort(key=lambda edit: edit[0])
+    return _spliced(html, edits)
+
+
+def _spliced(html: str, edits: list[tuple[int, int, str]]) -> str:
+    """The text with each (start, end) span, in order and not overlapping, replaced."""
     pieces = []
     done = 0
     for start, end, replacement in edits:
@@ -333,3 +348,30 @@ def rewrite_html(
         if extra_html in html:
             return html
         return html + extra_html
+
+
+def replace_urls(html: str, new_url_for: Callable[[str], str | None]) -> str:
+    """The HTML with each link's href and each image's src passed through new_url_for.
+
+    The same URL back keeps it; another replaces it; None removes a link's href (its text
+    stays) or the whole image. Only those spans change, the rest stays byte for byte.
+    """
+    scanner = _scan(html)
+    edits: list[tuple[int, int, str]] = []
+    for kind, start, tag, length in scanner.events:
+        if kind != "tag" or tag == "base":
+            continue
+        found = _attribute(html[start : start + length], "src" if tag == "img" else "href")
+        if found is None:
+            continue
+        url = _clean_url(_decode_attribute(found.raw))
+        new_url = new_url_for(url)
+        if new_url == url:
+            continue
+        if new_url is not None:
+            edits.append((start + found.start, start + found.end, _quoted(new_url, found.quote)))
+        elif tag == "img":
+            edits.append((start, start + length, ""))
+        else:
+            edits.append((start + found.name_start, start + found.end, ""))
+    return _spliced(html, edits)

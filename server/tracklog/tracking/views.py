@@ -18,7 +18,7 @@ from tracklog.extensions import csrf, db
 from tracklog.models import TrackedAttachment, TrackedLink, utcnow
 from tracklog.tracking.attachments import attachment_path
 from tracklog.tracking.journal import HitJournal
-from tracklog.tracking.recording import record_hits
+from tracklog.tracking.recording import record_hits, release_held_notifications
 from tracklog.tracking.tokens import TokenClaims, read_token
 
 tracking = Blueprint("tracking", __name__, url_prefix="/t")
@@ -26,7 +26,17 @@ csrf.exempt(tracking)
 
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 SENDER_COOKIE = "tl_sender"
-RECORDED_HEADERS = ("purpose", "sec-purpose", "x-moz", "via", "from", "x-purpose")
+# Prefetch marks, and what tells a browser from a script: its language and its client hints.
+RECORDED_HEADERS = (
+    "purpose",
+    "sec-purpose",
+    "x-moz",
+    "via",
+    "from",
+    "x-purpose",
+    "accept-language",
+    "sec-ch-ua",
+)
 
 
 def init_hit_journal(app: Flask) -> None:
@@ -37,8 +47,17 @@ def init_hit_journal(app: Flask) -> None:
         with app.app_context():
             record_hits(entries)
 
+    def release_held() -> float | None:
+        """Send the held click notifications that are due; seconds until the next one is."""
+        with app.app_context():
+            due = release_held_notifications()
+        return None if due is None else (due - utcnow()).total_seconds()
+
     app.extensions["tracklog.hits"] = HitJournal(
-        Path(app.instance_path) / "journal", record, run_thread=app.config["HIT_RECORDER_THREAD"]
+        Path(app.instance_path) / "journal",
+        record,
+        run_thread=app.config["HIT_RECORDER_THREAD"],
+        housekeeping=release_held,
     )
 
 
