@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from flask import current_app, has_request_context, request
 from flask_login import current_user
 
@@ -22,5 +24,10 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    """The signed-in user's time zone, else UTC."""
-    return getattr(current_user, "time_zone", None) or "UTC"
+    """The signed-in user's time zone, else (also for a name no database knows) UTC."""
+    name = getattr(current_user, "time_zone", None) or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name

@@ -25,8 +25,10 @@ from tracklog.crm.associations import (
     apply_associations,
     automatic_associations,
     explicit_associations,
+    record_labels,
 )
 from tracklog.crm.explain import encode_why
+from tracklog.crm.people import contacts_by_email
 from tracklog.extensions import db
 from tracklog.mailaddress import domain_of
 from tracklog.maillog.parse import ParsedMail, Part, parse_mail
@@ -160,7 +162,7 @@ def check_privacy(ingest: Ingest) -> None:
     if not ingest.account.privacy_mode:
         return
     users = users_by_address(ingest.account.id)
-    contacts = _contacts_by_email(ingest.account.id, ingest.people)
+    contacts = contacts_by_email(ingest.account.id, ingest.people)
     kept = []
     for email in ingest.people:
         contact = contacts.get(email)
@@ -180,14 +182,6 @@ def check_internal(ingest: Ingest) -> None:
     if not external:
         ingest.stop("internal", "internal_only")
     ingest.people = external
-
-
-def _contacts_by_email(account_id: int, emails: list[str]) -> dict[str, Contact]:
-    """Existing contacts of the account for these addresses."""
-    if not emails:
-        return {}
-    query = select(Contact).where(Contact.account_id == account_id, Contact.email.in_(emails))
-    return {contact.email: contact for contact in db.session.scalars(query)}
 
 
 def _company_for(ingest: Ingest, email: str) -> Company | None:
@@ -233,7 +227,7 @@ def _new_contact(ingest: Ingest, email: str) -> Contact:
 
 def find_or_create_contacts(ingest: Ingest) -> list[Contact]:
     """The contacts of the people left, created where missing unless that is turned off."""
-    existing = _contacts_by_email(ingest.account.id, ingest.people)
+    existing = contacts_by_email(ingest.account.id, ingest.people)
     may_create = ingest.account.create_contacts and (
         ingest.message is None or ingest.message.create_contacts
     )
@@ -408,9 +402,18 @@ def log_mail(ingest: Ingest) -> Activity:
     if earlier is not None:
         ingest.note("thread", "thread", subject=earlier.subject)
     store_attachments(ingest, activity)
-    for association in apply_associations(activity, planned):
-        label = f"{association.record_type} #{association.record_id}"
-        ingest.note("associations", "associated", record=label, why=association.why)
+    placed = apply_associations(activity, planned)
+    labels = record_labels(ingest.account.id, {(a.record_type, a.record_id) for a in placed})
+    for association in placed:
+        key = (association.record_type, association.record_id)
+        ingest.note(
+            "associations",
+            "associated",
+            record=labels.get(key, ""),
+            record_type=key[0],
+            record_id=key[1],
+            why=association.why,
+        )
     mark_reply(ingest, earlier)
     ingest.note("result", "logged", count=len(planned))
     return activity
