@@ -6,8 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_currency, format_date, format_datetime, format_timedelta
-from flask_babel import get_timezone
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_timedelta,
+    get_timezone,
+)
 from flask_login import current_user
 
 from tracklog.models import utcnow
