@@ -63,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.api.docs import docs
     from tracklog.api.errors import register_error_handlers
     from tracklog.auth.views import auth
+    from tracklog.crm.activity_forms import activity_forms
     from tracklog.crm.board import pipelines
     from tracklog.crm.pages import records
     from tracklog.health import health
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(addin_files)
     app.register_blueprint(pipelines)
     app.register_blueprint(records)
+    app.register_blueprint(activity_forms)
     register_error_handlers(app)
 
 

@@ -23,11 +23,14 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="en")
 
 
-def select_timezone() -> str:
-    """The signed-in user's time zone, else (also for a name no database knows) UTC."""
-    name = getattr(current_user, "time_zone", None) or "UTC"
+def known_zone(name: str | None) -> ZoneInfo:
+    """The named time zone, or UTC when the name is empty or no time zone database knows it."""
     try:
-        ZoneInfo(name)
+        return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        return "UTC"
-    return name
+        return ZoneInfo("UTC")
+
+
+def select_timezone() -> str:
+    """The signed-in user's time zone, else UTC."""
+    return known_zone(getattr(current_user, "time_zone", None)).key

@@ -23,13 +23,13 @@ from flask_babel import format_datetime, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import escape
 from sqlalchemy import Select, func, or_, select
 
 from tracklog.api.fields import Field
 from tracklog.api.records import commit_or_conflict
 from tracklog.api.resources import RESOURCES, Resource
 from tracklog.crm import csvio
+from tracklog.crm.activities import plain_text_html
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
 from tracklog.crm.related import related_records
 from tracklog.crm.timeline import (
@@ -543,7 +543,7 @@ def timeline_items(plural: str, record_id: int) -> str:
 def post_note(plural: str, record_id: int) -> Response:
     """Add a note typed as plain text (line breaks kept) to the record's timeline."""
     text = request.form.get("body", "")
-    html = str(escape(text.strip())).replace("\r\n", "\n").replace("\n", "<br>")
+    html = plain_text_html(text)
     try:
         add_note(current_user, SINGULARS[plural], record_id, html if text.strip() else "")
     except ValidationFailed as error:

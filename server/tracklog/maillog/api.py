@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from tracklog.crm.associations import rerun_for_record
 from tracklog.crm.timeline import require_record
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
+from tracklog.i18n import known_zone
 from tracklog.maillog.ingest import ingest_now
 from tracklog.maillog.why import render_step
 from tracklog.models import InboundMessage, InboundRecipient, User
@@ -93,10 +94,7 @@ def message_why(message_id: str) -> Response:
 
 def user_zone(user: User) -> ZoneInfo:
     """The user's time zone (UTC when it is not a known zone)."""
-    try:
-        return ZoneInfo(user.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return known_zone(user.time_zone)
 
 
 def _day(name: str) -> date | None:

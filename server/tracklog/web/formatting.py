@@ -6,11 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import get_datetime_format
 from flask_babel import (
     format_currency,
     format_date,
     format_datetime,
+    format_time,
     format_timedelta,
+    get_locale,
     get_timezone,
 )
 from flask_login import current_user
@@ -29,9 +32,19 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
 
 @web.app_template_filter("when")
 def when(value: datetime | str | None, width: str = "medium") -> str:
-    """Jinja: a date and time in the reader's language and time zone ("" for none)."""
+    """Jinja: a date and time in the reader's language and time zone ("" for none).
+
+    The medium width leaves out the seconds, as people write a time.
+    """
     moment = as_datetime(value)
-    return format_datetime(moment, width) if moment else ""
+    if moment is None:
+        return ""
+    if width != "medium":
+        return format_datetime(moment, width)
+    pattern = get_datetime_format(width, locale=get_locale()).replace("'", "")
+    return pattern.replace("{1}", format_date(moment, width)).replace(
+        "{0}", format_time(moment, "short")
+    )
 
 
 @web.app_template_filter("day")
