@@ -73,8 +73,9 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.notify.ws import init_hub, realtime
     from tracklog.tracking.pages import messages
     from tracklog.tracking.views import init_hit_journal, tracking
-    from tracklog.web import web
     from tracklog.web.addin_files import addin_files
+    from tracklog.web.formatting import formatting
+    from tracklog.web.views import web
 
     init_bus(app)
     init_hub(app)
@@ -84,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(docs)
     app.register_blueprint(web)
+    app.register_blueprint(formatting)
     app.register_blueprint(tracking)
     app.register_blueprint(messages)
     app.register_blueprint(maillog)

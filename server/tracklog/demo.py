@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 
 from tracklog.auth.accounts import bcc_address, create_account, set_password
 from tracklog.crm.records import default_pipeline
+from tracklog.demo_tracking import seed_tracking
 from tracklog.errors import Conflict
 from tracklog.extensions import db
 from tracklog.models import (
@@ -252,7 +253,7 @@ class DemoSeeder:
         self.message_count = 0
 
     def run(self) -> None:
-        """Insert users, records, associations, timelines and pins; commit once."""
+        """Insert users, records, associations, timelines and pins; then tracking and tasks."""
         session = db.session
         session.add_all(self.build_users())
         session.flush()
@@ -268,8 +269,8 @@ class DemoSeeder:
         session.flush()
         session.add_all(self.build_activity_associations())
         session.add_all(self.build_pins())
-        seed_opens_and_clicks(self.account, self.tracked)
         session.commit()
+        seed_tracking(self)
 
     def ago(self, days: float) -> datetime:
         """A moment, to the second, this many days before the seeding time."""
@@ -616,7 +617,3 @@ class DemoSeeder:
                 )
             )
         return pins
-
-
-def seed_opens_and_clicks(account: Account, tracked: list[TrackedMail]) -> None:
-    """Store the demo's opens and clicks; a no-op until the data model has engagement events."""

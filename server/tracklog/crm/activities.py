@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,8 @@ MAX_NOTES_LENGTH = 65_536
 MAX_CALL_MINUTES = 24 * 60
 MAX_MEETING_LENGTH = timedelta(days=7)
 MAX_ATTENDEES = 100
+# add_task, log_call and log_meeting: (user, record type, record id, fields) -> the activity.
+Creator = Callable[[User, str, int, Any], Activity]
 
 
 class Fields:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -11,14 +10,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracklog.crm import activities
+from tracklog.crm.activities import Creator
 from tracklog.errors import ValidationFailed
-from tracklog.models import Activity, User
 
 activity_forms = Blueprint("activity_forms", __name__)
 
 RECORD_ROUTE = "<any(contacts,companies,deals,tickets):plural>/<int:record_id>"
 SINGULARS = {"contacts": "contact", "companies": "company", "deals": "deal", "tickets": "ticket"}
-Creator = Callable[[User, str, int, Any], Activity]
 FIELD_LABELS = {
     "title": _l("Title"),
     "due_at": _l("Due"),

@@ -58,10 +58,10 @@ def log_mail() -> tuple[Response, int]:
     return jsonify(inbound_json(inbound)), status
 
 
-def visible_inbound(user: User):
+def visible_inbound(user: User, mine_only: bool = False):
     """Received mail a user may see: mail they sent or uploaded, or all of it for admins."""
     query = select(InboundMessage).where(InboundMessage.account_id == user.account_id)
-    if user.is_admin:
+    if user.is_admin and not mine_only:
         return query
     mine = [user.email, *(address.email for address in user.addresses)]
     return query.where((InboundMessage.uploader_id == user.id) | (InboundMessage.sender.in_(mine)))

@@ -40,7 +40,6 @@ from tracklog.models import (
     Activity,
     Company,
     Contact,
-    EngagementEvent,
     InboundMessage,
     InboundRecipient,
     MailAttachment,
@@ -50,9 +49,10 @@ from tracklog.models import (
     utcnow,
 )
 from tracklog.notify.bus import get_bus
-from tracklog.notify.feed import notify_event, notify_logging, publish
+from tracklog.notify.feed import notify_logging, publish
 from tracklog.tracking.attachments import store_file
 from tracklog.tracking.compose import new_public_id
+from tracklog.tracking.replies import record_reply
 
 MAX_ATTEMPTS = 5
 RACE_RETRIES = 3
@@ -352,24 +352,11 @@ def mark_reply(ingest: Ingest, earlier: Activity | None) -> None:
     if tracked is None:
         return
     at = ingest.parsed.date or ingest.inbound.received_at
-    tracked.replied_at = tracked.replied_at or at
-    tracked.last_activity_at = max(filter(None, [tracked.last_activity_at, at]))
     sender = ingest.people[0] if ingest.people else ""
-    recipient = next((r for r in tracked.recipients if r.email == sender), None)
-    event = EngagementEvent(
-        account_id=ingest.account.id,
-        hit_id=f"reply:{ingest.inbound.id}",
-        message_id=tracked.id,
-        kind="reply",
-        recipient_id=recipient.id if recipient and tracked.tracking == "individual" else None,
-        occurred_at=at,
-        classification="human",
-        reason="A reply arrived from a recipient.",
-        evidence={"from": sender, "inbound_id": ingest.inbound.id},
-    )
-    db.session.add(event)
-    db.session.flush()
-    ingest.notifications.append(notify_event(event))
+    inbound_id = ingest.inbound.id
+    evidence = {"inbound_id": inbound_id}
+    notification = record_reply(tracked, sender, at, f"reply:{inbound_id}", evidence)
+    ingest.notifications.append(notification)
     ingest.note("thread", "reply", subject=tracked.subject)
 
 

@@ -133,3 +133,27 @@ def events_by_message(messages: list[Message]) -> dict[int, list[EngagementEvent
     for event in db.session.scalars(query):
         grouped[event.message_id].append(event)
     return grouped
+
+
+def recent_engagement(user: User, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest opens, clicks, views and replies by people of the user's own mail, explained."""
+    query = (
+        select(EngagementEvent)
+        .join(Message, Message.id == EngagementEvent.message_id)
+        .where(
+            EngagementEvent.account_id == user.account_id,
+            Message.user_id == user.id,
+            EngagementEvent.classification.in_(PERSON_CLASSES),
+            EngagementEvent.counted.is_(True),
+        )
+        .order_by(EngagementEvent.occurred_at.desc(), EngagementEvent.id.desc())
+        .limit(limit)
+    )
+    rows = []
+    for event in db.session.scalars(query):
+        message = db.session.get(Message, event.message_id)
+        recipients = {r.id: r for r in message.recipients}
+        links = {link.id: link for link in message.links}
+        subject = {"message_id": message.public_id, "subject": message.subject}
+        rows.append(event_json(event, recipients, links) | subject)
+    return rows

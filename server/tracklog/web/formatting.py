@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import get_datetime_format
+from flask import Blueprint
 from flask_babel import (
     format_currency,
     format_date,
@@ -20,7 +21,8 @@ from flask_login import current_user
 
 from tracklog.models import utcnow
 from tracklog.models.account import DEFAULT_CURRENCY
-from tracklog.web.views import web
+
+formatting = Blueprint("formatting", __name__)
 
 
 def as_datetime(value: datetime | str | None) -> datetime | None:
@@ -30,7 +32,7 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
     return value
 
 
-@web.app_template_filter("when")
+@formatting.app_template_filter("when")
 def when(value: datetime | str | None, width: str = "medium") -> str:
     """Jinja: a date and time in the reader's language and time zone ("" for none).
 
@@ -47,7 +49,7 @@ def when(value: datetime | str | None, width: str = "medium") -> str:
     )
 
 
-@web.app_template_filter("day")
+@formatting.app_template_filter("day")
 def day(value: date | datetime | str | None, width: str = "medium") -> str:
     """Jinja: a day in the reader's language (a moment is first put in the reader's zone)."""
     if isinstance(value, str | datetime):
@@ -56,7 +58,7 @@ def day(value: date | datetime | str | None, width: str = "medium") -> str:
     return format_date(value, width) if value else ""
 
 
-@web.app_template_filter("ago")
+@formatting.app_template_filter("ago")
 def ago(value: datetime | str | None) -> str:
     """Jinja: how long ago (or in how long) a moment is, in the reader's language."""
     moment = as_datetime(value)
@@ -71,13 +73,13 @@ def account_currency() -> str:
     return getattr(account, "currency", None) or DEFAULT_CURRENCY
 
 
-@web.app_template_filter("amount_text")
+@formatting.app_template_filter("amount_text")
 def amount_text(value: Decimal | int | None) -> str:
     """Jinja: an amount in the account's currency, written the reader's way."""
     return format_currency(value or 0, account_currency())
 
 
-@web.app_context_processor
+@formatting.app_context_processor
 def reader_settings() -> dict[str, Any]:
     """The reader's time zone and the account's currency, for page scripts and forms."""
     return {"reader_time_zone": str(get_timezone()), "account_currency": account_currency()}
