@@ -59,7 +59,7 @@ PEOPLE_NETWORKS = {
 US_NETWORK = "73.10"
 GMAIL_PROXY_NETWORK = "66.249.84"
 APPLE_RELAY_NETWORK = "17.58.100"
-SAFE_LINKS_NETWORK = "40.94.100"
+SAFE_LINKS_NETWORK = "40.107.22"
 # How each tracked mail with opens is read, in turn, so that every kind of hit is shown.
 READERS = ("outlook", "gmail", "iphone", "safe_links", "outlook_web")
 LATEST_HIT = timedelta(minutes=5)
