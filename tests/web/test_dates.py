@@ -88,3 +88,20 @@ def test_the_why_search_is_in_the_navigation(client, world):
     sign_in(client, world.user)
     nav = re.search(r"<nav[^>]*>.*?</nav>", client.get("/tasks").get_data(as_text=True), re.S)
     assert 'href="/logging/why"' in nav.group(0)
+
+
+def test_notifications_and_timeline_cards_name_the_contact(client, api, world, tracked):
+    feed = api.get("/notifications").json["items"]
+    opened = next(item for item in feed if item["kind"] == "open")
+    assert opened["text"].startswith("Peter Gibbons opened")
+    assert opened["recipient"] == "peter@initech.example"
+    [event] = api.get(f"/messages/{tracked}").json["events"]
+    assert event["recipient_name"] == "Peter Gibbons"
+    peter = db.session.scalar(db.select(factories.Contact).filter_by(email="peter@initech.example"))
+    email = factories.make_activity(world.account, [("contact", peter.id)], "email", "Pricing")
+    email.direction, email.recipients = "outgoing", ["peter@initech.example"]
+    db.session.commit()
+    sign_in(client, world.admin)
+    card = client.get(f"/contacts/{peter.id}").get_data(as_text=True)
+    people = re.search(r'<p class="activity-people muted">.*?</p>', card, re.S).group(0)
+    assert "Peter Gibbons" in people and f'href="/contacts/{peter.id}"' in people

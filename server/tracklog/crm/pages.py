@@ -31,6 +31,7 @@ from tracklog.api.resources import RESOURCES, Resource
 from tracklog.crm import csvio
 from tracklog.crm.activities import plain_text_html
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
+from tracklog.crm.people import contacts_by_email
 from tracklog.crm.related import related_records
 from tracklog.crm.timeline import (
     add_note,
@@ -504,8 +505,11 @@ def decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     labels = record_labels(account_id, pairs)
     grouped = threads(account_id, {i["thread_key"] for i in items if i["thread_key"]})
     own = {address.lower() for address in current_user.all_addresses()}
+    addresses = [a for i in items for a in [i["sender"], *(i["recipients"] or [])] if a]
+    people = contacts_by_email(account_id, addresses)
     for item in items:
         item["when"] = _parse_time(item["occurred_at"])
+        item["people"] = people
         for link in item["associations"]:
             link["label"] = labels.get((link["type"], link["id"]), "")
             link["url"] = url_for(

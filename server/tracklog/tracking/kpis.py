@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
+from tracklog.crm.people import contacts_by_email
 from tracklog.errors import NotFound
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent, Message, MessageRecipient, TrackedLink, User
@@ -115,13 +116,17 @@ def message_summary(message: Message, events: list[EngagementEvent]) -> dict[str
 
 
 def message_detail(message: Message) -> dict[str, Any]:
-    """A message with its KPIs and every event newest first, each explained."""
+    """A message with its KPIs and every event newest first, each explained and named."""
     events = message_events(message)
     recipients = {r.id: r for r in message.recipients}
     links = {link.id: link for link in message.links}
-    return message_summary(message, events) | {
-        "events": [event_json(e, recipients, links) for e in events]
-    }
+    people = contacts_by_email(message.account_id, [r.email for r in message.recipients])
+    named = []
+    for event in events:
+        shown = event_json(event, recipients, links)
+        contact = people.get(shown["recipient"])
+        named.append(shown | {"recipient_name": contact.name if contact else None})
+    return message_summary(message, events) | {"events": named}
 
 
 def events_by_message(messages: list[Message]) -> dict[int, list[EngagementEvent]]:

@@ -239,7 +239,7 @@ function setUpTimeline(section) {
       const cells = [
         formatDateTime(event.at),
         (labels.kinds?.[event.kind] ?? event.kind) + (event.link ? ` ${event.link}` : ""),
-        event.recipient === "anonymous" ? labels.someone : event.recipient,
+        event.recipient === "anonymous" ? labels.someone : event.recipient_name || event.recipient,
         event.country || labels.unknown,
         (labels.classifications?.[event.classification] ?? event.classification) + counted,
         event.reason,
