@@ -340,4 +340,5 @@ def test_the_first_sign_in_shows_something_true_in_every_section_of_the_start_pa
     ):
         assert empty not in section(html, name)
     assert "(overdue)" in section(html, "tasks")
+    assert "€" in section(html, "deals")
     assert "Notes for the quarterly review" in section(html, "unlogged")

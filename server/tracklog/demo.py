@@ -38,6 +38,7 @@ DEMO_ACCOUNT = "Demo Sales"
 DEMO_PASSWORD = "tracklog-demo"
 DEMO_SEED = 20240917
 DEMO_MAIL_DOMAIN = "demo.example"
+DEMO_CURRENCY = "EUR"
 TIMELINE_DAYS = 60
 
 DEMO_USERS = (
@@ -183,7 +184,7 @@ def seed_demo() -> list[str]:
     if account is not None:
         return sign_in_lines(account, created=False)
     refuse_taken_addresses()
-    account = create_account(DEMO_ACCOUNT)
+    account = create_account(DEMO_ACCOUNT, DEMO_CURRENCY)
     try:
         DemoSeeder(account).run()
     except Exception:

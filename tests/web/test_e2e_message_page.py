@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests import factories
-from tests.browser import app, base_url, live, port  # noqa: F401 - the live server on SQLite
+from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
 from tests.tracking.helpers import CHROME_WINDOWS, GMAIL_PROXY, OUTLOOK_DESKTOP, compose
 from tests.web.test_home import hits
 
