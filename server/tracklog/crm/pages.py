@@ -567,7 +567,10 @@ def activity_thread(activity_id: int) -> str:
     if not activity.thread_key:
         raise NotFound(_("This activity is not part of a thread."))
     thread = threads(current_user.account_id, {activity.thread_key})[activity.thread_key]
-    return render_template("crm/_timeline_thread.html", thread=thread, current=activity.id)
+    people = contacts_by_email(current_user.account_id, [a.sender for a in thread if a.sender])
+    return render_template(
+        "crm/_timeline_thread.html", thread=thread, current=activity.id, people=people
+    )
 
 
 @records.get(f"/{IMPORT_ROUTE}/export.csv")
