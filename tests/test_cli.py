@@ -44,6 +44,16 @@ def test_account_add_prints_id_and_bcc_address(invoke):
     assert sorted(p.object for p in pipelines) == ["deal", "ticket"]
 
 
+def test_an_account_has_the_currency_it_is_created_with(invoke):
+    assert invoke("account", "add", "Acme Sales").exit_code == 0
+    assert invoke("account", "add", "Fjällbacka AB", "--currency", "sek").exit_code == 0
+    currencies = dict(db.session.execute(db.select(Account.name, Account.currency)).all())
+    assert currencies == {"Acme Sales": "USD", "Fjällbacka AB": "SEK"}
+    wrong = invoke("account", "add", "Globex", "--currency", "dollars")
+    assert wrong.exit_code != 0 and "ISO 4217" in str(wrong.exception)
+    assert db.session.scalar(db.select(Account).filter_by(name="Globex")) is None
+
+
 def test_user_add_and_token_create(invoke):
     invoke("account", "add", "Acme Sales")
     result = invoke(

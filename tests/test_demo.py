@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from tests import factories
+from tests.web.test_home import section
 from tracklog.auth.accounts import bcc_address, password_matches
 from tracklog.crm.pipelines import DEFAULT_SALES_PIPELINE, DEFAULT_SALES_STAGES
 from tracklog.demo import DEMO_ACCOUNT, DEMO_PASSWORD, DemoSeeder, seed_demo
@@ -25,11 +26,17 @@ from tracklog.models import (
     Company,
     Contact,
     Deal,
+    EngagementEvent,
+    InboundMessage,
+    Message,
+    Notification,
     Pin,
     Pipeline,
     RecordAssociation,
+    Task,
     Ticket,
     User,
+    utcnow,
 )
 
 RECORD_MODELS = {"contact": Contact, "company": Company, "deal": Deal, "ticket": Ticket}
@@ -273,3 +280,65 @@ def test_a_failure_half_way_leaves_no_demo_account_behind(app, monkeypatch):
         seed_demo()
     assert demo_account() is None
     assert count(Pipeline) == 0 and count(User) == 0
+
+
+def test_tracked_mail_shows_every_kind_of_hit_with_a_reason(app):
+    seed_demo()
+    events = db.session.scalars(select(EngagementEvent)).all()
+    seen = {(event.kind, event.classification) for event in events}
+    assert {
+        ("open", "human"),
+        ("open", "proxy"),
+        ("open", "prefetch"),
+        ("click", "scanner"),
+        ("click", "human"),
+        ("reply", "human"),
+    } <= seen
+    assert all(event.reason for event in events)
+    assert any(event.first_human_open for event in events)
+    assert any(event.country == "SE" for event in events)
+    scanners = [event for event in events if event.classification == "scanner"]
+    assert any(event.evidence["rule"] == "microsoft-defender" for event in scanners)
+    messages = db.session.scalars(select(Message).filter_by(tracking="individual")).all()
+    assert len(messages) >= 20
+    assert all(message.activity_id and message.recipients[0].contact_id for message in messages)
+    assert any(message.replied_at for message in messages)
+    now = utcnow()
+    assert all(event.occurred_at <= now for event in events)
+
+
+def test_salespeople_have_tasks_calls_meetings_and_unread_notifications(app):
+    seed_demo()
+    now = utcnow()
+    tasks = db.session.scalars(select(Task)).all()
+    assert any(task.due_at < now for task in tasks)
+    assert any(task.due_at.date() == now.date() for task in tasks)
+    assert all(task.record_type == "deal" and not task.done for task in tasks)
+    types = set(db.session.scalars(select(Activity.type)))
+    assert {"email", "note", "task", "call", "meeting"} <= types
+    for user in db.session.scalars(select(User)):
+        unread = select(func.count()).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+        assert db.session.scalar(unread) > 0, user.email
+    statuses = set(db.session.scalars(select(InboundMessage.status)))
+    assert "not_logged" in statuses
+
+
+def test_the_first_sign_in_shows_something_true_in_every_section_of_the_start_page(app, client):
+    seed_demo()
+    response = client.post(
+        "/sign-in", data={"email": "maria.lindqvist@demo.example", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    html = client.get("/").get_data(as_text=True)
+    for name, empty in (
+        ("engagement", "No opens or clicks yet."),
+        ("tasks", "Nothing due this week."),
+        ("deals", "No open deal of yours closes"),
+        ("unlogged", "Every mail you sent with the logging address was logged."),
+    ):
+        assert empty not in section(html, name)
+    assert "(overdue)" in section(html, "tasks")
+    assert "€" in section(html, "deals")
+    assert "Notes for the quarterly review" in section(html, "unlogged")

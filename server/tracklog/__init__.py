@@ -63,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.api.docs import docs
     from tracklog.api.errors import register_error_handlers
     from tracklog.auth.views import auth
+    from tracklog.crm.activity_forms import activity_forms
     from tracklog.crm.board import pipelines
     from tracklog.crm.pages import records
     from tracklog.health import health
@@ -72,8 +73,9 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.notify.ws import init_hub, realtime
     from tracklog.tracking.pages import messages
     from tracklog.tracking.views import init_hit_journal, tracking
-    from tracklog.web import web
     from tracklog.web.addin_files import addin_files
+    from tracklog.web.formatting import formatting
+    from tracklog.web.views import web
 
     init_bus(app)
     init_hub(app)
@@ -83,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(docs)
     app.register_blueprint(web)
+    app.register_blueprint(formatting)
     app.register_blueprint(tracking)
     app.register_blueprint(messages)
     app.register_blueprint(maillog)
@@ -91,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(addin_files)
     app.register_blueprint(pipelines)
     app.register_blueprint(records)
+    app.register_blueprint(activity_forms)
     register_error_handlers(app)
 
 

@@ -150,12 +150,13 @@ def account() -> None:
 
 @account.command("add")
 @click.argument("name")
+@click.option("--currency", default="USD", show_default=True, help="ISO 4217 code of amounts.")
 @with_app
-def account_add(name: str) -> None:
+def account_add(name: str, currency: str) -> None:
     """Create an account with the default pipelines; print its id and logging BCC address."""
     from tracklog.auth.accounts import bcc_address, create_account
 
-    created = create_account(name)
+    created = create_account(name, currency)
     click.echo(f"account {created.id} {created.name}")
     click.echo(f"logging BCC address: {bcc_address(created)}")
 

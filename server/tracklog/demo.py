@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 
 from tracklog.auth.accounts import bcc_address, create_account, set_password
 from tracklog.crm.records import default_pipeline
+from tracklog.demo_tracking import seed_tracking
 from tracklog.errors import Conflict
 from tracklog.extensions import db
 from tracklog.models import (
@@ -37,6 +38,7 @@ DEMO_ACCOUNT = "Demo Sales"
 DEMO_PASSWORD = "tracklog-demo"
 DEMO_SEED = 20240917
 DEMO_MAIL_DOMAIN = "demo.example"
+DEMO_CURRENCY = "EUR"
 TIMELINE_DAYS = 60
 
 DEMO_USERS = (
@@ -182,7 +184,7 @@ def seed_demo() -> list[str]:
     if account is not None:
         return sign_in_lines(account, created=False)
     refuse_taken_addresses()
-    account = create_account(DEMO_ACCOUNT)
+    account = create_account(DEMO_ACCOUNT, DEMO_CURRENCY)
     try:
         DemoSeeder(account).run()
     except Exception:
@@ -252,7 +254,7 @@ class DemoSeeder:
         self.message_count = 0
 
     def run(self) -> None:
-        """Insert users, records, associations, timelines and pins; commit once."""
+        """Insert users, records, associations, timelines and pins; then tracking and tasks."""
         session = db.session
         session.add_all(self.build_users())
         session.flush()
@@ -268,8 +270,8 @@ class DemoSeeder:
         session.flush()
         session.add_all(self.build_activity_associations())
         session.add_all(self.build_pins())
-        seed_opens_and_clicks(self.account, self.tracked)
         session.commit()
+        seed_tracking(self)
 
     def ago(self, days: float) -> datetime:
         """A moment, to the second, this many days before the seeding time."""
@@ -616,7 +618,3 @@ class DemoSeeder:
                 )
             )
         return pins
-
-
-def seed_opens_and_clicks(account: Account, tracked: list[TrackedMail]) -> None:
-    """Store the demo's opens and clicks; a no-op until the data model has engagement events."""

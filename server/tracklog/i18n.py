@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from flask import current_app, has_request_context, request
 from flask_login import current_user
 
@@ -21,6 +23,14 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="en")
 
 
+def known_zone(name: str | None) -> ZoneInfo:
+    """The named time zone, or UTC when the name is empty or no time zone database knows it."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def select_timezone() -> str:
     """The signed-in user's time zone, else UTC."""
-    return getattr(current_user, "time_zone", None) or "UTC"
+    return known_zone(getattr(current_user, "time_zone", None)).key

@@ -476,7 +476,8 @@ def test_bare_lf_mail_with_lines_over_a_mebibyte_is_accepted_whole(
 ) -> None:
     receiver = start()
     # Some servers pass bare-LF mail on: over SMTP the whole mail is then one line.
-    raw = mail().replace(b"\r\n", b"\n") + b"A line of quoted history " + b"x" * 1_500_000 + b"\n"
+    history = b"A line of quoted history " + b"x" * 1_500_000
+    raw = mail().replace(b"\r\n", b"\n") + history + b"\r\n"  # smtplib ends DATA with CRLF
 
     with connect(receiver) as client:
         code, answer = deliver(client, bcc_address(account), raw)

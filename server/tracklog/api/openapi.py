@@ -66,6 +66,12 @@ def documented(**operation: Any) -> Callable[[Callable], Callable]:
     return attach
 
 
+def request_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A required JSON request body: an object with these properties."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"required": True, "content": _json_content(schema)}
+
+
 def build_document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every /api/v1 route of the app."""
     resources = {resource.name: resource for resource in RESOURCES}

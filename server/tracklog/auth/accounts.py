@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from babel.numbers import list_currencies
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.mailaddress import normalise_email
 from tracklog.models import ROLES, Account, User
+from tracklog.models.account import DEFAULT_CURRENCY
 
 BCC_KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 MIN_PASSWORD_LENGTH = 8
@@ -29,16 +31,28 @@ def bcc_address(account: Account) -> str:
     return f"log+{account.bcc_key}@{current_app.config['BCC_DOMAIN']}"
 
 
-def create_account(name: str) -> Account:
+def currency_code(code: str) -> str:
+    """An ISO 4217 currency code in capitals, or ValidationFailed."""
+    code = (code or "").strip().upper()
+    if code not in list_currencies():
+        raise ValidationFailed(
+            _("%(code)s is not an ISO 4217 currency code such as USD or EUR.", code=code or "''"),
+            details={"fields": {"currency": "iso_4217"}},
+        )
+    return code
+
+
+def create_account(name: str, currency: str = DEFAULT_CURRENCY) -> Account:
     """A new account with the default Sales Pipeline and ticket pipeline."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(
             _("An account needs a name."), details={"fields": {"name": "required"}}
         )
+    currency = currency_code(currency)
     if db.session.scalar(db.select(Account).filter_by(name=name)):
         raise Conflict(_("An account named %(name)s already exists.", name=name))
-    account = Account(name=name, bcc_key=new_bcc_key())
+    account = Account(name=name, bcc_key=new_bcc_key(), currency=currency)
     db.session.add(account)
     db.session.flush()
     db.session.add_all(default_pipelines(account))

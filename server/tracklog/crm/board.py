@@ -17,7 +17,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -406,12 +405,6 @@ def stage_label_filter(name: str) -> str:
 def property_label_filter(name: str) -> str:
     """Jinja: a required property's name, translated when it is a standard one."""
     return property_labels().get(name, name)
-
-
-@pipelines.app_template_filter("amount_text")
-def amount_text(value: Decimal | None) -> str:
-    """Jinja: an amount with two decimals, grouped the reader's way."""
-    return format_decimal(value or 0, format="#,##0.00")
 
 
 @pipelines.app_context_processor

@@ -84,3 +84,22 @@ def open_tasks(user: User, mine_only: bool = True) -> list[Task]:
     if mine_only:
         query = query.where(Task.owner_id == user.id)
     return list(db.session.scalars(query.order_by(Task.due_at.is_(None), Task.due_at, Task.id)))
+
+
+def deals_closing_soon(user: User, days: int = 30, limit: int = 10) -> list[Deal]:
+    """The user's open deals whose close date is past or within the coming days, soonest first."""
+    horizon = utcnow().date() + timedelta(days=days)
+    query = (
+        select(Deal)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .where(
+            Deal.account_id == user.account_id,
+            Deal.owner_id == user.id,
+            Stage.kind == "open",
+            Deal.close_date.is_not(None),
+            Deal.close_date <= horizon,
+        )
+        .order_by(Deal.close_date, Deal.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

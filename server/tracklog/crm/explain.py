@@ -19,6 +19,7 @@ WHY_TEXTS = {
     "open_ticket": _l("one of the most recently associated open tickets of %(contact)s"),
     "added_by_user": _l("added by %(user)s"),
     "brought_in_with_record": _l("brought in when %(record)s was created"),
+    "meeting_attendee": _l("attended this meeting"),
 }
 
 

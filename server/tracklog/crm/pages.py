@@ -22,14 +22,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
-from markupsafe import escape
 from sqlalchemy import Select, func, or_, select
 
 from tracklog.api.fields import Field
 from tracklog.api.records import commit_or_conflict
 from tracklog.api.resources import RESOURCES, Resource
 from tracklog.crm import csvio
+from tracklog.crm.activities import plain_text_html
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
+from tracklog.crm.people import contacts_by_email
 from tracklog.crm.related import related_records
 from tracklog.crm.replies import reply_links, team_addresses
 from tracklog.crm.timeline import (
@@ -460,8 +461,11 @@ def decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     labels = record_labels(account_id, pairs)
     grouped = threads(account_id, {i["thread_key"] for i in items if i["thread_key"]})
     team = team_addresses(account_id)
+    addresses = [a for i in items for a in [i["sender"], *(i["recipients"] or [])] if a]
+    people = contacts_by_email(account_id, addresses)
     for item in items:
         item["when"] = _parse_time(item["occurred_at"])
+        item["people"] = people
         for link in item["associations"]:
             link["label"] = labels.get((link["type"], link["id"]), "")
             link["url"] = url_for(
@@ -499,7 +503,7 @@ def timeline_items(plural: str, record_id: int) -> str:
 def post_note(plural: str, record_id: int) -> Response:
     """Add a note typed as plain text (line breaks kept) to the record's timeline."""
     text = request.form.get("body", "")
-    html = str(escape(text.strip())).replace("\r\n", "\n").replace("\n", "<br>")
+    html = plain_text_html(text)
     try:
         add_note(current_user, SINGULARS[plural], record_id, html if text.strip() else "")
     except ValidationFailed as error:
@@ -520,8 +524,13 @@ def activity_thread(activity_id: int) -> str:
         raise NotFound(_("This activity is not part of a thread."))
     thread = threads(current_user.account_id, {activity.thread_key})[activity.thread_key]
     bodies = {item.id: untracked_html(item.body_html, item.account_id) for item in thread}
+    people = contacts_by_email(current_user.account_id, [a.sender for a in thread if a.sender])
     return render_template(
-        "crm/_timeline_thread.html", thread=thread, bodies=bodies, current=activity.id
+        "crm/_timeline_thread.html",
+        thread=thread,
+        bodies=bodies,
+        current=activity.id,
+        people=people,
     )
 
 

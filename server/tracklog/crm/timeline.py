@@ -26,6 +26,7 @@ from tracklog.models import (
     AssociationExclusion,
     Message,
     Pin,
+    Task,
     TimelineFilter,
     User,
 )
@@ -182,12 +183,21 @@ def activities_json(ids: list[int], pinned: int | None) -> list[dict[str, Any]]:
         for m in db.session.scalars(select(Message).where(Message.activity_id.in_(ids)))
     }
     files = attachments_by_activity(ids)
+    task_ids = [a.task_id for a in activities.values() if a.task_id]
+    tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(task_ids)))}
     return [
         activity_json(activities[i], links[i], i == pinned, messages.get(i))
-        | {"attachments": files[i]}
+        | {"attachments": files[i], "task": task_state(tasks.get(activities[i].task_id))}
         for i in ids
         if i in activities
     ]
+
+
+def task_state(task: Task | None) -> dict[str, Any] | None:
+    """What a task's timeline card shows of it: when it is due and whether it is done."""
+    if task is None:
+        return None
+    return {"id": task.id, "due_at": to_json(task.due_at), "done": task.done}
 
 
 def activity_json(
@@ -212,6 +222,7 @@ def activity_json(
         "rfc_message_id": activity.message_id,
         "message_id": message_id,
         "warnings": [warning_json(warning) for warning in activity.warnings],
+        "details": activity.details,
     }
 
 

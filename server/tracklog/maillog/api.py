@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import Response, g, jsonify, request, send_file
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from tracklog.crm.associations import rerun_for_record
 from tracklog.crm.timeline import require_record
 from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.i18n import known_zone
 from tracklog.maillog.attachments import require_logged_attachment
 from tracklog.maillog.ingest import ingest_now
 from tracklog.maillog.store import MailTooLarge, mail_size_limit, refuse_too_large
@@ -75,10 +76,10 @@ def log_mail() -> tuple[Response, int]:
     return jsonify(inbound_json(inbound)), status
 
 
-def visible_inbound(user: User):
+def visible_inbound(user: User, mine_only: bool = False):
     """Received mail a user may see: mail they sent or uploaded, or all of it for admins."""
     query = select(InboundMessage).where(InboundMessage.account_id == user.account_id)
-    if user.is_admin:
+    if user.is_admin and not mine_only:
         return query
     mine = [user.email, *(address.email for address in user.addresses)]
     return query.where((InboundMessage.uploader_id == user.id) | (InboundMessage.sender.in_(mine)))
@@ -111,10 +112,7 @@ def message_why(message_id: str) -> Response:
 
 def user_zone(user: User) -> ZoneInfo:
     """The user's time zone (UTC when it is not a known zone)."""
-    try:
-        return ZoneInfo(user.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return known_zone(user.time_zone)
 
 
 def _day(name: str) -> date | None:

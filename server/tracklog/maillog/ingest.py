@@ -27,20 +27,21 @@ from tracklog.crm.associations import (
     apply_associations,
     automatic_associations,
     explicit_associations,
+    record_labels,
 )
 from tracklog.crm.explain import encode_why
+from tracklog.crm.people import contacts_by_email
 from tracklog.extensions import db
 from tracklog.mailaddress import domain_of
 from tracklog.maillog.parse import ParsedMail, Part, parse_mail
 from tracklog.maillog.rules import never_log_entries, never_log_match, users_by_address
-from tracklog.maillog.store import claim_for_processing, parse_logging_address, store_inbound
+from tracklog.maillog.store import lock_for_processing, parse_logging_address, store_inbound
 from tracklog.maillog.why import step
 from tracklog.models import (
     Account,
     Activity,
     Company,
     Contact,
-    EngagementEvent,
     InboundMessage,
     InboundRecipient,
     MailAttachment,
@@ -50,9 +51,10 @@ from tracklog.models import (
     utcnow,
 )
 from tracklog.notify.bus import get_bus
-from tracklog.notify.feed import notify_event, notify_logging, publish
+from tracklog.notify.feed import notify_logging, publish
 from tracklog.tracking.attachments import store_file
 from tracklog.tracking.compose import new_public_id
+from tracklog.tracking.replies import record_reply
 from tracklog.tracking.untrack import untracked_html, untracked_text
 
 MAX_ATTEMPTS = 5
@@ -170,7 +172,7 @@ def check_privacy(ingest: Ingest) -> None:
     if not ingest.account.privacy_mode:
         return
     users = users_by_address(ingest.account.id)
-    contacts = _contacts_by_email(ingest.account.id, ingest.people)
+    contacts = contacts_by_email(ingest.account.id, ingest.people)
     kept = []
     for email in ingest.people:
         contact = contacts.get(email)
@@ -190,14 +192,6 @@ def check_internal(ingest: Ingest) -> None:
     if not external:
         ingest.stop("internal", "internal_only")
     ingest.people = external
-
-
-def _contacts_by_email(account_id: int, emails: list[str]) -> dict[str, Contact]:
-    """Existing contacts of the account for these addresses."""
-    if not emails:
-        return {}
-    query = select(Contact).where(Contact.account_id == account_id, Contact.email.in_(emails))
-    return {contact.email: contact for contact in db.session.scalars(query)}
 
 
 def _company_for(ingest: Ingest, email: str) -> Company | None:
@@ -243,7 +237,7 @@ def _new_contact(ingest: Ingest, email: str) -> Contact:
 
 def find_or_create_contacts(ingest: Ingest) -> list[Contact]:
     """The contacts of the people left, created where missing unless that is turned off."""
-    existing = _contacts_by_email(ingest.account.id, ingest.people)
+    existing = contacts_by_email(ingest.account.id, ingest.people)
     may_create = ingest.account.create_contacts and (
         ingest.message is None or ingest.message.create_contacts
     )
@@ -368,24 +362,11 @@ def mark_reply(ingest: Ingest, earlier: Activity | None) -> None:
     if tracked is None:
         return
     at = ingest.parsed.date or ingest.inbound.received_at
-    tracked.replied_at = tracked.replied_at or at
-    tracked.last_activity_at = max(filter(None, [tracked.last_activity_at, at]))
     sender = ingest.people[0] if ingest.people else ""
-    recipient = next((r for r in tracked.recipients if r.email == sender), None)
-    event = EngagementEvent(
-        account_id=ingest.account.id,
-        hit_id=f"reply:{ingest.inbound.id}",
-        message_id=tracked.id,
-        kind="reply",
-        recipient_id=recipient.id if recipient and tracked.tracking == "individual" else None,
-        occurred_at=at,
-        classification="human",
-        reason="A reply arrived from a recipient.",
-        evidence={"from": sender, "inbound_id": ingest.inbound.id},
-    )
-    db.session.add(event)
-    db.session.flush()
-    ingest.notifications.append(notify_event(event))
+    inbound_id = ingest.inbound.id
+    evidence = {"inbound_id": inbound_id}
+    notification = record_reply(tracked, sender, at, f"reply:{inbound_id}", evidence)
+    ingest.notifications.append(notification)
     ingest.note("thread", "reply", subject=tracked.subject)
 
 
@@ -420,9 +401,18 @@ def log_mail(ingest: Ingest) -> Activity:
     if earlier is not None:
         ingest.note("thread", "thread", subject=earlier.subject)
     store_attachments(ingest, activity)
-    for association in apply_associations(activity, planned):
-        label = f"{association.record_type} #{association.record_id}"
-        ingest.note("associations", "associated", record=label, why=association.why)
+    placed = apply_associations(activity, planned)
+    labels = record_labels(ingest.account.id, {(a.record_type, a.record_id) for a in placed})
+    for association in placed:
+        key = (association.record_type, association.record_id)
+        ingest.note(
+            "associations",
+            "associated",
+            record=labels.get(key, ""),
+            record_type=key[0],
+            record_id=key[1],
+            why=association.why,
+        )
     mark_reply(ingest, earlier)
     ingest.note("result", "logged", count=len(planned))
     return activity
@@ -483,8 +473,8 @@ def process_inbound(inbound_id: int) -> InboundMessage:
     inbound = db.session.get(InboundMessage, inbound_id)
     if inbound is None or inbound.status != "stored":
         return inbound
-    if not claim_for_processing(inbound_id, utcnow()):
-        return inbound  # another thread or process has it, or its retry is not due yet
+    if inbound.retry_at is not None and inbound.retry_at > utcnow():
+        return inbound  # its next attempt is not due yet
     try:
         inbound = _process_despite_races(inbound_id)
     except Exception as error:  # noqa: BLE001 - the mail stays stored and is retried
@@ -537,12 +527,13 @@ def _record_failure(inbound_id: int, error: str) -> InboundMessage:
 
 
 def _process_despite_races(inbound_id: int) -> InboundMessage | None:
-    """Process a stored mail; when a parallel one created the same contact or company first
-    (a unique constraint says so), start again: the second time it is found, not created."""
+    """Process a stored mail unless another process holds it; when a parallel one created the
+    same contact or company first (a unique constraint says so), start again: the second time it
+    is found, not created."""
     for attempt in range(RACE_RETRIES):
-        inbound = db.session.get(InboundMessage, inbound_id)
-        if inbound is None or inbound.status != "stored":
-            return inbound
+        inbound = lock_for_processing(inbound_id)
+        if inbound is None:
+            return db.session.get(InboundMessage, inbound_id)
         try:
             _process(inbound)
             return inbound

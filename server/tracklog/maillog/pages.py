@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracklog.crm.people import contacts_by_email
 from tracklog.extensions import db
 from tracklog.maillog.api import inbound_json, search_inbound
 from tracklog.models import InboundMessage
@@ -24,7 +25,10 @@ def message_why(public_id: str) -> str:
         select(InboundMessage).where(InboundMessage.message_id == message.id)
     ).all()
     return render_template(
-        "maillog/why.html", message=message, received=[inbound_json(i) for i in received]
+        "maillog/why.html",
+        message=message,
+        received=[inbound_json(i) for i in received],
+        people=contacts_by_email(current_user.account_id, [r.email for r in message.recipients]),
     )
 
 

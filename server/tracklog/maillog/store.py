@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 
 from tracklog.errors import DomainError
 from tracklog.extensions import db
@@ -16,8 +16,6 @@ from tracklog.maillog.why import step
 from tracklog.models import Account, InboundMessage, Message, utcnow
 
 LOCAL_PREFIX = "log+"
-# How long a claim on a stored mail lasts: processing one takes well under a second.
-PROCESSING_LEASE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -186,20 +184,17 @@ def next_retry_at(now: datetime) -> datetime | None:
     return db.session.scalar(query)
 
 
-def claim_for_processing(inbound_id: int, now: datetime) -> bool:
-    """Take a stored mail for processing, so no other thread, process or host does it at once.
+def lock_for_processing(inbound_id: int) -> InboundMessage | None:
+    """The stored mail, locked until this transaction ends so that no other thread, process or
+    host processes it meanwhile; None when another holds it or it is done.
 
-    The claim is a lease: a process that dies while holding it leaves the mail to be taken again
-    once the lease has run out.
+    A row lock, not a lease: a process killed while holding it loses its connection and with it
+    the lock, so a restarted receiver takes the mail again at once. (SQLite ignores the lock; it
+    has one writer at a time, and a second writer's late write fails and is retried.)
     """
-    claimed = db.session.execute(
-        update(InboundMessage)
-        .where(
-            InboundMessage.id == inbound_id,
-            InboundMessage.status == "stored",
-            or_(InboundMessage.retry_at.is_(None), InboundMessage.retry_at <= now),
-        )
-        .values(retry_at=now + PROCESSING_LEASE)
+    query = (
+        select(InboundMessage)
+        .where(InboundMessage.id == inbound_id, InboundMessage.status == "stored")
+        .with_for_update(skip_locked=True)
     )
-    db.session.commit()
-    return claimed.rowcount == 1
+    return db.session.scalar(query)

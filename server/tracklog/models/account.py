@@ -11,6 +11,7 @@ from tracklog.models.base import AccountScoped, Base, utcnow
 
 DEFAULT_ATTACHMENT_LIMIT_BYTES = 50 * 1024 * 1024
 DEFAULT_ASSOCIATION_TYPES = ["contact", "company", "deal", "ticket"]
+DEFAULT_CURRENCY = "USD"
 
 
 class Account(Base):
@@ -33,6 +34,7 @@ class Account(Base):
     privacy_mode: Mapped[bool] = mapped_column(default=False)
     attachment_size_limit: Mapped[int] = mapped_column(default=DEFAULT_ATTACHMENT_LIMIT_BYTES)
     retention_days: Mapped[int | None]
+    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

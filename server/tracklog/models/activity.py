@@ -36,6 +36,7 @@ class Activity(AccountScoped, Base):
     sender: Mapped[str | None] = mapped_column(String(320))
     recipients: Mapped[list] = mapped_column(default=list)
     warnings: Mapped[list] = mapped_column(default=list)
+    details: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from tracklog.extensions import db
 from tracklog.maillog.why import render_step
 from tracklog.models import (
+    Contact,
     EngagementEvent,
     InboundMessage,
     Message,
@@ -73,9 +74,18 @@ def in_quiet_hours(user: User, at: datetime) -> bool:
 
 
 def _who(event: EngagementEvent, recipients: dict[int, MessageRecipient]) -> str:
-    """The person the event is about, or an anonymous 'someone'."""
+    """The person the event is about by name (their address if no contact has a name), or ""."""
     recipient = recipients.get(event.recipient_id) if event.recipient_id else None
-    return recipient.email if recipient else ""
+    if recipient is None:
+        return ""
+    contact = db.session.get(Contact, recipient.contact_id) if recipient.contact_id else None
+    return contact.name if contact else recipient.email
+
+
+def recipient_email(event: EngagementEvent, recipients: dict[int, MessageRecipient]) -> str:
+    """The address of the recipient the event is about, or "anonymous"."""
+    recipient = recipients.get(event.recipient_id) if event.recipient_id else None
+    return recipient.email if recipient else "anonymous"
 
 
 def code_for_event(event: EngagementEvent, user: User) -> str | None:
@@ -123,7 +133,7 @@ def notify_event(
         params=params,
         message_public_id=message.public_id,
         subject=message.subject,
-        recipient=params["who"] or "anonymous",
+        recipient=recipient_email(event, recipients),
         classification=event.classification,
         occurred_at=event.occurred_at,
         event_id=event.id,

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
+from tracklog.crm.people import contacts_by_email
 from tracklog.errors import NotFound
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent, Message, MessageRecipient, TrackedLink, User
@@ -115,13 +116,17 @@ def message_summary(message: Message, events: list[EngagementEvent]) -> dict[str
 
 
 def message_detail(message: Message) -> dict[str, Any]:
-    """A message with its KPIs and every event newest first, each explained."""
+    """A message with its KPIs and every event newest first, each explained and named."""
     events = message_events(message)
     recipients = {r.id: r for r in message.recipients}
     links = {link.id: link for link in message.links}
-    return message_summary(message, events) | {
-        "events": [event_json(e, recipients, links) for e in events]
-    }
+    people = contacts_by_email(message.account_id, [r.email for r in message.recipients])
+    named = []
+    for event in events:
+        shown = event_json(event, recipients, links)
+        contact = people.get(shown["recipient"])
+        named.append(shown | {"recipient_name": contact.name if contact else None})
+    return message_summary(message, events) | {"events": named}
 
 
 def events_by_message(messages: list[Message]) -> dict[int, list[EngagementEvent]]:
@@ -133,3 +138,27 @@ def events_by_message(messages: list[Message]) -> dict[int, list[EngagementEvent
     for event in db.session.scalars(query):
         grouped[event.message_id].append(event)
     return grouped
+
+
+def recent_engagement(user: User, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest opens, clicks, views and replies by people of the user's own mail, explained."""
+    query = (
+        select(EngagementEvent)
+        .join(Message, Message.id == EngagementEvent.message_id)
+        .where(
+            EngagementEvent.account_id == user.account_id,
+            Message.user_id == user.id,
+            EngagementEvent.classification.in_(PERSON_CLASSES),
+            EngagementEvent.counted.is_(True),
+        )
+        .order_by(EngagementEvent.occurred_at.desc(), EngagementEvent.id.desc())
+        .limit(limit)
+    )
+    rows = []
+    for event in db.session.scalars(query):
+        message = db.session.get(Message, event.message_id)
+        recipients = {r.id: r for r in message.recipients}
+        links = {link.id: link for link in message.links}
+        subject = {"message_id": message.public_id, "subject": message.subject}
+        rows.append(event_json(event, recipients, links) | subject)
+    return rows

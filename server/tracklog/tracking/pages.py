@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracklog.api.pagination import paginate_by_id
+from tracklog.crm.people import contacts_by_email
 from tracklog.models import Message
 from tracklog.tracking.kpis import (
     events_by_message,
@@ -29,16 +30,22 @@ def message_list() -> str:
     rows, next_cursor = paginate_by_id(visible_messages(current_user), Message.id)
     events = events_by_message(rows)
     summaries = [message_summary(message, events[message.id]) for message in rows]
-    return render_template("tracking/messages.html", messages=summaries, next_cursor=next_cursor)
+    emails = [r["email"] for summary in summaries for r in summary["recipients"]]
+    return render_template(
+        "tracking/messages.html",
+        messages=summaries,
+        people=contacts_by_email(current_user.account_id, emails),
+        next_cursor=next_cursor,
+    )
 
 
 @messages.get("/<public_id>")
 @login_required
 def message_page(public_id: str) -> str:
     """One message: its counts and every hit with when, where, which device and why."""
-    return render_template(
-        "tracking/message.html", message=message_detail(find_message(current_user, public_id))
-    )
+    detail = message_detail(find_message(current_user, public_id))
+    people = contacts_by_email(current_user.account_id, [r["email"] for r in detail["recipients"]])
+    return render_template("tracking/message.html", message=detail, people=people)
 
 
 @messages.after_app_request

@@ -1,5 +1,1 @@
-"""The server-rendered web app."""
-
-from tracklog.web.views import web
-
-__all__ = ["web"]
+"""The server-rendered web app: the start page, formatting for every page, error pages."""

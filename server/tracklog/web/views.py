@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from tracklog.auth.accounts import bcc_address
+from tracklog.web.start import start_page
 
 web = Blueprint("web", __name__)
 
@@ -13,5 +14,7 @@ web = Blueprint("web", __name__)
 @web.get("/")
 @login_required
 def home() -> str:
-    """The start page: who is signed in and the account's logging address."""
-    return render_template("web/home.html", bcc=bcc_address(current_user.account))
+    """A salesperson's start: recent opens and clicks, tasks due, deals closing, mail not logged."""
+    return render_template(
+        "web/home.html", bcc=bcc_address(current_user.account), **start_page(current_user)
+    )

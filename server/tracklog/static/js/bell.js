@@ -1,5 +1,7 @@
 // The notification bell: a live count and list over /ws, linking to each message's history.
 
+import { formatDateTime } from "./dates.js";
+
 const bell = document.querySelector(".bell");
 const button = bell.querySelector(".bell-button");
 const counter = bell.querySelector(".bell-count");
@@ -21,7 +23,7 @@ function itemFor(notification) {
   link.textContent = notification.text;
   const time = document.createElement("time");
   time.dateTime = notification.at;
-  time.textContent = new Date(notification.at).toLocaleString();
+  time.textContent = formatDateTime(notification.at);
   item.append(link, time);
   return item;
 }

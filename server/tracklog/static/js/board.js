@@ -1,6 +1,7 @@
 // The deal and ticket boards: drag a card (or use its "Move to" menu) to change its stage; a stage
 // that requires properties the deal lacks asks for exactly those, then the move is retried.
 
+import { formatDate } from "./dates.js";
 import { request as callApi } from "./picker.js";
 
 const STANDARD = ["name", "amount", "close_date", "owner_id"];
@@ -81,10 +82,6 @@ function startBoard(board) {
   const dialogForm = document.getElementById("properties-form");
   const dialogError = document.getElementById("properties-error");
   const fieldsBox = dialogForm.querySelector(".property-fields");
-  const dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-    dateStyle: "medium",
-    timeZone: data.timeZone,
-  });
   let dragged = null;
 
   const columnFor = (stageId) => board.querySelector(`.board-column[data-stage-id="${stageId}"]`);
@@ -128,7 +125,7 @@ function startBoard(board) {
     const list = tasksBox.querySelector("ul");
     for (const task of tasks) {
       const item = document.createElement("li");
-      const due = task.due_at ? format(messages.taskDue, { date: dateFormat.format(new Date(task.due_at)) }) : messages.noDue;
+      const due = task.due_at ? format(messages.taskDue, { date: formatDate(task.due_at) }) : messages.noDue;
       item.textContent = `${task.title} (${due})`;
       list.prepend(item);
     }

@@ -2,6 +2,7 @@
 // open history, thread, the per-user per-type filter and "load more". Cards are rendered by the
 // server (templates/crm/_timeline_card.html); this script calls /api/v1 and asks for fresh cards.
 
+import { formatDateTime } from "./dates.js";
 import { ApiError, api, attachPicker } from "./picker.js";
 
 const ALL_TYPES = ["contact", "company", "deal", "ticket"];
@@ -236,9 +237,9 @@ function setUpTimeline(section) {
       const row = body.insertRow();
       const counted = event.counted ? "" : ` (${labels.repeat})`;
       const cells = [
-        new Date(event.at).toLocaleString(document.documentElement.lang || undefined),
+        formatDateTime(event.at),
         (labels.kinds?.[event.kind] ?? event.kind) + (event.link ? ` ${event.link}` : ""),
-        event.recipient === "anonymous" ? labels.someone : event.recipient,
+        event.recipient === "anonymous" ? labels.someone : event.recipient_name || event.recipient,
         event.country || labels.unknown,
         (labels.classifications?.[event.classification] ?? event.classification) + counted,
         event.reason,
