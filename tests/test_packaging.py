@@ -5,13 +5,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.services import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 # Where the repo's carried folders land inside the package (see setup.py).
@@ -160,3 +164,56 @@ def test_installed_wheel_migrates_and_renders_sign_in_from_its_own_files(
     assert not Path(package_file).is_relative_to(REPO)
     assert Path(migrations).is_relative_to(installed)
     assert status == "200"
+
+
+def presented_certificate(process: subprocess.Popen[bytes], port: int, log: Path) -> str:
+    """The certificate `tracklog serve` presents (PEM), once it listens."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")
+        try:
+            return ssl.get_server_certificate(("127.0.0.1", port), timeout=5)
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"tracklog serve did not answer:\n{log.read_text(errors='replace')}")
+
+
+@pytest.mark.slow
+def test_installed_serve_cert_and_listen_share_the_users_instance_folder_from_any_directory(
+    installed: Path, tmp_path: Path
+) -> None:
+    data, here, elsewhere = tmp_path / "data", tmp_path / "here", tmp_path / "elsewhere"
+    here.mkdir()
+    elsewhere.mkdir()
+    env = clean_environment(
+        PYTHONPATH=str(installed), XDG_DATA_HOME=str(data), TRACKLOG_SMTP_PORT=str(free_port())
+    )
+    tracklog = str(installed / "bin" / "tracklog")
+    run = {"env": env, "capture_output": True, "text": True, "timeout": 60}
+    assert subprocess.run([tracklog, "db", "upgrade"], cwd=here, **run).returncode == 0
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        served = subprocess.Popen(
+            [tracklog, "serve", "--port", str(port), "--workers", "1", "--no-smtpd"],
+            cwd=here,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        presented = presented_certificate(served, port, log)
+        printed = subprocess.run([tracklog, "cert"], cwd=elsewhere, **run)
+        cert = Path(printed.stdout.strip().splitlines()[-1])
+        listen = [tracklog, "listen", "--server", f"https://localhost:{port}", "--token", "tlp_x"]
+        given = subprocess.run([*listen, "--cafile", str(cert)], cwd=elsewhere, **run)
+        default = subprocess.run(listen, cwd=elsewhere, **run)
+    finally:
+        served.terminate()
+        served.wait(timeout=30)
+
+    assert cert == data / "tracklog" / "devcert.pem"
+    assert ssl.PEM_cert_to_DER_cert(presented) == ssl.PEM_cert_to_DER_cert(cert.read_text())
+    # Exit code 2 is the server refusing the token: the TLS handshake before it was verified.
+    assert given.returncode == 2, given.stderr
+    assert default.returncode == 2, default.stderr

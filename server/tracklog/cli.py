@@ -104,7 +104,7 @@ def record_hits() -> None:
 @cli.command()
 @with_app
 def cert() -> None:
-    """Create (once) and print the path of the local development certificate."""
+    """Create (once) and print the path of the development certificate `tracklog serve` presents."""
     from flask import current_app
 
     from tracklog.devcert import ensure_certificate, trust_instructions
