@@ -96,12 +96,20 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_wheel_carries_templates_static_files_and_migrations(wheel_names: set[str]) -> None:
+def test_wheel_carries_templates_static_files_migrations_and_office_schemas(
+    wheel_names: set[str],
+) -> None:
     expected = {
         "tracklog/templates/base.html",
         "tracklog/static/css/app.css",
         "tracklog/migrations/env.py",
         "tracklog/migrations/versions/0001_initial_schema.py",
+        "tracklog/addin/schemas/OfficeAppManifestV1_1.xsd",
+        "tracklog/addin/schemas/MailAppVersionOverridesV1_1.xsd",
+        "tracklog/addin/schemas/SOURCES.md",
+        "tracklog/addin/schemas/licences/office-js-docs-pr-LICENSE",
+        "tracklog/addin/schemas/licences/office-js-docs-pr-LICENSE-CODE",
+        "tracklog/addin/schemas/licences/Outlook-Add-in-SSO-LICENSE.txt",
     }
 
     assert expected <= wheel_names
@@ -156,8 +164,14 @@ def test_installed_wheel_migrates_and_renders_sign_in_from_its_own_files(
         [sys.executable, "-c", textwrap.dedent(INSTALLED_APP_CHECK)], **run, check=False
     )
 
+    checked_manifest = subprocess.run(
+        [str(installed / "bin" / "tracklog"), "manifest", "--check", str(REPO / "manifest.xml")],
+        **run,
+    )
+
     assert upgraded.returncode == 0, upgraded.stderr
     assert upgraded.stdout.strip().startswith("database at revision")
+    assert checked_manifest.returncode == 0, checked_manifest.stdout + checked_manifest.stderr
     assert checked.returncode == 0, checked.stderr
     package_file, migrations, status = checked.stdout.split()
     assert Path(package_file).is_relative_to(installed)
