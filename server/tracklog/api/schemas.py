@@ -14,6 +14,7 @@ from tracklog.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.tracking import CLASSIFICATIONS
+from tracklog.notify.api import OPEN_CHOICES
 from tracklog.tracking.compose import CLIENT_HOSTS
 
 JSON = "application/json"
@@ -81,6 +82,15 @@ MESSAGE_FIELDS = {
     "logged": BOOLEAN,
     "recipients": array(ref("MessageRecipient")),
     "kpis": ref("Kpis"),
+}
+HH_MM = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
+PREFERENCES = {
+    "opens": enum(OPEN_CHOICES),
+    "clicks": BOOLEAN,
+    "attachments": BOOLEAN,
+    "replies": BOOLEAN,
+    "logging": BOOLEAN,
+    "quiet_hours": nullable(ref("QuietHours")),
 }
 RECORD_REF = body(("type", "id"), type=enum(RECORD_TYPES), id=INTEGER)
 RECIPIENT_DECISION = {
@@ -230,30 +240,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "NotificationPage": page("Notification", unread=INTEGER),
     "ReadNotifications": body(("up_to",), up_to={**INTEGER, "description": "Newest id read"}),
     "Marked": answer(marked=INTEGER),
-    "QuietHours": body(
-        ("start", "end"),
-        start={"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]"},
-        end={"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]"},
-    ),
-    "NotificationPreferences": answer(
-        opens=enum(("first", "every", "none")),
-        clicks=BOOLEAN,
-        attachments=BOOLEAN,
-        replies=BOOLEAN,
-        logging=BOOLEAN,
-        quiet_hours=nullable(ref("QuietHours")),
-    ),
-    "NotificationPreferencesChange": {
-        **body(
-            opens=enum(("first", "every", "none")),
-            clicks=BOOLEAN,
-            attachments=BOOLEAN,
-            replies=BOOLEAN,
-            logging=BOOLEAN,
-            quiet_hours=nullable(ref("QuietHours")),
-        ),
-        "additionalProperties": False,
-    },
+    "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
+    "NotificationPreferences": answer(**PREFERENCES),
+    "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
     "MuteRequest": body(muted={**BOOLEAN, "default": True}),
     "Mute": answer(id=STRING, muted=BOOLEAN),
     "ActivityAssociation": answer(type=enum(RECORD_TYPES), id=INTEGER, source=STRING, why=STRING),
