@@ -2,7 +2,6 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-export TRACKLOG_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run test test-js test-deps lint format bench i18n clean
 

@@ -15,27 +15,38 @@ const BASE_URL_KEY = "tracklog.baseUrl";
 const MESSAGE_HEADER = "X-Tracklog-Message";
 const MESSAGE_PROPERTY = "tracklogMessageId";
 const NOTE_KEY = "tracklog";
-const TIMEOUT_MS = 10000;
+const DEADLINE_MS = 3500;
 
+// A note is a reason followed by what became of the mail; the last two depend on whether the
+// logging BCC is still on the mail (the BCC copy can be logged without the server's compose).
 const NOTES = {
   en: {
-    signedOut: "tracklog: not signed in, so this mail was sent without tracking or logging.",
-    unreachable: "tracklog could not be reached: this mail was sent without tracking or logging.",
-    refused: "tracklog refused this mail ({reason}): it was sent without tracking or logging.",
+    signedOut: "tracklog: not signed in, so ",
+    unreachable: "tracklog could not be reached: ",
+    refused: "tracklog refused this mail ({reason}): ",
+    unlogged: "this mail was sent without tracking or logging.",
+    mayBeLogged:
+      "this mail was sent without tracking; the logging BCC is on it, so a copy may be logged.",
     outlook: "tracklog could not prepare this mail in Outlook: it was sent untracked.",
     noDefaults: "tracklog could not load your defaults; they will be applied when you send.",
   },
   ja: {
-    signedOut: "tracklog: サインインしていないため、このメールは追跡・記録なしで送信されました。",
-    unreachable: "tracklog に接続できません。このメールは追跡・記録なしで送信されました。",
-    refused: "tracklog がこのメールを拒否しました（{reason}）。追跡・記録なしで送信されました。",
+    signedOut: "tracklog: サインインしていないため、",
+    unreachable: "tracklog に接続できません。",
+    refused: "tracklog がこのメールを拒否しました（{reason}）。",
+    unlogged: "このメールは追跡・記録なしで送信されました。",
+    mayBeLogged:
+      "このメールは追跡なしで送信されました。記録用 BCC が付いているため、コピーは記録される可能性があります。",
     outlook: "tracklog は Outlook でこのメールを準備できませんでした。追跡なしで送信されました。",
     noDefaults: "tracklog の既定値を読み込めませんでした。送信時に適用されます。",
   },
   sv: {
-    signedOut: "tracklog: inte inloggad, så brevet skickades utan spårning och loggning.",
-    unreachable: "tracklog kunde inte nås: brevet skickades utan spårning och loggning.",
-    refused: "tracklog avvisade brevet ({reason}): det skickades utan spårning och loggning.",
+    signedOut: "tracklog: inte inloggad, så ",
+    unreachable: "tracklog kunde inte nås: ",
+    refused: "tracklog avvisade brevet ({reason}): ",
+    unlogged: "brevet skickades utan spårning och loggning.",
+    mayBeLogged:
+      "brevet skickades utan spårning; loggnings-BCC:n finns kvar, så en kopia kan ändå loggas.",
     outlook: "tracklog kunde inte förbereda brevet i Outlook: det skickades utan spårning.",
     noDefaults: "tracklog kunde inte läsa dina standardval; de tillämpas när du skickar.",
   },
@@ -196,7 +207,7 @@ async function notify(message) {
   );
 }
 
-// ---- the server (the same behaviour as api.js: one helper, 10 s timeout, ApiError shape) ----
+// ---- the server (the same behaviour as api.js: one helper, ApiError shape, one deadline) ----
 
 // The pane stores the token and base URL; roaming settings reach the Windows classic runtime.
 function stored(key) {
@@ -221,51 +232,51 @@ function serverUrl() {
 
 function apiError(status, code, message) {
   const error = new Error(message);
+  error.name = "ApiError";
   error.status = status;
   error.code = code;
   return error;
 }
 
-async function request(method, path, json) {
-  const base = serverUrl();
-  const token = stored(TOKEN_KEY);
-  if (!base || !token) {
-    throw apiError(401, "signed_out", "not signed in");
-  }
+// Outlook shows its own "taking longer than expected" dialog about 5 s into a send: every server
+// call of one event shares this one deadline, so the handler has given up well before that.
+function startDeadline() {
   const controller = typeof AbortController === "undefined" ? null : new AbortController();
   let timer;
-  const timeout = new Promise((_, reject) => {
+  const expired = new Promise((_, reject) => {
     timer = setTimeout(() => {
       if (controller) {
         controller.abort();
       }
-      reject(apiError(0, "unreachable", `no answer within ${TIMEOUT_MS / 1000} s`));
-    }, TIMEOUT_MS);
+      reject(apiError(0, "unreachable", `no answer within ${DEADLINE_MS / 1000} s`));
+    }, DEADLINE_MS);
   });
-  const headers = { Accept: "application/json", Authorization: `Bearer ${token}` };
+  expired.catch(() => {}); // an event that made no server call leaves it unobserved
+  return {
+    signal: controller ? controller.signal : undefined,
+    expired,
+    stop: () => clearTimeout(timer),
+  };
+}
+
+async function exchange(method, path, json, signal) {
+  const headers = { Accept: "application/json", Authorization: `Bearer ${stored(TOKEN_KEY)}` };
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
   }
-  let response;
-  try {
-    response = await Promise.race([
-      fetch(`${base}${path}`, {
-        method,
-        headers,
-        body: json === undefined ? undefined : JSON.stringify(json),
-        signal: controller ? controller.signal : undefined,
-      }),
-      timeout,
-    ]);
-  } catch (error) {
-    throw error.code ? error : apiError(0, "unreachable", error.message);
-  } finally {
-    clearTimeout(timer);
-  }
+  const response = await fetch(`${serverUrl()}${path}`, {
+    method,
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
+    signal,
+  });
   let body = null;
   try {
     body = await response.json();
-  } catch {
+  } catch (error) {
+    if (signal && signal.aborted) {
+      throw error;
+    }
     body = null;
   }
   if (!response.ok) {
@@ -273,6 +284,19 @@ async function request(method, path, json) {
     throw apiError(response.status, error.code || `http_${response.status}`, error.message || "");
   }
   return body;
+}
+
+// An aborted fetch (AbortError, a DOMException with code 20) and a network failure (TypeError)
+// carry no HTTP status: both mean the server was not reached.
+async function request(method, path, json, deadline) {
+  if (!serverUrl() || !stored(TOKEN_KEY)) {
+    throw apiError(401, "signed_out", "not signed in");
+  }
+  try {
+    return await Promise.race([exchange(method, path, json, deadline.signal), deadline.expired]);
+  } catch (error) {
+    throw error.name === "ApiError" ? error : apiError(0, "unreachable", error.message);
+  }
 }
 
 // ---- the handlers ----
@@ -295,24 +319,39 @@ function handleError(event, userMessage, logMessage) {
   notify(userMessage).then(finish, finish);
 }
 
-function sendNote(error) {
+// The contract's logging address is log+<key>@<domain>: the account's or one compose returned.
+function isLoggingAddress(address) {
+  return address.startsWith("log+") && address.includes("@");
+}
+
+async function loggingBccOnMail() {
+  try {
+    return (await recipientField("bcc")).some(isLoggingAddress);
+  } catch {
+    return false;
+  }
+}
+
+// Never claims "without logging" while the logging BCC can still carry a copy to tracklog.
+function sendNote(error, bccOnMail) {
+  const outcome = note(bccOnMail ? "mayBeLogged" : "unlogged");
   if (error.code === "signed_out" || error.status === 401) {
-    return note("signedOut");
+    return note("signedOut") + outcome;
   }
   if (error.status === 0) {
-    return note("unreachable");
+    return note("unreachable") + outcome;
   }
   if (error.status) {
-    return note("refused").replace("{reason}", error.message || error.code);
+    return note("refused").replace("{reason}", error.message || error.code) + outcome;
   }
   return note("outlook");
 }
 
-async function applyDefaults() {
+async function applyDefaults(deadline) {
   if (await sessionGet(CHOICES_KEY)) {
     return; // The pane chose already (an add-in reload keeps the item's session data).
   }
-  const me = await request("GET", "/api/v1/me");
+  const me = await request("GET", "/api/v1/me", undefined, deadline);
   await sessionSet(DEFAULTS_KEY, { bcc: me.bcc || null });
   await sessionSet(CHOICES_KEY, {
     track: Boolean(me.track_by_default),
@@ -327,7 +366,9 @@ async function applyDefaults() {
 
 /** OnNewMessageCompose: puts the user's defaults into the item's session data. */
 function onNewMessageComposeHandler(event) {
-  settle(applyDefaults()).then((error) => {
+  const deadline = startDeadline();
+  settle(applyDefaults(deadline)).then((error) => {
+    deadline.stop();
     if (error) {
       const quiet = error.code === "signed_out";
       handleError(event, quiet ? null : note("noDefaults"), `defaults: ${error.message}`);
@@ -337,13 +378,13 @@ function onNewMessageComposeHandler(event) {
   });
 }
 
-async function choicesForSend() {
+async function choicesForSend(deadline) {
   const choices = await sessionGet(CHOICES_KEY);
   if (choices) {
     return choices;
   }
   // Neither the pane nor OnNewMessageCompose ran for this item: use the defaults now.
-  const me = await request("GET", "/api/v1/me");
+  const me = await request("GET", "/api/v1/me", undefined, deadline);
   await sessionSet(DEFAULTS_KEY, { bcc: me.bcc || null });
   return {
     track: Boolean(me.track_by_default),
@@ -353,8 +394,8 @@ async function choicesForSend() {
   };
 }
 
-async function trackAndLog() {
-  const choices = await choicesForSend();
+async function trackAndLog(deadline) {
+  const choices = await choicesForSend(deadline);
   const defaults = (await sessionGet(DEFAULTS_KEY)) || {};
   const defaultBcc = defaults.bcc ? defaults.bcc.toLowerCase() : null;
   if (!choices.track && !choices.log) {
@@ -367,7 +408,7 @@ async function trackAndLog() {
     recipientField("bcc"),
   ]);
   const logging = [defaultBcc].filter(Boolean);
-  const answer = await request("POST", "/api/v1/compose", {
+  const payload = {
     subject: await subject(),
     from: await sender(),
     to,
@@ -379,7 +420,8 @@ async function trackAndLog() {
     associations: choices.associations || [],
     create_contacts: choices.create_contacts !== false,
     client: { host: hostName(), item_id: await draftId() },
-  });
+  };
+  const answer = await request("POST", "/api/v1/compose", payload, deadline);
   const returnedBcc = answer.bcc ? answer.bcc.toLowerCase() : null;
   if (choices.log && returnedBcc) {
     await updateBcc(returnedBcc, logging.filter((address) => address !== returnedBcc));
@@ -395,9 +437,12 @@ async function trackAndLog() {
 
 /** OnMessageSend (SoftBlock): tracks and logs the mail, then always lets it go. */
 function onMessageSendHandler(event) {
-  settle(trackAndLog()).then((error) => {
+  const deadline = startDeadline();
+  settle(trackAndLog(deadline)).then(async (error) => {
+    deadline.stop();
     if (error) {
-      handleError(event, sendNote(error), `send: ${error.code || "office"} ${error.message}`);
+      const userMessage = sendNote(error, await loggingBccOnMail());
+      handleError(event, userMessage, `send: ${error.code || "office"} ${error.message}`);
       return;
     }
     event.completed({ allowEvent: true });

@@ -21,7 +21,15 @@ import {
   userEmail,
 } from "../addin/office.js";
 import { formatDateTime, t } from "./i18n.js";
-import { describeError, element, isUnreachable, showError, showStatus, startPane } from "./pane.js";
+import {
+  describeError,
+  element,
+  isUnreachable,
+  showError,
+  showStartFailure,
+  showStatus,
+  startPane,
+} from "./pane.js";
 
 const RECIPIENT_POLL_MS = 2000;
 const SEARCH_DELAY_MS = 250;
@@ -559,8 +567,7 @@ async function main() {
   try {
     started = await startPane();
   } catch (error) {
-    document.body.classList.remove("is-loading");
-    showError(t("error.office", { message: error.message }));
+    await showStartFailure(error);
     return;
   }
   wireChoices();

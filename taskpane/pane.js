@@ -7,17 +7,31 @@ import { loadLanguage, t, translatePage } from "./i18n.js";
 
 const OFFICE_TIMEOUT_MS = 15000;
 
-/** Resolves when Office has initialised the add-in (rejects outside Outlook). */
+/** The pane was opened somewhere other than Outlook (a browser tab, say). */
+export class NotInOutlook extends Error {
+  constructor(why) {
+    super(why);
+    this.name = "NotInOutlook";
+  }
+}
+
+/** Resolves when Office has initialised the add-in; rejects with NotInOutlook outside Outlook. */
 export function officeReady() {
   return new Promise((resolve, reject) => {
     if (typeof Office === "undefined" || typeof Office.onReady !== "function") {
-      reject(new Error("office.js did not load"));
+      reject(new NotInOutlook("office.js did not load"));
       return;
     }
-    const timer = setTimeout(() => reject(new Error("Office did not start")), OFFICE_TIMEOUT_MS);
+    const giveUp = () => reject(new NotInOutlook("Office did not start"));
+    const timer = setTimeout(giveUp, OFFICE_TIMEOUT_MS);
     Office.onReady((info) => {
       clearTimeout(timer);
-      resolve(info);
+      // office.js in a plain browser tab starts too, with no host.
+      if (info && info.host) {
+        resolve(info);
+      } else {
+        reject(new NotInOutlook("not running in an Office host"));
+      }
     });
   });
 }
@@ -103,6 +117,26 @@ function interactiveSignIn() {
     };
     button.addEventListener("click", attempt);
   });
+}
+
+/**
+ * Explains a pane that could not start, in the browser's language when Office gave none: outside
+ * Outlook it says the pane runs inside Outlook, and hides the controls that could not work there.
+ */
+export async function showStartFailure(error) {
+  const browser = String(navigator.language || "en").toLowerCase().split(/[-_]/)[0];
+  await loadLanguage(browser).catch(() => null);
+  translatePage();
+  document.body.classList.remove("is-loading");
+  if (error instanceof NotInOutlook) {
+    for (const card of document.querySelectorAll("main > section")) {
+      card.hidden = true;
+    }
+    showError(t("error.outsideOutlook"));
+  } else {
+    showError(t("error.office", { message: error.message }));
+  }
+  document.body.dataset.ready = "true";
 }
 
 /**

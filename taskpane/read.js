@@ -4,7 +4,14 @@ import { createContact, getRecord, logMail, message, searchRecords } from "../ad
 import { getToken } from "../addin/auth.js";
 import { bodyHtml, readItem, recipients, userEmail } from "../addin/office.js";
 import { formatDateTime, t } from "./i18n.js";
-import { describeError, element, showError, showStatus, startPane } from "./pane.js";
+import {
+  describeError,
+  element,
+  showError,
+  showStartFailure,
+  showStatus,
+  startPane,
+} from "./pane.js";
 
 const MESSAGE_PROPERTY = "tracklogMessageId";
 const MESSAGE_HEADER = "X-Tracklog-Message";
@@ -418,8 +425,7 @@ async function main() {
   try {
     started = await startPane();
   } catch (error) {
-    document.body.classList.remove("is-loading");
-    showError(t("error.office", { message: error.message }));
+    await showStartFailure(error);
     return;
   }
   const item = await readItem();

@@ -5,13 +5,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.services import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 # Where the repo's carried folders land inside the package (see setup.py).
@@ -92,12 +96,20 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_wheel_carries_templates_static_files_and_migrations(wheel_names: set[str]) -> None:
+def test_wheel_carries_templates_static_files_migrations_and_office_schemas(
+    wheel_names: set[str],
+) -> None:
     expected = {
         "tracklog/templates/base.html",
         "tracklog/static/css/app.css",
         "tracklog/migrations/env.py",
         "tracklog/migrations/versions/0001_initial_schema.py",
+        "tracklog/addin/schemas/OfficeAppManifestV1_1.xsd",
+        "tracklog/addin/schemas/MailAppVersionOverridesV1_1.xsd",
+        "tracklog/addin/schemas/SOURCES.md",
+        "tracklog/addin/schemas/licences/office-js-docs-pr-LICENSE",
+        "tracklog/addin/schemas/licences/office-js-docs-pr-LICENSE-CODE",
+        "tracklog/addin/schemas/licences/Outlook-Add-in-SSO-LICENSE.txt",
     }
 
     assert expected <= wheel_names
@@ -152,11 +164,70 @@ def test_installed_wheel_migrates_and_renders_sign_in_from_its_own_files(
         [sys.executable, "-c", textwrap.dedent(INSTALLED_APP_CHECK)], **run, check=False
     )
 
+    checked_manifest = subprocess.run(
+        [str(installed / "bin" / "tracklog"), "manifest", "--check", str(REPO / "manifest.xml")],
+        **run,
+    )
+
     assert upgraded.returncode == 0, upgraded.stderr
     assert upgraded.stdout.strip().startswith("database at revision")
+    assert checked_manifest.returncode == 0, checked_manifest.stdout + checked_manifest.stderr
     assert checked.returncode == 0, checked.stderr
     package_file, migrations, status = checked.stdout.split()
     assert Path(package_file).is_relative_to(installed)
     assert not Path(package_file).is_relative_to(REPO)
     assert Path(migrations).is_relative_to(installed)
     assert status == "200"
+
+
+def presented_certificate(process: subprocess.Popen[bytes], port: int, log: Path) -> str:
+    """The certificate `tracklog serve` presents (PEM), once it listens."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")
+        try:
+            return ssl.get_server_certificate(("127.0.0.1", port), timeout=5)
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"tracklog serve did not answer:\n{log.read_text(errors='replace')}")
+
+
+@pytest.mark.slow
+def test_installed_serve_cert_and_listen_share_the_users_instance_folder_from_any_directory(
+    installed: Path, tmp_path: Path
+) -> None:
+    data, here, elsewhere = tmp_path / "data", tmp_path / "here", tmp_path / "elsewhere"
+    here.mkdir()
+    elsewhere.mkdir()
+    env = clean_environment(
+        PYTHONPATH=str(installed), XDG_DATA_HOME=str(data), TRACKLOG_SMTP_PORT=str(free_port())
+    )
+    tracklog = str(installed / "bin" / "tracklog")
+    run = {"env": env, "capture_output": True, "text": True, "timeout": 60}
+    assert subprocess.run([tracklog, "db", "upgrade"], cwd=here, **run).returncode == 0
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        served = subprocess.Popen(
+            [tracklog, "serve", "--port", str(port), "--workers", "1", "--no-smtpd"],
+            cwd=here,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        presented = presented_certificate(served, port, log)
+        printed = subprocess.run([tracklog, "cert"], cwd=elsewhere, **run)
+        cert = Path(printed.stdout.strip().splitlines()[-1])
+        listen = [tracklog, "listen", "--server", f"https://localhost:{port}", "--token", "tlp_x"]
+        given = subprocess.run([*listen, "--cafile", str(cert)], cwd=elsewhere, **run)
+        default = subprocess.run(listen, cwd=elsewhere, **run)
+    finally:
+        served.terminate()
+        served.wait(timeout=30)
+
+    assert cert == data / "tracklog" / "devcert.pem"
+    assert ssl.PEM_cert_to_DER_cert(presented) == ssl.PEM_cert_to_DER_cert(cert.read_text())
+    # Exit code 2 is the server refusing the token: the TLS handshake before it was verified.
+    assert given.returncode == 2, given.stderr
+    assert default.returncode == 2, default.stderr

@@ -104,7 +104,7 @@ def record_hits() -> None:
 @cli.command()
 @with_app
 def cert() -> None:
-    """Create (once) and print the path of the local development certificate."""
+    """Create (once) and print the path of the development certificate `tracklog serve` presents."""
     from flask import current_app
 
     from tracklog.devcert import ensure_certificate, trust_instructions
@@ -221,7 +221,7 @@ def demo() -> None:
 
 
 @cli.command()
-@click.option("--base-url", required=True, metavar="URL", help="Public https:// URL of the server.")
+@click.option("--base-url", metavar="URL", help="Public https:// URL of the server.")
 @click.option(
     "-o",
     "--output",
@@ -234,8 +234,48 @@ def demo() -> None:
     help="Entra app id for single sign-on (default: TRACKLOG_ENTRA_CLIENT_ID; none: no SSO).",
 )
 @click.option("--app-id", metavar="GUID", help="Add-in id (default: derived from the base URL).")
-def manifest(base_url: str, output: Path | None, client_id: str | None, app_id: str | None) -> None:
-    """Write the Outlook add-in manifest for a deployment at --base-url."""
+@click.option(
+    "--check",
+    "checked",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Check a manifest offline (Microsoft's schemas, event names, https URLs); write nothing.",
+)
+def manifest(
+    base_url: str | None,
+    output: Path | None,
+    client_id: str | None,
+    app_id: str | None,
+    checked: Path | None,
+) -> None:
+    """Write the Outlook add-in manifest for a deployment at --base-url, or --check one."""
+    if checked is not None:
+        if base_url or output or client_id or app_id:
+            raise click.UsageError("--check FILE takes no other option")
+        check_manifest_file(checked)
+        return
+    if not base_url:
+        raise click.UsageError("give --base-url URL to write a manifest, or --check FILE")
+    write_manifest(base_url, output, client_id, app_id)
+
+
+def check_manifest_file(path: Path) -> None:
+    """One OK line, or each problem on its own line and exit status 1."""
+    from tracklog.addin.validation import check_manifest
+
+    problems = check_manifest(path)
+    if not problems:
+        click.echo(f"{path}: OK, a valid Outlook add-in manifest")
+        return
+    for problem in problems:
+        click.echo(f"{path}:{problem.line}: {problem.message}")
+    sys.exit(1)
+
+
+def write_manifest(
+    base_url: str, output: Path | None, client_id: str | None, app_id: str | None
+) -> None:
+    """Render the manifest for a deployment to a file or standard output."""
     from tracklog.addin.manifest import ManifestError, default_app_id, render_manifest
     from tracklog.config import Config
 

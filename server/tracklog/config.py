@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_BASE_URL = "https://localhost:5443"
+PACKAGE_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("en", "ja", "sv")  # the shipped catalogues; English is the source
 
 
@@ -35,6 +37,28 @@ def _message_language(env: Mapping[str, str]) -> str:
     return "en"
 
 
+def user_data_folder(env: Mapping[str, str]) -> Path:
+    """The per-user folder for application data: XDG on Linux, the usual places elsewhere."""
+    if sys.platform == "win32":
+        return Path(env.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support"
+    xdg = env.get("XDG_DATA_HOME") or ""
+    # The XDG spec says a relative value is invalid and must be ignored.
+    return Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
+
+
+def instance_path(env: Mapping[str, str], package_dir: Path = PACKAGE_DIR) -> Path:
+    """The one instance folder of every command, wherever it is run from: TRACKLOG_INSTANCE_PATH,
+    else `instance/` of the checkout tracklog runs from, else the user's data folder."""
+    if env.get("TRACKLOG_INSTANCE_PATH"):
+        return Path(env["TRACKLOG_INSTANCE_PATH"]).expanduser().absolute()
+    checkout = package_dir.parent.parent
+    if package_dir.parent.name == "server" and (checkout / "setup.cfg").is_file():
+        return checkout / "instance"
+    return user_data_folder(env) / "tracklog"
+
+
 class ConfigError(ValueError):
     """A configuration value is missing or malformed."""
 
@@ -44,7 +68,7 @@ class Config:
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
-        self.INSTANCE_PATH = env.get("TRACKLOG_INSTANCE_PATH") or None
+        self.INSTANCE_PATH = str(instance_path(env))
         self.SQLALCHEMY_DATABASE_URI = env.get("TRACKLOG_DATABASE_URL") or None
         self.REDIS_URL = env.get("TRACKLOG_REDIS_URL") or None
         self.BASE_URL = (env.get("TRACKLOG_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")

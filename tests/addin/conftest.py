@@ -20,9 +20,16 @@ def open_pane(browser: Any, live: Any) -> Iterator[Callable[..., Any]]:  # noqa:
     """Opens a pane page with the Office stub configured; every page is closed at the end."""
     contexts: list[Any] = []
 
-    def open_page(path: str, office: dict[str, Any], token: str | None, width: int = 360) -> Any:
-        """A page at path with the stub given `office` and the token already stored."""
-        context = browser.new_context(viewport={"width": width, "height": 900})
+    def open_page(
+        path: str,
+        office: dict[str, Any] | None,
+        token: str | None,
+        width: int = 360,
+        locale: str = "en-US",
+    ) -> Any:
+        """A page at path with the stub given `office` (None: no Office at all, as in a plain
+        browser tab) and the token already stored."""
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
         contexts.append(context)
         page = context.new_page()
         page.route(OFFICE_CDN, lambda route: route.fulfill(body="", content_type="text/javascript"))
@@ -32,7 +39,8 @@ def open_pane(browser: Any, live: Any) -> Iterator[Callable[..., Any]]:  # noqa:
             f"try {{ for (const [k, v] of Object.entries({json.dumps(stored)}))"
             " localStorage.setItem(k, v); } catch (error) {}"
         )
-        page.add_init_script(path=str(STUB))
+        if office is not None:
+            page.add_init_script(path=str(STUB))
         page.goto(f"{live.url}{path}")
         return page
 

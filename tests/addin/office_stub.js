@@ -169,7 +169,8 @@
   const supported = { Mailbox: "1.14" };
   window.Office = {
     onReady(callback) {
-      const info = { host: "Outlook", platform: "PC" };
+      // office.js loaded in a plain browser tab reports no host: config.host null.
+      const info = { host: config.host === undefined ? "Outlook" : config.host, platform: "PC" };
       return new Promise((resolve) => {
         setTimeout(() => {
           if (callback) {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -13,19 +11,18 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from tests.services import unavailable
 from tracklog.addin.manifest import (
     LAUNCH_EVENTS,
     ManifestError,
     default_app_id,
     render_manifest,
 )
+from tracklog.addin.validation import SCHEMA_DIR, check_manifest
 from tracklog.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_BASE = "https://localhost:5443"
 CLIENT_ID = "0b7c6a52-3f1e-4d8a-9c2b-5e4f3a2b1c0d"
-SCHEMAS = Path(os.environ.get("TRACKLOG_OFFICE_SCHEMAS", ROOT.parent / "shared" / "office-schemas"))
 KNOWN_EVENTS = {
     "OnNewMessageCompose",
     "OnNewAppointmentOrganizer",
@@ -35,20 +32,6 @@ KNOWN_EVENTS = {
     "OnMessageAttachmentsChanged",
     "OnMessageFromChanged",
 }
-
-
-@pytest.fixture(scope="module")
-def validate():
-    """Microsoft's manifest schemas, offline, from the shared office-schemas folder."""
-    script = SCHEMAS / "validate_manifest.py"
-    if not script.is_file():
-        unavailable("the Office manifest schemas", f"{script} does not exist")
-    if importlib.util.find_spec("lxml") is None:
-        unavailable("the Office manifest schemas", "lxml is not installed")
-    spec = importlib.util.spec_from_file_location("validate_manifest", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.validate
 
 
 def parse(xml: str) -> ET.Element:
@@ -76,10 +59,10 @@ def png_size(path: Path) -> tuple[int, int]:
         ("tracklog.example.com with SSO", lambda: rendering(client_id=CLIENT_ID)),
     ],
 )
-def test_manifests_pass_microsofts_schema(validate, tmp_path, name, xml):
+def test_manifests_pass_microsofts_schema(tmp_path, name, xml):
     path = tmp_path / "manifest.xml"
     path.write_text(xml(), encoding="utf-8")
-    assert validate(str(path)) == [], name
+    assert check_manifest(path) == [], name
 
 
 def test_repo_manifest_is_the_fresh_rendering_for_localhost():
@@ -189,7 +172,7 @@ def test_add_in_id_is_stable_per_deployment_and_must_be_a_guid():
         render_manifest("http://a.example", None, default_app_id("https://a.example"))
 
 
-def test_manifest_command_writes_a_valid_manifest(validate, tmp_path):
+def test_manifest_command_writes_a_valid_manifest(tmp_path):
     target = tmp_path / "out" / "manifest.xml"
     target.parent.mkdir()
     environment = {"TRACKLOG_ENTRA_CLIENT_ID": ""}
@@ -200,7 +183,7 @@ def test_manifest_command_writes_a_valid_manifest(validate, tmp_path):
     xml = target.read_text("utf-8")
     assert "https://x.example/taskpane/compose.html" in xml
     assert "WebApplicationInfo" not in xml
-    assert validate(str(target)) == []
+    assert check_manifest(target) == []
 
 
 def test_manifest_command_takes_the_client_id_from_the_environment():
@@ -217,3 +200,101 @@ def test_manifest_command_refuses_a_plain_http_base_url_in_one_line():
     assert result.exit_code == 2
     assert "must be an https:// URL" in result.output
     assert "Traceback" not in result.output
+
+
+def broken_manifest(tmp_path: Path) -> Path:
+    """The repo's manifest with a bad version, a misspelt event and a plain-http page."""
+    xml = (ROOT / "manifest.xml").read_text("utf-8")
+    xml = xml.replace("<Version>1.0.0.0</Version>", "<Version>one</Version>", 1)
+    xml = xml.replace('Type="OnMessageSend"', 'Type="OnMessageSent"')
+    xml = xml.replace(
+        f"{LOCAL_BASE}/addin/commands.html", "http://localhost:5443/addin/commands.html"
+    )
+    path = tmp_path / "broken.xml"
+    path.write_text(xml, encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, text: str) -> int:
+    """The first line of the file that contains text."""
+    lines = path.read_text("utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def test_check_names_each_problem_at_its_line(tmp_path):
+    path = broken_manifest(tmp_path)
+
+    problems = check_manifest(path)
+
+    by_line = {problem.line: problem.message for problem in problems}
+    assert "not accepted by the pattern" in by_line[line_of(path, "<Version>one")]
+    assert by_line[line_of(path, "OnMessageSent")] == (
+        "unknown LaunchEvent Type 'OnMessageSent' (did you mean OnMessageSend?)"
+    )
+    assert (
+        "URL not https: http://localhost:5443/addin/commands.html"
+        in (by_line[line_of(path, "http://localhost")])
+    )
+    assert problems == sorted(problems)
+
+
+def test_check_reports_a_file_that_is_not_xml_in_one_problem(tmp_path):
+    path = tmp_path / "manifest.xml"
+    path.write_text("<OfficeApp><Id></OfficeApp>", encoding="utf-8")
+
+    (problem,) = check_manifest(path)
+
+    assert problem.line == 1 and problem.message.startswith("not well-formed XML")
+
+
+def test_a_doctype_is_refused_and_its_entities_never_expanded(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET", encoding="utf-8")
+    xml = (
+        (ROOT / "manifest.xml")
+        .read_text("utf-8")
+        .replace("<ProviderName>tracklog</ProviderName>", "<ProviderName>&leak;</ProviderName>")
+    )
+    doctype = f'<!DOCTYPE OfficeApp [<!ENTITY leak SYSTEM "{secret.as_uri()}">]>\n'
+    path = tmp_path / "manifest.xml"
+    path.write_text(xml.replace("?>\n", "?>\n" + doctype, 1), encoding="utf-8")
+
+    problems = check_manifest(path)
+
+    assert "<ProviderName>&leak;" in path.read_text("utf-8")
+    assert [problem.message for problem in problems] == ["a manifest must not have a DOCTYPE"]
+
+
+def test_check_uses_the_schemas_and_licences_carried_in_the_package():
+    names = {path.name for path in SCHEMA_DIR.rglob("*")}
+
+    assert "OfficeAppManifestV1_1.xsd" in names and "SOURCES.md" in names
+    assert {"office-js-docs-pr-LICENSE-CODE", "Outlook-Add-in-SSO-LICENSE.txt"} <= names
+    assert SCHEMA_DIR.is_relative_to(ROOT / "server" / "tracklog")
+
+
+def test_manifest_check_command_answers_one_ok_line(tmp_path):
+    result = CliRunner().invoke(cli, ["manifest", "--check", str(ROOT / "manifest.xml")])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"{ROOT / 'manifest.xml'}: OK, a valid Outlook add-in manifest"
+    ]
+
+
+def test_manifest_check_command_prints_each_problem_on_its_line_and_exits_1(tmp_path):
+    path = broken_manifest(tmp_path)
+
+    result = CliRunner().invoke(cli, ["manifest", "--check", str(path)])
+
+    assert result.exit_code == 1
+    expected = [f"{path}:{p.line}: {p.message}" for p in check_manifest(path)]
+    assert result.output.splitlines() == expected
+    assert len(expected) == 4  # the version, the event, the page in both VersionOverrides
+
+
+def test_manifest_command_needs_a_base_url_or_a_file_to_check():
+    result = CliRunner().invoke(cli, ["manifest"])
+
+    assert result.exit_code == 2
+    assert "--base-url URL" in result.output and "--check FILE" in result.output

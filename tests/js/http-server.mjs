@@ -1,7 +1,10 @@
 // A small local HTTP server for the tests: records each request and answers with a handler.
 import http from "node:http";
 
-/** Starts a server on a free port; handler(request, body) answers {status, json|text, delayMs}. */
+/**
+ * Starts a server on a free port; handler(request) answers {status, json|text}, {hang: true} (no
+ * answer at all) or {stallBody: true} (the status line and headers, then never the body).
+ */
 export async function startServer(handler) {
   const requests = [];
   const server = http.createServer((request, response) => {
@@ -19,6 +22,10 @@ export async function startServer(handler) {
       response.writeHead(reply.status || 200, {
         "Content-Type": reply.json !== undefined ? "application/json" : "text/html",
       });
+      if (reply.stallBody) {
+        response.write(text.slice(0, 1));
+        return; // a slow server: headers now, the rest never
+      }
       response.end(text);
     });
   });

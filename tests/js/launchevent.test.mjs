@@ -41,24 +41,71 @@ beforeEach(() => {
     request.url === "/api/v1/me" ? { json: ME } : { status: 200, json: COMPOSED };
 });
 
-// Loads the handler file into a fresh JavaScript-only context; answers the stub and handlers.
+// Outlook shows its "taking longer than expected" dialog about 5 s into a send.
+const OUTLOOK_PATIENCE_MS = 5000;
+
+// A fetch that rejects the moment its signal aborts, as the fetch standard (and so Outlook's
+// browser runtimes) does; Node's own fetch settles a few ticks later. It is defined inside the
+// handler's context so that its promise is that realm's, as in Outlook.
+const BROWSER_FETCH = `
+globalThis.fetch = (url, init) =>
+  new Promise((resolve, reject) => {
+    init.signal.addEventListener("abort", () =>
+      reject(new DOMException("This operation was aborted", "AbortError")),
+    );
+    nodeFetch(url, init).then(resolve, reject);
+  });
+`;
+
+/**
+ * Loads the handler file into a fresh JavaScript-only context; answers the Office stub and the
+ * handlers. The file's timers are the test's: stub.timerDelays lists the delays it asked for, and
+ * with manualClock they fire only when the test calls stub.expireTimers(): no test waits on time.
+ */
 function loadHandlers(options = {}) {
+  const { manualClock = false, browserFetch = false, fetcher = fetch, ...officeOptions } = options;
   const stub = createOffice({
     to: ["Buyer@Customer.example"],
     roaming: { "tracklog.token": "tok-9", "tracklog.baseUrl": server.url },
-    ...options,
+    ...officeOptions,
   });
+  const pending = new Map();
+  stub.timerDelays = [];
+  stub.expireTimers = () => {
+    const due = [...pending.values()];
+    pending.clear();
+    due.forEach((callback) => callback());
+  };
   const context = vm.createContext({
     Office: stub.Office,
-    fetch,
+    fetch: fetcher,
     console: { error: () => {}, info: () => {}, log: () => {}, warn: () => {} },
-    setTimeout,
-    clearTimeout,
+    setTimeout: (callback, delay) => {
+      stub.timerDelays.push(delay);
+      if (!manualClock) {
+        return setTimeout(callback, delay);
+      }
+      const id = Symbol("timer");
+      pending.set(id, callback);
+      return id;
+    },
+    clearTimeout: (id) => (manualClock ? pending.delete(id) : clearTimeout(id)),
     AbortController,
+    DOMException,
     JSON,
+    nodeFetch: fetcher,
   });
+  if (browserFetch) {
+    vm.runInContext(BROWSER_FETCH, context);
+  }
   vm.runInContext(SOURCE, context, { filename: "launchevent.js" });
   return stub;
+}
+
+// A server that keeps this request waiting: the handler's deadline passes while it waits.
+function stall(stub) {
+  setImmediate(() => stub.expireTimers());
+  return { hang: true };
 }
 
 async function send(stub) {
@@ -163,15 +210,75 @@ test("an error answer from the server: the mail goes untracked, with the reason"
   assert.match(stub.state.notifications.tracklog.message, /sender is not a user of this account/);
 });
 
-test("a server that does not answer within the timeout never holds the send for long", {
-  timeout: 15000,
-}, async () => {
-  answer = () => ({ hang: true });
+test("a server that never answers: one deadline for the whole send, well inside 5 s", async () => {
+  const stub = loadHandlers({ manualClock: true }); // no choices yet: GET /me, then POST /compose
+  answer = (request) => (request.url === "/api/v1/me" ? { json: ME } : stall(stub));
+  assert.deepEqual(await send(stub), { allowEvent: true });
+  assert.equal(composeRequests().length, 1);
+  const waited = stub.timerDelays.reduce((total, delay) => total + delay, 0);
+  assert.ok(waited <= OUTLOOK_PATIENCE_MS - 1000, `the handler may wait ${waited} ms`);
+  assert.match(stub.state.notifications.tracklog.message, /^tracklog could not be reached: /);
+});
+
+test("a server that sends headers and then stalls: given up on, not reached", async () => {
+  answer = () => ({ status: 200, json: COMPOSED, stallBody: true });
+  // The deadline passes once the headers are in, while the body is awaited.
+  const fetcher = (url, init) =>
+    fetch(url, init).then((response) => {
+      setImmediate(() => stub.expireTimers());
+      return response;
+    });
   const stub = loadHandlers({
+    manualClock: true,
+    fetcher,
     session: { "tracklog.choices": JSON.stringify({ track: true, log: true }) },
   });
+  const original = stub.state.body;
   assert.deepEqual(await send(stub), { allowEvent: true });
-  assert.match(stub.state.notifications.tracklog.message, /could not be reached/);
+  assert.equal(stub.state.body, original);
+  assert.match(stub.state.notifications.tracklog.message, /^tracklog could not be reached: /);
+});
+
+test("an aborted fetch (AbortError, no HTTP status) says not reached, not Outlook", async () => {
+  const stub = loadHandlers({
+    manualClock: true,
+    browserFetch: true,
+    session: { "tracklog.choices": JSON.stringify({ track: true, log: true }) },
+  });
+  answer = () => stall(stub);
+  assert.deepEqual(await send(stub), { allowEvent: true });
+  const { message } = stub.state.notifications.tracklog;
+  assert.match(message, /^tracklog could not be reached: /);
+  assert.doesNotMatch(message, /Outlook/);
+});
+
+test("server down with the logging BCC on the mail: the copy may be logged", async () => {
+  const stub = loadHandlers({
+    bcc: ["log+acct@bcc.example"],
+    roaming: { "tracklog.token": "tok-9", "tracklog.baseUrl": await deadUrl() },
+    session: {
+      "tracklog.choices": JSON.stringify({ track: true, log: true }),
+      "tracklog.defaults": JSON.stringify({ bcc: "log+acct@bcc.example" }),
+    },
+  });
+  assert.deepEqual(await send(stub), { allowEvent: true });
+  assert.deepEqual(stub.state.bcc, ["log+acct@bcc.example"]);
+  const { message } = stub.state.notifications.tracklog;
+  assert.match(message, /could not be reached.*may be logged/);
+  assert.doesNotMatch(message, /logging\.$|without tracking or logging/);
+});
+
+test("a stalled server with the logging BCC on: not reached, the copy may be logged", async () => {
+  const stub = loadHandlers({
+    manualClock: true,
+    browserFetch: true,
+    displayLanguage: "ja-JP",
+    bcc: ["log+acct@bcc.example"],
+    session: { "tracklog.choices": JSON.stringify({ track: true, log: true }) },
+  });
+  answer = () => stall(stub);
+  assert.deepEqual(await send(stub), { allowEvent: true });
+  assert.match(stub.state.notifications.tracklog.message, /接続できません.*記録される可能性/);
 });
 
 test("signed out (no token in roaming settings): the mail goes untracked, with a note", async () => {

@@ -111,6 +111,28 @@ def test_associations_to_other_accounts_are_refused(api, world):
     assert response.status_code == 422
 
 
+def test_compose_without_recipients_is_a_400_and_stores_nothing(api, world):
+    only_logging = f"log+{world.account.bcc_key}@bcc.tracklog.test"
+    for recipients in ({}, {"to": [], "cc": [], "bcc": []}, {"bcc": [only_logging]}):
+        response = api.post("/compose", {"html": HTML, "subject": "Hello", **recipients})
+        assert response.status_code == 400, recipients
+        error = response.json["error"]
+        assert error["code"] == "no_recipients"
+        assert "to" in error["details"]["fields"]
+    assert db.session.scalar(db.select(db.func.count(Message.id))) == 0
+
+
+def test_a_draft_without_recipients_can_still_be_previewed(api, world):
+    response = api.post("/compose/preview", {"html": HTML})
+    assert response.status_code == 200
+    assert response.json["recipients"] == []
+
+
+def test_bcc_alone_is_a_recipient(api, world):
+    response = api.post("/compose", {"html": HTML, "bcc": ["peter@initech.example"]})
+    assert response.status_code == 200
+
+
 def test_bad_compose_input_names_each_field(api, world):
     response = api.post(
         "/compose", {"to": ["not an address"], "html": 5, "track": "yes", "client": {"host": "x"}}

@@ -49,7 +49,8 @@ class Field:
         if self.nullable:
             schema["type"] = [schema["type"], "null"]
         if self.choices:
-            schema["enum"] = list(self.choices)
+            # A nullable choice may be null: JSON Schema checks enum even after the type allows it.
+            schema["enum"] = [*self.choices, None] if self.nullable else list(self.choices)
         if self.max_length:
             schema["maxLength"] = self.max_length
         if not self.writable:

@@ -13,8 +13,8 @@ from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, Rul
 import tracklog
 from tracklog.api import records
 from tracklog.api.errors import API_PREFIX
-from tracklog.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.api.resources import RESOURCES, STAGE_FIELDS, Resource
+from tracklog.api.schemas import OPERATIONS, PAGING, SCHEMAS, query
 
 OPENAPI_VERSION = "3.1.0"
 # An endpoint's first method here gets the endpoint name as operationId (PATCH before PUT).
@@ -87,7 +87,12 @@ def build_document(app: Flask) -> dict[str, Any]:
             parameters = path_parameters(rule) + operation.get("parameters", [])
             if parameters:
                 operation["parameters"] = parameters
-            _apply_declared(operation, app.view_functions.get(rule.endpoint))
+            declared = OPERATIONS.get(rule.endpoint)
+            if declared is not None and "requestBody" not in declared:
+                operation.pop("requestBody", None)  # it takes no body
+            _apply_declared(operation, declared)
+            view = app.view_functions.get(rule.endpoint)
+            _apply_declared(operation, getattr(view, OPENAPI_ATTRIBUTE, None))
             path_item[method.lower()] = operation
     return {
         "openapi": OPENAPI_VERSION,
@@ -110,7 +115,7 @@ def build_document(app: Flask) -> dict[str, Any]:
                     "app's API tokens page) or a Microsoft Entra ID access token for this add-in.",
                 }
             },
-            "schemas": {**_shared_schemas(), **_resource_schemas()},
+            "schemas": {**_shared_schemas(), **_resource_schemas(), **SCHEMAS},
             "responses": {
                 name: {
                     "description": description,
@@ -212,23 +217,7 @@ def _record_operation(
                     "description": f"Text searched case-insensitively in: {columns}.",
                     "schema": {"type": "string"},
                 },
-                {
-                    "name": "cursor",
-                    "in": "query",
-                    "description": "The next_cursor of the previous page.",
-                    "schema": {"type": "string"},
-                },
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "description": "Page size.",
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": MAX_LIMIT,
-                        "default": DEFAULT_LIMIT,
-                    },
-                },
+                *query(**PAGING)["parameters"],
             ],
             "responses": {
                 "200": {
@@ -329,10 +318,9 @@ def _generic_operation(app: Flask, rule: Rule, method: str) -> dict[str, Any]:
     return operation
 
 
-def _apply_declared(operation: dict[str, Any], view: Callable | None) -> None:
-    """Merge what a view declared with @documented over the generated operation."""
-    declared = getattr(view, OPENAPI_ATTRIBUTE, None) or {}
-    for key, value in declared.items():
+def _apply_declared(operation: dict[str, Any], declared: dict[str, Any] | None) -> None:
+    """Merge what schemas.OPERATIONS or a view's @documented declares over the operation."""
+    for key, value in (declared or {}).items():
         if key == "responses":
             responses = {**operation.get("responses", {}), **value}
             if any(status.startswith("2") and status != "2XX" for status in value):

@@ -153,16 +153,13 @@ def websocket_url(server: str) -> str:
     return urlunsplit((schemes[parts.scheme], parts.netloc, path, "", ""))
 
 
-def default_cafile(server: str, instance_path: str | None) -> Path | None:
+def default_cafile(server: str, instance_path: str) -> Path | None:
     """The instance's development certificate for a localhost server, if there is one."""
     if urlsplit(server).hostname not in LOCAL_HOSTS:
         return None
-    from flask import Flask
-
     from tracklog.devcert import certificate_paths
 
-    folder = Flask("tracklog", instance_path=instance_path).instance_path
-    cert_path, _key_path = certificate_paths(folder)
+    cert_path, _key_path = certificate_paths(instance_path)
     return cert_path if cert_path.is_file() else None
 
 

@@ -30,6 +30,14 @@ CLIENT_HOSTS = ("outlook-desktop", "outlook-web", "outlook-mac", "outlook-mobile
 MAX_RECIPIENTS = 500
 
 
+class NoRecipients(ValidationFailed):
+    """A draft with nobody to send to: compose stores nothing for it."""
+
+    # An incomplete request rather than a malformed field: 400, as HubSpot answers it.
+    status = 400
+    code = "no_recipients"
+
+
 @dataclass(frozen=True)
 class ComposeRequest:
     """A validated call of POST /api/v1/compose."""
@@ -306,8 +314,19 @@ def preview_message(user: User, request: ComposeRequest) -> dict[str, Any]:
     }
 
 
+def require_a_recipient(request: ComposeRequest) -> None:
+    """Refuse a draft whose only addresses (if any) are tracklog's own logging BCCs."""
+    addresses = [*request.to, *request.cc, *request.bcc]
+    if not any(not is_logging_address(address) for address in addresses):
+        raise NoRecipients(
+            _("Add at least one recipient (To, Cc or Bcc)."),
+            details={"fields": {"to": _("add at least one recipient")}},
+        )
+
+
 def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
     """Create or update the message of a draft and answer the contract's compose response."""
+    require_a_recipient(request)
     account = user.account
     message = find_draft(user, request.client_item_id)
     if message is None:

@@ -1,0 +1,205 @@
+"""Every /api/v1 operation, called for real, answers what /openapi.json documents for it."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from werkzeug.test import TestResponse
+
+from tests import factories
+from tests.maillog.mail import outgoing, raw
+from tests.tracking.conftest import app_config, recipient, record  # noqa: F401
+from tests.tracking.helpers import CHROME_WINDOWS, pixel_path, sent_an_hour_ago
+from tests.tracking.test_hits import hit
+from tracklog.extensions import db
+from tracklog.models import Task
+
+JSON = "application/json"
+NOT_CALLED_HINT = "call them in walk_every_operation (tests/api/test_openapi_answers.py)"
+
+
+class DocumentedApi:
+    """Calls /api/v1 and checks each request and answer against the operation's schemas."""
+
+    def __init__(self, app: Any, api: factories.ApiClient) -> None:
+        self.api = api
+        self.document = app.test_client().get("/openapi.json").json
+        self.adapter = app.url_map.bind("tracklog.test")
+        self.operations = {
+            operation["operationId"]: operation
+            for item in self.document["paths"].values()
+            for operation in item.values()
+        }
+        self.called: set[str] = set()
+
+    def schema_check(self, schema: dict[str, Any], value: Any, what: str) -> None:
+        """Fail with every place where value breaks schema (refs resolve in the document)."""
+        root = {**schema, "components": self.document["components"]}
+        validator = Draft202012Validator(root, format_checker=FormatChecker())
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(value)]
+        assert errors == [], f"{what} breaks its documented schema: {errors}"
+
+    def operation_for(self, method: str, path: str) -> tuple[str, dict[str, Any]]:
+        """The documented operation that serves a concrete request."""
+        endpoint, _args = self.adapter.match(f"/api/v1{path.split('?')[0]}", method=method)
+        for name in (f"{endpoint}_{method.lower()}", endpoint):
+            if name in self.operations and self._serves(name, endpoint, method):
+                return name, self.operations[name]
+        raise AssertionError(f"{method} {path} ({endpoint}) is not documented")
+
+    def _serves(self, name: str, endpoint: str, method: str) -> bool:
+        """Whether operationId name is the one for this method of the endpoint."""
+        for item in self.document["paths"].values():
+            operation = item.get(method.lower())
+            if operation and operation["operationId"] == name:
+                return name.startswith(endpoint)
+        return False
+
+    def call(self, method: str, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
+        """One request; its JSON body and its answer must match the documented schemas."""
+        name, operation = self.operation_for(method, path)
+        if json is not None:
+            content = operation["requestBody"]["content"]
+            self.schema_check(content[JSON]["schema"], json, f"the request body of {name}")
+        response = self.api.call(method, path, json=json, **kwargs)
+        status = str(response.status_code)
+        assert status.startswith("2"), (name, status, response.get_data(as_text=True))
+        documented = operation["responses"].get(status)
+        assert documented is not None, f"{name} answered {status}, not documented"
+        schema = (documented.get("content") or {}).get(JSON, {}).get("schema")
+        if schema is None:
+            assert response.get_data() == b"", f"{name} answers a body it does not document"
+        else:
+            self.schema_check(schema, response.json, f"the {status} answer of {name}")
+        self.called.add(name)
+        return response
+
+
+def walk_records(api: DocumentedApi, world: factories.World) -> dict[str, int]:
+    """Every operation of the six record resources; answers the ids of records that stay."""
+    pipeline = factories.pipeline_of(world.account)
+    stage = pipeline.stages[0]
+    bodies = {
+        "companies": ({"name": "Initech", "domain": "initech.example"}, {"name": "Initech AB"}),
+        "contacts": ({"email": "peter@initech.example"}, {"first_name": "Peter"}),
+        "deals": (
+            {"name": "Initech renewal", "pipeline_id": pipeline.id, "stage_id": stage.id},
+            {"amount": 1200},
+        ),
+        "tickets": ({"subject": "Printer on fire"}, {"subject": "Printer still on fire"}),
+        "pipelines": ({"name": "Partners", "stages": [{"name": "New"}]}, {"name": "Resellers"}),
+        "users": ({"email": "carol@acme.example", "password": "long enough pw"}, {"locale": "sv"}),
+    }
+    kept = {}
+    for resource, (create, change) in bodies.items():
+        record_id = api.call("POST", f"/{resource}", create).json["id"]
+        api.call("GET", f"/{resource}")
+        api.call("GET", f"/{resource}?q=i&limit=1")
+        api.call("GET", f"/{resource}/{record_id}")
+        api.call("PATCH", f"/{resource}/{record_id}", change)
+        api.call("PUT", f"/{resource}/{record_id}", change)
+        spare = api.call("POST", f"/{resource}", _another(resource, create)).json["id"]
+        api.call("DELETE", f"/{resource}/{spare}")
+        kept[resource] = record_id
+    return kept
+
+
+def _another(resource: str, create: dict[str, Any]) -> dict[str, Any]:
+    """A second record like create, that does not clash with it."""
+    unique = {"contacts": "email", "users": "email", "companies": "name"}.get(resource)
+    if unique is None:
+        return create
+    return {**create, unique: "spare-" + create[unique]}
+
+
+def walk_mail(api: DocumentedApi, mail_client: Any, record_hits: Any, kept: dict[str, int]) -> str:
+    """Compose, tracked hits, messages, attachments, logging, notifications; the message id."""
+    draft = {
+        "subject": "Pricing",
+        "from": "alice@acme.example",
+        "to": ["peter@initech.example"],
+        "html": '<p>Hi, our <a href="https://initech.example/pricing">pricing</a>.</p>',
+        "associations": [{"type": "deal", "id": kept["deals"]}],
+        "client": {"host": "outlook-web", "item_id": "draft-1"},
+    }
+    api.call("POST", "/compose/preview", {**draft, "associations": []})
+    composed = api.call("POST", "/compose", draft).json
+    message_id = composed["message_id"]
+    sent_an_hour_ago(message_id)
+    hit(mail_client, pixel_path(composed["html"]), agent=CHROME_WINDOWS)
+    record_hits()
+    api.call("GET", "/messages?q=Pricing")
+    api.call("GET", f"/messages/{message_id}")
+    api.call("GET", f"/messages/{message_id}/why")
+    api.call("PUT", f"/messages/{message_id}/mute", {"muted": False})
+    upload = {"file": (io.BytesIO(b"%PDF-1.4 price list"), "prices.pdf", "application/pdf")}
+    attachment = api.call("POST", "/attachments", data={**upload, "message_id": message_id})
+    api.call("DELETE", f"/attachments/{attachment.json['id']}")
+    reply = outgoing(sender="Peter <peter@initech.example>", to=("alice@acme.example",))
+    api.call("POST", "/log", data=raw(reply), content_type="message/rfc822")
+    api.call("GET", "/logging/why?recipient=alice")
+    api.call("POST", f"/records/contact/{kept['contacts']}/reassociate")
+    notifications = api.call("GET", "/notifications").json
+    assert notifications["items"], "the open should have notified"
+    api.call("POST", "/notifications/read", {"up_to": notifications["items"][0]["id"]})
+    api.call("GET", "/me/notification-preferences")
+    quiet = {"start": "22:00", "end": "07:00"}
+    api.call("PUT", "/me/notification-preferences", {"opens": "every", "quiet_hours": quiet})
+    return message_id
+
+
+def walk_timeline(api: DocumentedApi, world: factories.World, kept: dict[str, int]) -> None:
+    """Notes, timeline, pins, activity associations, filters, record associations, tasks."""
+    contact, deal = kept["contacts"], kept["deals"]
+    note = api.call("POST", f"/records/contact/{contact}/notes", {"body": "<p>Called.</p>"})
+    activity_id = note.json["id"]
+    api.call("GET", f"/records/contact/{contact}/timeline?types=email,note")
+    api.call("PUT", f"/records/contact/{contact}/pin", {"activity_id": activity_id})
+    api.call("DELETE", f"/records/contact/{contact}/pin")
+    places = {"associations": [{"type": "contact", "id": contact}, {"type": "deal", "id": deal}]}
+    api.call("PUT", f"/activities/{activity_id}/associations", places)
+    api.call("GET", "/timeline-filters/contact")
+    api.call("PUT", "/timeline-filters/contact", {"types": ["email", "note"]})
+    api.call("DELETE", f"/activities/{activity_id}")
+    api.call("POST", f"/records/contact/{contact}/associations", {"type": "deal", "id": deal})
+    api.call("GET", f"/records/contact/{contact}/associations")
+    api.call("DELETE", f"/records/contact/{contact}/associations/deal/{deal}")
+    task = Task(account_id=world.account.id, title="Send the quote", owner_id=world.admin.id)
+    db.session.add(task)
+    db.session.commit()
+    api.call("GET", "/tasks?all=1")
+    api.call("PATCH", f"/tasks/{task.id}", {"done": True})
+
+
+def test_every_operation_answers_what_the_document_says(app, api, world, recipient, record):  # noqa: F811
+    documented = DocumentedApi(app, api)
+    documented.call("GET", "/me")
+    documented.call("POST", "/me/addin-token", {"name": "Outlook add-in"})
+    kept = walk_records(documented, world)
+    walk_mail(documented, recipient, record, kept)
+    walk_timeline(documented, world, kept)
+
+    not_called = sorted(set(documented.operations) - documented.called)
+    assert not_called == [], f"operations never checked against a real answer; {NOT_CALLED_HINT}"
+
+
+def test_every_operation_documents_its_request_and_its_answer(client):
+    document = client.get("/openapi.json").json
+    vague = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            name = f"{method.upper()} {path}"
+            successes = [status for status in operation["responses"] if status.startswith("2")]
+            if "2XX" in successes:
+                vague.append(f"{name}: no success status")
+            for status in successes:
+                content = operation["responses"][status].get("content")
+                if status != "204" and not (content and content[next(iter(content))]["schema"]):
+                    vague.append(f"{name}: no schema for {status}")
+            if method in {"post", "put", "patch"} and "requestBody" in operation:
+                for media in operation["requestBody"]["content"].values():
+                    if media["schema"] in ({}, {"type": "object"}):
+                        vague.append(f"{name}: an open request body")
+    assert vague == []
