@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from tracklog import __version__
-from tracklog.api.openapi import documented
 
 BASE_URL = "https://tracklog.test"  # what conftest configures
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -124,30 +123,6 @@ def test_a_new_route_appears_described_by_its_docstring(app, client):
     assert operation["responses"]["401"] == {"$ref": "#/components/responses/Unauthorized"}
     assert operation["responses"]["404"] == {"$ref": "#/components/responses/NotFound"}
     assert operation["responses"]["422"] == {"$ref": "#/components/responses/ValidationFailed"}
-
-
-def test_a_route_can_declare_its_own_schemas(app, client):
-    @documented(
-        responses={
-            "200": {
-                "description": "The widget's mood.",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        },
-        parameters=[{"name": "loud", "in": "query", "schema": {"type": "boolean"}}],
-    )
-    def widget_mood():
-        """How the widget feels."""
-        return jsonify({})
-
-    app.add_url_rule("/api/v1/widgets/mood", "api.widget_mood", widget_mood)
-    document = fetch_document(client)
-    validate(document)
-    operation = document["paths"]["/widgets/mood"]["get"]
-    assert operation["responses"]["200"]["description"] == "The widget's mood."
-    assert "2XX" not in operation["responses"]
-    assert operation["responses"]["401"] == {"$ref": "#/components/responses/Unauthorized"}
-    assert operation["parameters"][0]["name"] == "loud"
 
 
 def test_info_servers_and_bearer_security(client):

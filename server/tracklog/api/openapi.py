@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -22,7 +21,6 @@ METHOD_ORDER = ("GET", "POST", "PATCH", "PUT", "DELETE")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 RULE_VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>.*?)\))?:)?(?P<name>\w+)>")
 JSON = "application/json"
-OPENAPI_ATTRIBUTE = "__openapi__"
 
 ERROR_RESPONSES = {
     "400": ("BadRequest", "The request is malformed (a bad cursor, limit or parameter)."),
@@ -55,23 +53,6 @@ RESOURCE_EXTRAS: dict[str, dict[str, Any]] = {
 }
 
 
-def documented(**operation: Any) -> Callable[[Callable], Callable]:
-    """Attach OpenAPI operation fields (requestBody, responses, parameters...) to a view."""
-
-    def attach(view: Callable) -> Callable:
-        """Keep the fields on the view for build_document."""
-        setattr(view, OPENAPI_ATTRIBUTE, operation)
-        return view
-
-    return attach
-
-
-def request_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    """A required JSON request body: an object with these properties."""
-    schema = {"type": "object", "required": required, "properties": properties}
-    return {"required": True, "content": _json_content(schema)}
-
-
 def build_document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every /api/v1 route of the app."""
     resources = {resource.name: resource for resource in RESOURCES}
@@ -91,8 +72,6 @@ def build_document(app: Flask) -> dict[str, Any]:
             if declared is not None and "requestBody" not in declared:
                 operation.pop("requestBody", None)  # it takes no body
             _apply_declared(operation, declared)
-            view = app.view_functions.get(rule.endpoint)
-            _apply_declared(operation, getattr(view, OPENAPI_ATTRIBUTE, None))
             path_item[method.lower()] = operation
     return {
         "openapi": OPENAPI_VERSION,
@@ -319,7 +298,7 @@ def _generic_operation(app: Flask, rule: Rule, method: str) -> dict[str, Any]:
 
 
 def _apply_declared(operation: dict[str, Any], declared: dict[str, Any] | None) -> None:
-    """Merge what schemas.OPERATIONS or a view's @documented declares over the operation."""
+    """Merge what schemas.OPERATIONS declares over the operation."""
     for key, value in (declared or {}).items():
         if key == "responses":
             responses = {**operation.get("responses", {}), **value}

@@ -11,6 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from tracklog.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from tracklog.crm.activities import (
+    CALL_OUTCOMES,
+    MAX_CALL_MINUTES,
+    MAX_NOTES_LENGTH,
+    MAX_TITLE_LENGTH,
+)
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.tracking import CLASSIFICATIONS
@@ -25,6 +31,13 @@ DATE_TIME = {"type": "string", "format": "date-time"}
 EMAIL_LIST = {"type": "array", "items": STRING, "description": "Mail addresses"}
 EVENT_KINDS = ("open", "click", "attachment", "reply")
 TRACKING_MODES = ("individual", "anonymous", "off")
+BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
+MOMENT = {
+    "type": "string",
+    "description": "An ISO 8601 date and time (2027-01-05T09:30); without an offset, in your "
+    "time zone.",
+}
+NOTES = {"type": "string", "maxLength": MAX_NOTES_LENGTH}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -263,8 +276,38 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         rfc_message_id=nullable(STRING),
         message_id={**nullable(STRING), "description": "The tracked message's id (tl_...)"},
         warnings=array({}),
+        attachments=array(ref("LoggedAttachment")),
+        task=nullable({"type": "object"}),
+        details={"type": "object", "description": "A call's, meeting's or task's own fields"},
+    ),
+    "LoggedAttachment": answer(
+        id=INTEGER, filename=STRING, content_type=STRING, size=INTEGER, url=STRING
     ),
     "Timeline": page("Activity", types=array(enum(ACTIVITY_TYPES))),
+    "TaskRequest": body(
+        ("title",),
+        title={"type": "string", "maxLength": MAX_TITLE_LENGTH},
+        due_at=MOMENT,
+        owner_id={"type": "integer", "description": "Whose task (you by default)"},
+        notes=NOTES,
+    ),
+    "CallRequest": body(
+        ("outcome",),
+        outcome=enum(CALL_OUTCOMES),
+        duration_minutes={"type": "integer", "minimum": 0, "maximum": MAX_CALL_MINUTES},
+        occurred_at=MOMENT | {"description": "When the call took place; now by default."},
+        title={"type": "string", "maxLength": MAX_TITLE_LENGTH},
+        notes=NOTES,
+    ),
+    "MeetingRequest": body(
+        ("title", "starts_at", "ends_at"),
+        title={"type": "string", "maxLength": MAX_TITLE_LENGTH},
+        starts_at=MOMENT,
+        ends_at=MOMENT,
+        attendees=array({"type": "string", "format": "email"})
+        | {"description": "Attendees who are contacts get the meeting on their timeline."},
+        notes=NOTES,
+    ),
     "NoteRequest": body(("body",), body={"type": "string", "description": "HTML or text"}),
     "PinRequest": body(("activity_id",), activity_id=INTEGER),
     "Pin": answer(record_type=enum(RECORD_TYPES), record_id=INTEGER, activity_id=INTEGER),
@@ -417,6 +460,24 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "api.add_note": operation(
         takes("NoteRequest"), created=answers("201", "Activity", "The new note.")
     ),
+    "api.add_task": operation(
+        takes("TaskRequest"),
+        created=answers("201", "Activity", "The new task, also in its owner's task list."),
+    ),
+    "api.log_call": operation(
+        takes("CallRequest"), created=answers("201", "Activity", "The logged call.")
+    ),
+    "api.log_meeting": operation(
+        takes("MeetingRequest"), created=answers("201", "Activity", "The logged meeting.")
+    ),
+    "api.logged_attachment": {
+        "responses": {
+            "200": {
+                "description": "The file, always as a download, of the type it was sent as.",
+                "content": {"*/*": {"schema": BINARY}},
+            }
+        }
+    },
     "api.pin": operation(takes("PinRequest"), ok=answers("200", "Pin", "What is pinned now.")),
     "api.unpin": operation(gone=DELETED),
     "api.set_activity_associations": operation(

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from tracklog.api import api
 from tracklog.api.fields import to_json
-from tracklog.api.openapi import documented, request_schema
 from tracklog.api.pagination import requested_limit
 from tracklog.api.records import json_body
 from tracklog.crm import activities, timeline
@@ -42,79 +41,24 @@ def add_note(record_type: str, record_id: int) -> tuple[Response, int]:
     return jsonify(timeline.activities_json([note.id], None)[0]), 201
 
 
-MOMENT = {
-    "type": "string",
-    "format": "date-time",
-    "description": "ISO 8601; without an offset, in your time zone.",
-}
-NOTES = {"type": "string", "maxLength": activities.MAX_NOTES_LENGTH}
-ACTIVITY_CREATED = {"201": {"description": "The new timeline item (an activity)."}}
-
-
 def activity_created(activity: Activity) -> tuple[Response, int]:
     """The new timeline item as the timeline shows it."""
     return jsonify(timeline.activities_json([activity.id], None)[0]), 201
 
 
 @api.post("/records/<record_type>/<int:record_id>/tasks")
-@documented(
-    requestBody=request_schema(
-        {
-            "title": {"type": "string", "maxLength": activities.MAX_TITLE_LENGTH},
-            "due_at": MOMENT,
-            "owner_id": {"type": "integer", "description": "Whose task (you by default)"},
-            "notes": NOTES,
-        },
-        required=["title"],
-    ),
-    responses=ACTIVITY_CREATED,
-)
 def add_task(record_type: str, record_id: int) -> tuple[Response, int]:
     """Create a task about the record: on its timeline and in its owner's task list."""
     return activity_created(activities.add_task(g.api_user, record_type, record_id, json_body()))
 
 
 @api.post("/records/<record_type>/<int:record_id>/calls")
-@documented(
-    requestBody=request_schema(
-        {
-            "outcome": {"type": "string", "enum": list(activities.CALL_OUTCOMES)},
-            "duration_minutes": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": activities.MAX_CALL_MINUTES,
-            },
-            "occurred_at": MOMENT | {"description": "When the call took place; now by default."},
-            "title": {"type": "string", "maxLength": activities.MAX_TITLE_LENGTH},
-            "notes": NOTES,
-        },
-        required=["outcome"],
-    ),
-    responses=ACTIVITY_CREATED,
-)
 def log_call(record_type: str, record_id: int) -> tuple[Response, int]:
     """Log a call with the record's people: its outcome, length and notes."""
     return activity_created(activities.log_call(g.api_user, record_type, record_id, json_body()))
 
 
 @api.post("/records/<record_type>/<int:record_id>/meetings")
-@documented(
-    requestBody=request_schema(
-        {
-            "title": {"type": "string", "maxLength": activities.MAX_TITLE_LENGTH},
-            "starts_at": MOMENT,
-            "ends_at": MOMENT,
-            "attendees": {
-                "type": "array",
-                "items": {"type": "string", "format": "email"},
-                "description": "Attendees who are contacts get the meeting on their timeline.",
-            },
-            "notes": NOTES,
-        },
-        required=["title", "starts_at", "ends_at"],
-    ),
-    responses=ACTIVITY_CREATED,
-)
 def log_meeting(record_type: str, record_id: int) -> tuple[Response, int]:
     """Log a meeting on the record's timeline and on the timelines of attendees who are contacts."""
     meeting = activities.log_meeting(g.api_user, record_type, record_id, json_body())
