@@ -39,6 +39,15 @@ def signed_in(client) -> bool:
     return client.get("/").status_code == 200
 
 
+def come_back_after_a_restart(client) -> tuple[str, str]:
+    """Sign in remembered and restart the browser: its first and its rotated device cookie."""
+    sign_in(client)
+    original = device_cookie(client)
+    restart_browser(client)
+    assert signed_in(client)
+    return original, device_cookie(client)
+
+
 def test_each_remembered_sign_in_gets_its_own_random_cookie_stored_hashed(app, world):
     first, second = app.test_client(), app.test_client()
     sign_in(first), sign_in(second)
@@ -69,22 +78,14 @@ def test_without_keep_me_signed_in_there_is_no_device_cookie(client, world):
 
 
 def test_a_remembered_browser_comes_back_with_a_rotated_cookie(client, world, clock):
-    sign_in(client)
-    original = device_cookie(client)
-    restart_browser(client)
-    assert signed_in(client)
-    rotated = device_cookie(client)
+    original, rotated = come_back_after_a_restart(client)
     assert rotated != original and rotated.split(".")[0] == original.split(".")[0]
     restart_browser(client)
     assert signed_in(client)
 
 
 def test_parallel_requests_with_the_old_cookie_pass_for_a_few_seconds(client, world, clock):
-    sign_in(client)
-    original = device_cookie(client)
-    restart_browser(client)
-    assert signed_in(client)
-    rotated = device_cookie(client)
+    original, rotated = come_back_after_a_restart(client)
     clock.advance(seconds=5)
     restart_browser(client, original)
     assert signed_in(client)
@@ -94,11 +95,7 @@ def test_parallel_requests_with_the_old_cookie_pass_for_a_few_seconds(client, wo
 
 
 def test_a_replayed_old_cookie_ends_that_sign_in(client, world, clock):
-    sign_in(client)
-    stolen = device_cookie(client)
-    restart_browser(client)
-    assert signed_in(client)
-    current = device_cookie(client)
+    stolen, current = come_back_after_a_restart(client)
     clock.advance(minutes=1)
     restart_browser(client, stolen)
     assert not signed_in(client)

@@ -127,3 +127,9 @@ def test_addresses_and_client_addresses_are_stored_only_hashed(client, world, cl
     keys = {row.key for row in db.session.scalars(db.select(SignInThrottle))}
     assert len(keys) == 2
     assert not any("alice" in key or "192.0.2.7" in key for key in keys)
+
+
+def test_an_address_with_a_nul_byte_is_refused_like_any_unknown_one(client, world, clock):
+    response = attempt(client, "/sign-in", "alice\x00@acme.example")
+    assert response.status_code == 200
+    assert "The address or the password is wrong." in response.get_data(as_text=True)

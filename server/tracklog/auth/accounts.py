@@ -109,7 +109,10 @@ def password_matches(user: User, password: str) -> bool:
 
 def user_with_password(address: str, password: str) -> User | None:
     """The active user with this address and password; an unknown address takes as long."""
-    user = db.session.scalar(db.select(User).filter_by(email=address))
+    # No address holds a NUL, and PostgreSQL refuses one in a query: it is simply nobody's.
+    user = (
+        None if "\x00" in address else db.session.scalar(db.select(User).filter_by(email=address))
+    )
     if user is None or not user.password_hash:
         check_password_hash(_decoy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
