@@ -1,4 +1,8 @@
-"""Fixtures of the identity tests: a stub Entra ID over HTTPS and an app configured to trust it."""
+"""Fixtures of the identity tests: a stub Entra ID, a hand-moved clock, and a live server.
+
+`app` is not imported from tests.browser here (it would put every test of the package on SQLite
+only): the end-to-end module imports it for itself.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from tests.browser import base_url, live, port, screenshots  # noqa: F401 - for the e2e tests
 from tests.idp_stub import StubIdentityProvider
 from tracklog.auth.entra import entra_keys
 from tracklog.models import utcnow
