@@ -184,7 +184,9 @@ def walk_timeline(api: DocumentedApi, world: factories.World, kept: dict[str, in
     db.session.commit()
     api.call("GET", "/tasks?all=1")
     api.call("PATCH", f"/tasks/{task.id}", {"done": True})
-    api.call("POST", f"/records/deal/{deal}/tasks", {"title": "Call back", "due_at": "2027-01-05T09:00"})
+    api.call(
+        "POST", f"/records/deal/{deal}/tasks", {"title": "Call back", "due_at": "2027-01-05T09:00"}
+    )
     api.call("POST", f"/records/contact/{contact}/calls", {"outcome": "connected"})
     meeting = {"title": "Demo", "starts_at": "2027-01-06T10:00", "ends_at": "2027-01-06T11:00"}
     api.call("POST", f"/records/contact/{contact}/meetings", meeting)

@@ -165,13 +165,24 @@ def test_user_management(api, world):
     )
     assert created.status_code == 201, created.json
     assert "password" not in created.json and "password_hash" not in created.json
-    assert_error(api.post("/users", {"email": "carol@acme.example"}), 409, "conflict")
+    assert_error(api.post("/users", {"email": "carol@acme.example"}), 422, "validation_failed")
     assert_error(
         api.post("/users", {"email": "dave@acme.example", "password": "short"}),
         422,
         "validation_failed",
     )
     assert_error(api.delete(f"/users/{world.admin.id}"), 409, "cannot_delete_self")
+
+
+def test_an_address_of_another_account_answers_like_any_used_address(api, world):
+    """An admin cannot learn from the answer whether another account has a user."""
+    other_account = api.post("/users", {"email": "HANK@globex.example"})
+    same_account = api.post("/users", {"email": "bob@acme.example"})
+    changed = api.patch(f"/users/{world.user.id}", {"email": "hank@globex.example"})
+    error = assert_error(other_account, 422, "validation_failed")
+    assert same_account.status_code == changed.status_code == 422
+    assert same_account.json == changed.json == other_account.json
+    assert "globex" not in str(error).lower() and "exists" not in error["message"]
 
 
 def test_search_with_q(api, world):

@@ -1,15 +1,23 @@
-"""Fixtures of the identity tests: a stub Entra ID over HTTPS and an app configured to trust it."""
+"""Fixtures of the identity tests: a stub Entra ID, a hand-moved clock, and a live server.
+
+`app` is not imported from tests.browser here (it would put every test of the package on SQLite
+only): the end-to-end module imports it for itself.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
+from tests.browser import base_url, live, port, screenshots  # noqa: F401 - for the e2e tests
 from tests.idp_stub import StubIdentityProvider
 from tracklog.auth.entra import entra_keys
+from tracklog.models import utcnow
 
 CLIENT_ID = "c6c1f32b-5e55-4997-881a-753cc1d563b7"
 CLIENT_SECRET = "stub-client-secret"
@@ -52,3 +60,30 @@ def entra_settings(idp: StubIdentityProvider) -> dict[str, Any]:
 def app_config(app_config: dict[str, Any], entra_settings: dict[str, Any]) -> dict[str, Any]:
     """The base test settings plus Entra ID sign-in against the stub."""
     return {**app_config, **entra_settings}
+
+
+class HandMovedClock:
+    """A clock that stands still until a test moves it; waits are noted, not slept."""
+
+    def __init__(self) -> None:
+        self.current = utcnow()
+        self.waits: list[float] = []
+
+    def now(self) -> datetime:
+        """The time the test set."""
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        """Note the pause the app asked for."""
+        self.waits.append(seconds)
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward (timedelta's keywords)."""
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(app: Flask) -> HandMovedClock:
+    """The app's clock for sign-in, sessions and throttling, moved by the test."""
+    app.config["CLOCK"] = HandMovedClock()
+    return app.config["CLOCK"]

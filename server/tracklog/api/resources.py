@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
 from tracklog.api.fields import Field, to_json
-from tracklog.auth.accounts import set_password
+from tracklog.auth.accounts import check_address_unused, end_sign_ins_if_deactivated, set_password
 from tracklog.crm.deals import check_stage_entry, create_stage_tasks
 from tracklog.crm.pipelines import stage_label
 from tracklog.crm.records import (
@@ -190,18 +190,12 @@ def _place_ticket(ticket: Ticket, values: dict[str, Any], creating: bool) -> Non
     place_in_pipeline(ticket, "ticket")
 
 
-def _user_password(user: User, values: dict[str, Any], creating: bool) -> None:
-    """Hash a password given in the payload; refuse duplicate addresses."""
+def _save_user(user: User, values: dict[str, Any], creating: bool) -> None:
+    """One address is one user's; hash a given password; sign a deactivated user out."""
+    check_address_unused(user)
     if "password" in values:
         set_password(user, values["password"])
-    query = select(User.id).where(User.email == user.email)
-    if user.id is not None:
-        query = query.where(User.id != user.id)
-    if db.session.scalar(query) is not None:
-        raise Conflict(
-            _("A user with the address %(email)s already exists.", email=user.email),
-            details={"fields": {"email": _("already used by another user")}},
-        )
+    end_sign_ins_if_deactivated(user)
 
 
 def _refuse_self_delete(user: User) -> None:
@@ -454,7 +448,7 @@ RESOURCES = (
         ),
         search_columns=("email", "display_name"),
         admin_writes=True,
-        before_save=_user_password,
+        before_save=_save_user,
         before_delete=_refuse_self_delete,
     ),
 )

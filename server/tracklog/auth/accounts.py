@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from babel.numbers import list_currencies
 from flask import current_app
@@ -10,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracklog.auth.sessions import end_web_sessions
 from tracklog.crm.pipelines import default_pipelines
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
@@ -77,17 +79,64 @@ def check_password_strength(password: str) -> None:
         )
 
 
-def set_password(user: User, password: str) -> None:
-    """Hash and store a new password."""
+def set_password(user: User, password: str, *, keep_session: str | None = None) -> None:
+    """Hash and store a new password; every browser but `keep_session` is signed out."""
     check_password_strength(password)
     user.password_hash = generate_password_hash(
         password, method=current_app.config["PASSWORD_HASH_METHOD"]
     )
+    end_web_sessions(user, keep=keep_session)
+
+
+def change_own_password(user: User, current: str, new: str, *, keep_session: str) -> None:
+    """A user replaces their password, proving they know the current one."""
+    if not password_matches(user, current):
+        raise ValidationFailed(
+            _("The current password is wrong."), details={"fields": {"current": "wrong"}}
+        )
+    set_password(user, new, keep_session=keep_session)
+    db.session.commit()
+
+
+def end_sign_ins_if_deactivated(user: User) -> None:
+    """A deactivated user is signed out of every browser at once."""
+    if not user.active:
+        end_web_sessions(user)
+
+
+def check_address_unused(user: User) -> None:
+    """Refuse an address another user has, saying nothing of whose it is or in which account."""
+    query = db.select(User.id).where(User.email == user.email)
+    if user.id is not None:
+        query = query.where(User.id != user.id)
+    if db.session.scalar(query) is not None:
+        raise ValidationFailed(
+            _("This address cannot be used."),
+            details={"fields": {"email": _("cannot be used")}},
+        )
 
 
 def password_matches(user: User, password: str) -> bool:
     """Whether the password is the user's; always false for users without a local password."""
     return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+
+
+def user_with_password(address: str, password: str) -> User | None:
+    """The active user with this address and password; an unknown address takes as long."""
+    # No address holds a NUL, and PostgreSQL refuses one in a query: it is simply nobody's.
+    user = (
+        None if "\x00" in address else db.session.scalar(db.select(User).filter_by(email=address))
+    )
+    if user is None or not user.password_hash:
+        check_password_hash(_decoy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        return None
+    return user if password_matches(user, password) and user.active else None
+
+
+@cache
+def _decoy_hash(method: str) -> str:
+    """A hash of no one's password, checked when there is no user so that timing tells nothing."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def add_user(

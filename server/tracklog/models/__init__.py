@@ -19,6 +19,7 @@ from tracklog.models.installation import Installation
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
 from tracklog.models.notification import Notification
 from tracklog.models.pipeline import Pipeline, Stage
+from tracklog.models.signin import SignInThrottle, WebSession
 from tracklog.models.tracking import (
     EngagementEvent,
     Message,
@@ -55,6 +56,7 @@ __all__ = [
     "Pipeline",
     "RecordAssociation",
     "SenderSighting",
+    "SignInThrottle",
     "Stage",
     "Task",
     "Ticket",
@@ -63,5 +65,6 @@ __all__ = [
     "TrackedLink",
     "User",
     "UserAddress",
+    "WebSession",
     "utcnow",
 ]

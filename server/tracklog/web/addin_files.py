@@ -10,16 +10,12 @@ from flask import (
     abort,
     current_app,
     jsonify,
-    render_template,
     send_from_directory,
 )
 from flask_babel import gettext as _
 
-from tracklog.auth.accounts import password_matches
 from tracklog.auth.tokens import create_token
-from tracklog.auth.views import SignInForm
-from tracklog.extensions import db
-from tracklog.models import User
+from tracklog.auth.views import SignInForm, authenticated_user, sign_in_page
 
 addin_files = Blueprint("addin_files", __name__)
 FOLDERS = {"addin": "tracklog.addin.files", "taskpane": "tracklog.taskpane"}
@@ -46,18 +42,15 @@ def addin_config() -> Response:
 
 
 @addin_files.route("/addin/sign-in", methods=["GET", "POST"])
-def addin_sign_in() -> str:
+def addin_sign_in() -> Response:
     """The local sign-in dialog: a correct password yields a personal API token for the add-in."""
     form = SignInForm()
     token = None
     if form.validate_on_submit():
-        address = form.email.data.strip().lower()
-        user = db.session.scalar(db.select(User).filter_by(email=address))
-        if user is not None and user.active and password_matches(user, form.password.data):
+        user = authenticated_user(form)
+        if user is not None:
             token = create_token(user, _("Outlook add-in"))[1]
-        else:
-            form.password.errors.append(_("The address or the password is wrong."))
-    return render_template("addin/sign_in.html", form=form, token=token)
+    return sign_in_page("addin/sign_in.html", form, token=token)
 
 
 @addin_files.get("/addin/<path:name>")
