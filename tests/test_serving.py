@@ -12,7 +12,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,94 +19,21 @@ import requests
 from cryptography import x509
 from simple_websocket import Client, ConnectionClosed
 
+from tests.served import Served, clean_environment, start_served, tracklog
 from tests.services import POSTGRES_URL, free_port, postgres_reason, unavailable
 from tracklog import devcert
 
-TRACKLOG = Path(sys.executable).with_name("tracklog")
-START_TIMEOUT = 30
 
-
-def clean_environment(instance: Path, **extra: str) -> dict[str, str]:
-    """This process's environment without tracklog settings, pointed at an instance folder."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("TRACKLOG_")}
-    env.pop("PYTHONPATH", None)
-    return {**env, "TRACKLOG_INSTANCE_PATH": str(instance), **extra}
-
-
-def tracklog(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the installed `tracklog` command to completion."""
-    return subprocess.run(
-        [str(TRACKLOG), *args], env=env, capture_output=True, text=True, timeout=START_TIMEOUT
-    )
-
-
-@dataclass
-class Server:
-    """A running `tracklog serve` and what a test needs to talk to it."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    instance: Path
-    log: Path
-
-    @property
-    def cert(self) -> Path:
-        """The development certificate the server presents."""
-        return self.instance / devcert.CERT_NAME
-
-    def get(self, path: str) -> requests.Response:
-        """GET over HTTPS, verifying the server against its development certificate only."""
-        with requests.Session() as session:
-            session.trust_env = False
-            return session.get(f"https://127.0.0.1:{self.port}{path}", verify=self.cert, timeout=5)
-
-    def output(self) -> str:
-        """Everything the server printed so far."""
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> int:
-        """SIGTERM, then the exit code (killing it if it does not stop in time)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-
-
-def start_server(instance: Path) -> Server:
-    """Migrate a fresh SQLite instance and start `tracklog serve` on it; wait until it answers."""
+def start_server(instance: Path) -> Served:
+    """Migrate a fresh SQLite instance, start `tracklog serve` on it, wait until it is healthy."""
     env = clean_environment(instance, TRACKLOG_SMTP_PORT=str(free_port()))
     upgraded = tracklog(env, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    port = free_port()
-    log = instance / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(TRACKLOG), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, port, instance, log)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"tracklog serve exited with {process.returncode}:\n{server.output()}")
-        try:
-            if server.cert.exists() and server.get("/healthz").status_code:
-                return server
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    server.stop()
-    pytest.fail(f"tracklog serve did not answer within {START_TIMEOUT} s:\n{server.output()}")
+    return start_served(env, free_port(), "--host", "127.0.0.1", "--workers", "1")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """One `tracklog serve` shared by the read-only tests of this module."""
     running = start_server(tmp_path_factory.mktemp("served"))
     yield running
@@ -115,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.mark.slow
-def test_healthz_answers_over_https_verified_by_the_dev_certificate(server: Server) -> None:
+def test_healthz_answers_over_https_verified_by_the_dev_certificate(server: Served) -> None:
     response = server.get("/healthz")
 
     assert response.status_code == 200
@@ -123,7 +49,7 @@ def test_healthz_answers_over_https_verified_by_the_dev_certificate(server: Serv
 
 
 @pytest.mark.slow
-def test_serve_runs_gunicorn_with_gevent_workers_not_the_flask_dev_server(server: Server) -> None:
+def test_serve_runs_gunicorn_with_gevent_workers_not_the_flask_dev_server(server: Served) -> None:
     response = server.get("/healthz")
     command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes().split(b"\0")
 
@@ -134,7 +60,7 @@ def test_serve_runs_gunicorn_with_gevent_workers_not_the_flask_dev_server(server
 
 
 @pytest.mark.slow
-def test_serve_creates_the_secret_key_readable_by_its_owner_only(server: Server) -> None:
+def test_serve_creates_the_secret_key_readable_by_its_owner_only(server: Served) -> None:
     mode = stat.S_IMODE((server.instance / "secret_key").stat().st_mode)
 
     assert mode == 0o600
@@ -277,7 +203,7 @@ def test_psycopg_patched_first_lets_greenlets_wait_on_postgres_together() -> Non
     assert imported_before_patching >= 1.9  # why serve_forever patches before importing anything
 
 
-def wait_for_output(server: Server, text: str) -> str:
+def wait_for_output(server: Served, text: str) -> str:
     """The server's output once it contains `text` (or as it is after a few seconds)."""
     deadline = time.monotonic() + 5
     while text not in server.output() and time.monotonic() < deadline:
@@ -286,7 +212,7 @@ def wait_for_output(server: Server, text: str) -> str:
 
 
 @pytest.mark.slow
-def test_a_client_rejecting_the_certificate_is_one_log_line_not_a_traceback(server: Server):
+def test_a_client_rejecting_the_certificate_is_one_log_line_not_a_traceback(server: Served):
     with requests.Session() as session, pytest.raises(requests.exceptions.SSLError):
         session.trust_env = False
         session.get(f"https://localhost:{server.port}/healthz", verify=True, timeout=5)
@@ -299,7 +225,7 @@ def test_a_client_rejecting_the_certificate_is_one_log_line_not_a_traceback(serv
 
 
 @pytest.mark.slow
-def test_access_log_has_a_line_per_request_and_never_a_token(server: Server):
+def test_access_log_has_a_line_per_request_and_never_a_token(server: Served):
     token = "SECRETtoken123"
     server.get(f"/t/o/{token}.gif")
     server.get(f"/t/c/{token}")
@@ -328,7 +254,7 @@ def children_of(pid: int) -> list[int]:
 
 
 @pytest.mark.slow
-def test_idle_server_processes_cost_next_to_nothing(server: Server):
+def test_idle_server_processes_cost_next_to_nothing(server: Served):
     processes = [server.process.pid, *children_of(server.process.pid)]
     assert len(processes) >= 4  # gunicorn's master, a worker, the recorder, the BCC receiver
     time.sleep(1)

@@ -19,14 +19,8 @@ from sqlalchemy.exc import OperationalError
 
 from tests import factories
 from tests.conftest import app_environment
-from tests.test_serving import (
-    START_TIMEOUT,
-    TRACKLOG,
-    Server,
-    clean_environment,
-    free_port,
-    tracklog,
-)
+from tests.served import START_TIMEOUT, TRACKLOG, clean_environment, start_served, tracklog
+from tests.services import free_port
 from tracklog import create_app
 from tracklog.auth.accounts import bcc_address
 from tracklog.config import Config
@@ -447,24 +441,13 @@ def test_smtpd_command_listens_until_sigterm(tmp_path: Path) -> None:
 def test_serve_also_runs_the_receiver_and_stops_it(tmp_path: Path) -> None:
     smtp_port = free_port()
     env = migrated_environment(tmp_path, smtp_port)
-    web_port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(TRACKLOG), "serve", "--host", "127.0.0.1", "--port", str(web_port)],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, web_port, tmp_path, log)
+    server = start_served(env, free_port(), "--host", "127.0.0.1")  # healthy: children up
     try:
         answered = smtp_answers(smtp_port)
-        healthy = server.get("/healthz").status_code
     finally:
         code = server.stop()
 
     assert answered, server.output()
-    assert healthy == 200
     assert code == 0, server.output()
     assert f"listening on 127.0.0.1:{smtp_port}" in server.output()
     assert "Traceback" not in server.output()
