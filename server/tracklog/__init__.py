@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.tracking.views import init_hit_journal, tracking
     from tracklog.web.addin_files import addin_files
     from tracklog.web.formatting import formatting
+    from tracklog.web.headers import init_security_headers
     from tracklog.web.views import web
 
     init_bus(app)
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(records)
     app.register_blueprint(activity_forms)
     register_error_handlers(app)
+    init_security_headers(app)
 
 
 @event.listens_for(Engine, "connect")

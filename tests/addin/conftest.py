@@ -13,6 +13,13 @@ from tests.browser import app, base_url, live, port, screenshots  # noqa: F401
 
 OFFICE_CDN = "https://appsforoffice.microsoft.com/**"
 STUB = Path(__file__).with_name("office_stub.js")
+# Collects what the Content-Security-Policy refuses, before any script of the page runs.
+WATCH_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}`);
+});
+"""
 
 
 @pytest.fixture
@@ -34,6 +41,7 @@ def open_pane(browser: Any, live: Any) -> Iterator[Callable[..., Any]]:  # noqa:
         page = context.new_page()
         page.route(OFFICE_CDN, lambda route: route.fulfill(body="", content_type="text/javascript"))
         stored = {"tracklog.token": token} if token else {}
+        page.add_init_script(WATCH_VIOLATIONS)
         page.add_init_script(
             f"window.__officeConfig = {json.dumps(office)};"
             f"try {{ for (const [k, v] of Object.entries({json.dumps(stored)}))"
