@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.addin.test_pane_e2e import CUSTOMER, READ, compose_office, ready
+from tests.addin.test_pane_e2e import CUSTOMER, READ, compose_office, ready, tracked_mail_office
 from tests.tracking.helpers import compose
 
 TIMEOUT_MS = 10000
@@ -27,14 +27,7 @@ def test_the_compose_pane_runs_under_its_policy(open_pane, world):
 
 def test_the_read_pane_runs_under_its_policy_with_its_websocket(open_pane, api, world):
     sent = compose(api, [CUSTOMER])
-    office = {
-        "mode": "read",
-        "userEmail": "alice@acme.example",
-        "subject": "Pricing",
-        "recipients": {"to": [CUSTOMER]},
-        "read": {"from": "alice@acme.example"},
-        "customProperties": {"tracklogMessageId": sent["message_id"]},
-    }
+    office = tracked_mail_office(sent["message_id"])
     page = ready(open_pane(READ, office, world.admin_token))
 
     page.wait_for_selector("body[data-live=true]", timeout=TIMEOUT_MS)
