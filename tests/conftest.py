@@ -1,7 +1,8 @@
-"""Fixtures: an app on SQLite and on PostgreSQL, its clients, and signed-in helpers."""
+"""Fixtures: an app on SQLite and on PostgreSQL, its clients, signed-in helpers, a live server."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from tests import factories
 from tests.chromium import browser  # noqa: F401 - one Chromium for the whole run (session scope)
@@ -130,3 +132,16 @@ def world(app: Flask) -> factories.World:
 def api(client: FlaskClient, world: factories.World) -> factories.ApiClient:
     """A JSON client signed in as the first account's admin."""
     return factories.ApiClient(client, world.admin_token)
+
+
+@pytest.fixture
+def live(app) -> Iterator[str]:
+    """The app served over real HTTP on a free port; its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_port}"
+    app.extensions["tracklog.hub"].close_all("test over")
+    server.shutdown()
+    app.extensions["tracklog.hub"].stop()
+    app.extensions["tracklog.hits"].close()

@@ -321,8 +321,8 @@ def listen(
 ) -> None:
     """Show each open, click and reply as a desktop notification; resume after a disconnect."""
     from tracklog.config import Config
-    from tracklog.notify.listener import ListenerStopped, default_cafile
-    from tracklog.notify.listener import listen as run_listener
+    from tracklog.desktop_listener import ListenerStopped, default_cafile
+    from tracklog.desktop_listener import listen as run_listener
 
     config = Config()
     server = server or config.BASE_URL

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from simple_websocket import Client, ConnectionClosed
-from werkzeug.serving import make_server
-
-
-@pytest.fixture
-def live(app) -> Iterator[str]:
-    """The app served over real HTTP on a free port; its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_port}"
-    app.extensions["tracklog.hub"].close_all("test over")
-    server.shutdown()
-    app.extensions["tracklog.hub"].stop()
-    app.extensions["tracklog.hits"].close()
 
 
 class Socket:

@@ -22,9 +22,9 @@ from werkzeug.serving import make_server
 from tests.services import free_port
 from tests.tracking.helpers import OUTLOOK_DESKTOP, compose, pixel_path
 from tracklog.auth.tokens import create_token, revoke_token
+from tracklog.desktop_listener import Backoff, ListenState, NotificationListener, websocket_url
 from tracklog.extensions import db
 from tracklog.models import Notification
-from tracklog.notify.listener import Backoff, ListenState, NotificationListener, websocket_url
 
 TRACKLOG = str(Path(sys.executable).with_name("tracklog"))
 APPLE_MPP = "Mozilla/5.0"
