@@ -148,10 +148,17 @@ def click(token: str) -> Response:
         abort(503, _("This link cannot be followed right now. Please try again in a minute."))
     if url is None:
         abort(404, _("This link is not valid."))
-    journal_hit(claims)
-    if url == "":
-        return Response("", status=204)
-    response = redirect(url, code=302)
+    response = Response("", status=204) if url == "" else redirect_to_link(url)
+    journal_hit(claims)  # only a hit that was answered as asked is a click
+    return response
+
+
+def redirect_to_link(url: str) -> Response:
+    """A 302 to the link's URL; a page saying so when the sender's URL cannot be parsed."""
+    try:
+        response = redirect(url, code=302)
+    except ValueError:
+        abort(400, _("The address of this link is not valid, so it cannot be opened."))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -168,11 +175,12 @@ def attachment(token: str) -> Response:
         abort(404, _("This download link is not valid."))
     if shared.revoked_at is not None or shared.expires_at <= utcnow():
         abort(410, _("This download link has expired or was withdrawn by its sender."))
-    journal_hit(claims)
-    return send_file(
+    response = send_file(
         attachment_path(shared.sha256),
         mimetype=shared.content_type,
         as_attachment=True,
         download_name=shared.filename,
         max_age=0,
     )
+    journal_hit(claims)
+    return response

@@ -1,0 +1,136 @@
+"""What clients send, read in one place: database-safe integers, JSON objects, storable text.
+
+Every road in (API, pages, websocket, CSV import) reads untrusted values through these
+functions, so that a value the database cannot hold is a 4xx naming the field, never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
+
+from tracklog.errors import ValidationFailed
+
+# PostgreSQL's integer is 32-bit (SQLite's is 64-bit): the narrower one decides for both.
+INTEGER_MIN = -(2**31)
+INTEGER_MAX = 2**31 - 1
+# ASCII digits only: "²" or "٣" pass str.isdigit() but are no number a user typed.
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,10}", re.ASCII)
+# The tracking endpoints answer every request the same way, whatever it carries (the contract).
+UNCHECKED_BLUEPRINTS = {"tracking"}
+
+
+def stored_integer(value: Any) -> int | None:
+    """A JSON value as a whole number the database can store, or None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if INTEGER_MIN <= value <= INTEGER_MAX else None
+
+
+def text_integer(raw: Any) -> int | None:
+    """A typed-in text (query string, form field, CSV cell) as a storable whole number, or None."""
+    if isinstance(raw, str) and WHOLE_NUMBER.fullmatch(raw.strip()):
+        return stored_integer(int(raw.strip()))
+    return None
+
+
+def whole_number_reason() -> str:
+    """Why a value is not a storable whole number, in the user's language."""
+    return _("must be a whole number from %(min)d to %(max)d", min=INTEGER_MIN, max=INTEGER_MAX)
+
+
+def required_integer(value: Any, field: str) -> int:
+    """A storable whole number from JSON, or ValidationFailed naming the field."""
+    number = stored_integer(value)
+    if number is None:
+        reason = whole_number_reason()
+        raise ValidationFailed(f"{field} {reason}.", details={"fields": {field: reason}})
+    return number
+
+
+def unstorable_text_at(value: Any, where: str) -> str | None:
+    """Where in a JSON value a string holds a NUL byte or a lone surrogate, or None."""
+    if isinstance(value, str):
+        return where if "\x00" in value or has_surrogates(value) else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        place = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}".lstrip(".")
+        for found in (unstorable_text_at(key, where), unstorable_text_at(item, place)):
+            if found is not None:
+                return found
+    return None
+
+
+def has_surrogates(value: str) -> bool:
+    """Whether a string holds lone surrogates (JSON's \\udxxx, bytes a mail parser left)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def storable_text(value: str) -> str:
+    """Free text from mail made storable: no NUL characters and no lone surrogates."""
+    if has_surrogates(value):
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value.replace("\x00", "")
+
+
+def refuse_unstorable_text(value: Any, where: str = "") -> None:
+    """ValidationFailed naming the field when a string in value holds a NUL byte or bad text."""
+    found = unstorable_text_at(value, where)
+    if found is not None:
+        field = found or _("the request")
+        raise ValidationFailed(
+            _("%(field)s holds a NUL byte or text that is not valid Unicode.", field=field),
+            code="invalid_text",
+            details={"fields": {field: _("must not contain NUL bytes or invalid characters")}},
+        )
+
+
+def json_object() -> dict[str, Any]:
+    """The request's JSON body, which must be an object of storable text (422 otherwise)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed(
+            _("Send a JSON object with Content-Type: application/json."),
+            code="invalid_json",
+        )
+    refuse_unstorable_text(body)
+    return body
+
+
+def refuse_unstorable_request() -> None:
+    """Before every request: no NUL byte or bad text in the query string, path or form fields."""
+    if request.blueprint in UNCHECKED_BLUEPRINTS:
+        return
+    refuse_unstorable_text(request.view_args or {})
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            refuse_unstorable_text({name: value})
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """<int:...> in routes: ASCII digits the database's integer can hold, else no match (404)."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", INTEGER_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def init_inputs(app: Flask) -> None:
+    """Route integers within the database's range, and refuse unstorable text up front."""
+    app.url_map.converters["int"] = DatabaseIdConverter
+    app.before_request(refuse_unstorable_request)
