@@ -26,6 +26,8 @@ UNCHECKED_BLUEPRINTS = {"tracking"}
 
 def stored_integer(value: Any) -> int | None:
     """A JSON value as a whole number the database can store, or None when it is not one."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema's integer: 12.0 is 12
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value if INTEGER_MIN <= value <= INTEGER_MAX else None
@@ -120,14 +122,25 @@ def refuse_unstorable_request() -> None:
             refuse_unstorable_text({name: value})
 
 
+def numbers_up_to(limit: int) -> str:
+    """A regular expression of the ASCII numbers from 0 to limit (leading zeros allowed)."""
+    digits = str(limit)
+    options = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for place, digit in enumerate(digits):
+        if digit != "0":
+            rest = len(digits) - place - 1
+            options.append(f"{digits[:place]}[0-{int(digit) - 1}][0-9]{{{rest}}}")
+    options.append(digits)
+    return "(?:" + "|".join(options) + ")"
+
+
 class DatabaseIdConverter(IntegerConverter):
-    """<int:...> in routes: ASCII digits the database's integer can hold, else no match (404)."""
+    """<int:...> in routes: ids the database's integer can hold; any other is no match (404).
 
-    regex = r"[0-9]{1,10}"
+    The range is in the regular expression, not only in to_python: a rule that matched the path
+    but refused the value would make Werkzeug answer 405 when another method's rule matched."""
 
-    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", INTEGER_MAX)
-        super().__init__(url_map, *args, **kwargs)
+    regex = numbers_up_to(INTEGER_MAX)
 
 
 def init_inputs(app: Flask) -> None:

@@ -60,8 +60,15 @@ def require_activity(user: User, activity_id: int) -> Activity:
     return activity
 
 
+def require_record_type(object_type: str) -> None:
+    """NotFound unless object_type is contact, company, deal or ticket."""
+    if object_type not in RECORD_TYPES:
+        raise NotFound(_("There is no record type %(type)s.", type=object_type))
+
+
 def saved_types(user: User, object_type: str) -> list[str]:
     """The activity types this user shows on timelines of this record type (all by default)."""
+    require_record_type(object_type)
     saved = db.session.scalar(
         select(TimelineFilter.activity_types).where(
             TimelineFilter.user_id == user.id, TimelineFilter.object_type == object_type
@@ -72,8 +79,7 @@ def saved_types(user: User, object_type: str) -> list[str]:
 
 def save_types(user: User, object_type: str, types: list[str]) -> list[str]:
     """Remember which activity types the user shows on every timeline of this record type."""
-    if object_type not in RECORD_TYPES:
-        raise NotFound(_("There is no record type %(type)s.", type=object_type))
+    require_record_type(object_type)
     chosen = parse_types(types)
     row = db.session.scalar(
         select(TimelineFilter).where(
