@@ -71,7 +71,11 @@ def test_an_id_in_a_body_that_is_not_a_storable_whole_number_is_a_422(
         ("PATCH", f"/contacts/{contact.id}", {"owner_id": value}),
         ("PUT", f"/records/contact/{contact.id}/pin", {"activity_id": value}),
         ("POST", f"/records/contact/{contact.id}/associations", {"type": "company", "id": value}),
-        ("PUT", f"/activities/{note}/associations", {"associations": [{"type": "deal", "id": value}]}),
+        (
+            "PUT",
+            f"/activities/{note}/associations",
+            {"associations": [{"type": "deal", "id": value}]},
+        ),
         ("POST", "/notifications/read", {"up_to": value}),
     ]
     for method, path, body in calls:

@@ -24,8 +24,13 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 
 def wants_json_errors() -> bool:
-    """Whether the current request is one that must never get an HTML error page."""
-    return request.path.startswith(API_PREFIX) or request.path in {"/healthz", "/openapi.json"}
+    """Whether the current request is one that must never get an HTML error page: the API's,
+    and any that sent JSON (the pages' scripts)."""
+    return (
+        request.path.startswith(API_PREFIX)
+        or request.path in {"/healthz", "/openapi.json"}
+        or request.is_json
+    )
 
 
 def _code_for(error: HTTPException) -> str:

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.urls import iri_to_uri
 
 from tracklog.extensions import csrf, db
 from tracklog.models import TrackedAttachment, TrackedLink, utcnow
@@ -156,9 +157,11 @@ def click(token: str) -> Response:
 def redirect_to_link(url: str) -> Response:
     """A 302 to the link's URL; a page saying so when the sender's URL cannot be parsed."""
     try:
-        response = redirect(url, code=302)
+        # What Werkzeug does to a Location as the answer goes out: fail here, not after the view.
+        location = iri_to_uri(url)
     except ValueError:
         abort(400, _("The address of this link is not valid, so it cannot be opened."))
+    response = redirect(location, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
