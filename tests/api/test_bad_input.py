@@ -10,9 +10,10 @@ from flask import g
 from werkzeug.test import TestResponse
 
 from tests import factories
+from tests.tracking.helpers import compose
 from tracklog.api.pagination import encode_cursor
 from tracklog.extensions import db
-from tracklog.models import Contact, InboundMessage, Task, User
+from tracklog.models import Contact, InboundMessage, Message, Task, User
 
 PAST_THE_RANGE = [2**31, 2**63, 10**30]
 NOT_AN_ID = [*PAST_THE_RANGE, [1], {"id": 1}, "1", 1.5, True]
@@ -153,6 +154,13 @@ def test_a_nul_byte_in_an_uploaded_file_name_is_dropped_from_the_name(api, world
     response = api.call("POST", "/attachments", data=data, content_type="multipart/form-data")
     assert response.status_code == 201, response.json
     assert response.json["filename"] == "pricelist.pdf"
+
+
+def test_a_nul_byte_in_a_drafts_subject_or_html_is_dropped_not_refused(api, world):
+    sent = compose(api, ["peter@initech.example"], html="<p>Hi\x00 Peter</p>", subject="Pri\x00ce")
+    message = db.session.scalar(db.select(Message).filter_by(public_id=sent["message_id"]))
+    assert message.subject == "Price"
+    assert "\x00" not in sent["html"] and "Hi Peter" in sent["html"]
 
 
 def test_a_bug_after_a_failed_write_still_answers_internal_error(app, api, world):

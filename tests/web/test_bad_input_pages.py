@@ -35,9 +35,17 @@ def answered(response, status: int, mimetype: str = "text/html") -> str:
         (f"/contacts/{BIG}/timeline", 404),
         (f"/activities/{BIG}/thread", 404),
         ("/deals/new?from_type=contact&from_id=99999999999", 200),
+        (f"/deals/board/{BIG}", 404),
+        (f"/settings/pipelines/{BIG}", 404),
+        ("/tasks?all=%00", 422),
+        ("/logging/why?date=9999-12-31", 422),
+        ("/logging/why?recipient=%00", 422),
+        ("/messages?q=%00", 422),
+        ("/messages/tl_%00", 422),
+        ("/messages/tl_%00/why", 422),
     ],
 )
-def test_record_pages(alice, path, status):
+def test_pages_answer_impossible_ids_and_bad_query_strings_with_a_page(alice, path, status):
     answered(alice.get(path), status)
 
 
@@ -53,36 +61,10 @@ def test_record_forms(alice, world):
     answered(alice.post("/contacts/new", data={"email": "a@b.example", "first_name": "\x00"}), 422)
 
 
-@pytest.mark.parametrize(
-    ("path", "status"),
-    [
-        (f"/deals/board/{BIG}", 404),
-        (f"/settings/pipelines/{BIG}", 404),
-        ("/tasks?all=%00", 422),
-    ],
-)
-def test_board_and_settings_pages(alice, path, status):
-    answered(alice.get(path), status)
-
-
 def test_deleting_a_stage_with_a_body_that_is_not_an_object_is_a_422(alice, world):
     pipeline = factories.pipeline_of(world.account)
     path = f"/settings/pipelines/{pipeline.id}/stages/{pipeline.stages[0].id}/delete"
     answered(alice.post(path, json=[1]), 422, "application/json")
-
-
-@pytest.mark.parametrize(
-    ("path", "status"),
-    [
-        ("/logging/why?date=9999-12-31", 422),
-        ("/logging/why?recipient=%00", 422),
-        ("/messages?q=%00", 422),
-        ("/messages/tl_%00", 422),
-        ("/messages/tl_%00/why", 422),
-    ],
-)
-def test_mail_pages(alice, path, status):
-    answered(alice.get(path), status)
 
 
 @pytest.mark.parametrize("body", [[1], "text", {"up_to": BIG}, {"up_to": [1]}], ids=repr)
