@@ -14,7 +14,6 @@ from tracklog.inputs import (
     refuse_unstorable_text,
     storable_text,
     stored_integer,
-    text_integer,
 )
 
 
@@ -56,7 +55,7 @@ def test_a_json_integer_is_one_the_database_can_store(value, expected):
     ],
 )
 def test_a_typed_number_is_ascii_digits_within_the_databases_range(raw, expected):
-    assert text_integer(raw) == expected
+    assert stored_integer(raw, from_text=True) == expected
 
 
 def test_the_route_pattern_matches_exactly_the_ids_the_database_can_hold():

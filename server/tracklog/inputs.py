@@ -26,20 +26,18 @@ UNCHECKED_BLUEPRINTS = {"tracking"}
 JSON_READ_BY_VIEWS = {"api"}
 
 
-def stored_integer(value: Any) -> int | None:
-    """A JSON value as a whole number the database can store, or None when it is not one."""
+def stored_integer(value: Any, *, from_text: bool = False) -> int | None:
+    """A whole number the database can store, or None: from JSON (7, or 7.0 as JSON Schema's
+    integer allows) and, with from_text, also from typed text (a query string, a form, CSV)."""
+    if from_text and isinstance(value, str):
+        if not WHOLE_NUMBER.fullmatch(value.strip()):
+            return None
+        value = int(value.strip())
     if isinstance(value, float) and value.is_integer():
-        value = int(value)  # JSON Schema's integer: 12.0 is 12
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value if INTEGER_MIN <= value <= INTEGER_MAX else None
-
-
-def text_integer(raw: Any) -> int | None:
-    """A typed-in text (query string, form field, CSV cell) as a storable whole number, or None."""
-    if isinstance(raw, str) and WHOLE_NUMBER.fullmatch(raw.strip()):
-        return stored_integer(int(raw.strip()))
-    return None
 
 
 def whole_number_reason() -> str:

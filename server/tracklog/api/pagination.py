@@ -12,7 +12,7 @@ from sqlalchemy import Select
 
 from tracklog.errors import DomainError
 from tracklog.extensions import db
-from tracklog.inputs import stored_integer, text_integer
+from tracklog.inputs import stored_integer
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -47,7 +47,7 @@ def requested_limit() -> int:
     raw = request.args.get("limit", "")
     if not raw:
         return DEFAULT_LIMIT
-    limit = text_integer(raw)
+    limit = stored_integer(raw, from_text=True)
     if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise DomainError(
             _("limit must be a whole number from 1 to %(max)d.", max=MAX_LIMIT),

@@ -17,7 +17,7 @@ from tracklog.crm.timeline import require_record
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.i18n import known_zone
-from tracklog.inputs import stored_integer, text_integer
+from tracklog.inputs import stored_integer
 from tracklog.mailaddress import normalise_email
 from tracklog.models import Activity, Task, User, utcnow
 
@@ -94,7 +94,7 @@ class Fields:
         value = self.raw(name)
         if value is None:
             return None
-        value = text_integer(value) if isinstance(value, str) else stored_integer(value)
+        value = stored_integer(value, from_text=True)
         if value is None or not 0 <= value <= limit:
             self.errors[name] = _("must be a whole number of minutes from 0 to %(max)d", max=limit)
             return None
@@ -105,7 +105,7 @@ class Fields:
         value = self.raw(name)
         if value is None:
             return user.id
-        value = text_integer(value) if isinstance(value, str) else stored_integer(value)
+        value = stored_integer(value, from_text=True)
         owner = None
         if value is not None:
             owner = db.session.scalar(

@@ -25,7 +25,7 @@ from tracklog.api.fields import Field, to_json
 from tracklog.api.resources import Resource
 from tracklog.errors import DomainError, ValidationFailed
 from tracklog.extensions import db
-from tracklog.inputs import refuse_unstorable_text, text_integer
+from tracklog.inputs import refuse_unstorable_text, stored_integer
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_BATCH = 500
@@ -116,8 +116,9 @@ def text_value(spec: Field, raw: str) -> Any:
     raw = raw.strip()
     if raw == "" and spec.nullable:
         return None
-    if spec.kind in ("integer", "reference") and text_integer(raw) is not None:
-        return text_integer(raw)
+    number = stored_integer(raw, from_text=True)
+    if spec.kind in ("integer", "reference") and number is not None:
+        return number
     if spec.kind == "boolean":
         if raw.lower() in TRUE_WORDS:
             return True

@@ -41,7 +41,7 @@ from tracklog.crm.timeline import (
 )
 from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
-from tracklog.inputs import text_integer
+from tracklog.inputs import stored_integer
 from tracklog.models import ACTIVITY_TYPES, Activity, Company, Contact, Deal, Pipeline, Stage, User
 from tracklog.tracking.pages import tracking_labels
 from tracklog.tracking.untrack import untracked_html
@@ -126,7 +126,7 @@ def resource_for(plural: str) -> Resource:
 
 def int_arg(name: str) -> int | None:
     """A whole-number query argument, or None."""
-    return text_integer(request.args.get(name, ""))
+    return stored_integer(request.args.get(name, ""), from_text=True)
 
 
 def filtered_query(resource: Resource, args: dict[str, str]) -> Select:
@@ -135,7 +135,7 @@ def filtered_query(resource: Resource, args: dict[str, str]) -> Select:
     query = resource.scoped()
     if args.get("q", "").strip():
         query = resource.search(query, args["q"])
-    numbers = {key: text_integer(value) for key, value in args.items()}
+    numbers = {key: stored_integer(value, from_text=True) for key, value in args.items()}
     number = {key: value for key, value in numbers.items() if value is not None}
     if "owner" in number:
         query = query.where(model.owner_id == number["owner"])
@@ -336,7 +336,7 @@ def new_record(plural: str) -> Response | tuple[str, int] | str:
         if source and plural in ("deals", "tickets"):
             payload["from"] = source
             days = request.form.get("bring_activities_days", "").strip() or "30"
-            number = text_integer(days)
+            number = stored_integer(days, from_text=True)
             payload["bring_activities_days"] = days if number is None else number
         record = resource.model(account_id=current_user.account_id)
         try:
@@ -363,8 +363,9 @@ def new_record(plural: str) -> Response | tuple[str, int] | str:
 def created_from(form: Any) -> dict[str, Any] | None:
     """The contact or company a new deal or ticket is created from, if the form says."""
     source_type, source_id = form.get("from_type"), str(form.get("from_id", ""))
-    if source_type in ("contact", "company") and text_integer(source_id) is not None:
-        return {"type": source_type, "id": text_integer(source_id)}
+    source = stored_integer(source_id, from_text=True)
+    if source_type in ("contact", "company") and source is not None:
+        return {"type": source_type, "id": source}
     return None
 
 
