@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracklog.config import Config, load_or_create_secret_key, sqlite_url_in
+from tracklog.inputs import init_inputs
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,7 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_extensions(app)
+    init_inputs(app)
     _register_blueprints(app)
     return app
 

@@ -123,7 +123,7 @@ def test_bad_input_names_each_bad_field(api, world, kind, body, fields):
 def test_a_body_that_is_not_an_object_and_a_missing_record_are_clear_errors(api, world):
     contact = factories.make_contact(world.account)
     listed = api.post(f"/records/contact/{contact.id}/calls", ["busy"])
-    assert_error(listed, 422, "validation_failed")
+    assert_error(listed, 422, "invalid_json")
     assert_error(api.post("/records/contact/999999/calls", {"outcome": "busy"}), 404, "not_found")
     theirs = factories.make_contact(world.other_account)
     assert_error(api.post(f"/records/contact/{theirs.id}/tasks", {"title": "x"}), 404, "not_found")

@@ -382,6 +382,23 @@ def test_csv_import_creates_updates_and_skips_rows_with_reasons(alice, world):
     assert contacts["milton@initech.example"].last_name == "=1+1"
 
 
+def test_csv_import_skips_a_row_with_a_nul_byte_naming_its_column(alice, world):
+    text = (
+        "email,first_name,last_name\n"
+        "peter@initech.example,Pe\x00ter,Gibbons\n"
+        "milton@initech.example,Milton,\udcff\n"
+        "samir@initech.example,Samir,Nagheenanajar\n"
+    )
+    data = {"file": (io.BytesIO(text.encode("utf-8", "surrogatepass")), "import.csv")}
+    response = alice.post("/contacts/import", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422  # the file is not UTF-8: nothing imported
+    html = page(upload(alice, "/contacts/import", text.replace("\udcff", "Waddams")))
+    assert re.search(r"data-created>2<", html) and re.search(r"data-skipped>1<", html)
+    assert re.search(r"<td>2</td><td>first_name: must not contain NUL bytes", html)
+    emails = set(db.session.scalars(db.select(Contact.email)))
+    assert emails == {"milton@initech.example", "samir@initech.example"}
+
+
 def test_csv_import_of_companies_matches_by_domain(alice, world):
     factories.make_company(world.account, "Initech", "initech.example")
     text = "name;domain\nInitech Corp;WWW.INITECH.example\nGlobex;globex.example\n;\n"

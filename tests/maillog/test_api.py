@@ -89,11 +89,22 @@ def test_a_mail_past_the_limit_is_refused_like_at_smtp_and_leaves_a_why(api, app
     assert db.session.scalar(db.select(db.func.count()).select_from(Activity)) == 0
 
 
-def test_garbage_upload_is_kept_and_explained(api, world):
-    response = upload(api, b"\x00\xff not a mail at all \r\n\r\n\x80")
-    assert response.status_code == 200
-    assert response.json["status"] == "not_logged"
-    assert db.session.get(InboundMessage, response.json["id"]).raw.startswith(b"\x00\xff")
+@pytest.mark.parametrize(
+    "upload_bytes",
+    [
+        b"\x00\xff not a mail at all \r\n\r\n\x80",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01",
+        b'{"from": "peter@initech.example", "subject": "Pricing"}',
+        b"Hi Peter,\n\nthe pricing is attached.\n",
+        b"Subject: no sender\r\n\r\nWho sent this?",
+    ],
+    ids=["garbage", "image", "json", "text", "no-from"],
+)
+def test_an_upload_that_is_not_a_mail_is_a_400_and_nothing_is_stored(api, world, upload_bytes):
+    response = upload(api, upload_bytes)
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "not_a_mail"
+    assert db.session.scalar(db.select(db.func.count()).select_from(InboundMessage)) == 0
 
 
 def test_message_why_lists_tracking_and_logging_steps(api, world, deliver):

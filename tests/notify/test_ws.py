@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -34,6 +35,13 @@ def open_mail(live: str, sent: dict, agent: str = OUTLOOK_DESKTOP):
 def test_bad_credentials_close_with_4401(connect, world, first_frame):
     socket = connect()
     socket.client.send(first_frame)
+    assert socket.close_code() == 4401
+
+
+@pytest.mark.parametrize("after", [2**31, 2**63, -(2**31) - 1, [1], "7", 1.5, True], ids=repr)
+def test_an_after_no_notification_can_have_closes_with_4401(connect, world, after):
+    socket = connect()
+    socket.client.send(json.dumps({"type": "auth", "token": world.user_token, "after": after}))
     assert socket.close_code() == 4401
 
 

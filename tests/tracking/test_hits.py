@@ -87,6 +87,20 @@ def test_click_redirects_to_the_recorded_url_only(recipient, sent, record):
     assert [e.kind for e in events()] == ["click", "click"]
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "https://[initech.example/pricing"])
+def test_a_link_whose_url_cannot_be_parsed_answers_a_page_and_is_not_a_click(
+    api, recipient, record, url
+):
+    sent = compose(api, ["peter@initech.example"], html=f'<p><a href="{url}">pricing</a></p>')
+    [broken] = click_paths(sent["html"])
+    response = hit(recipient, broken)
+    assert response.status_code == 400
+    assert response.mimetype == "text/html" and "Location" not in response.headers
+    assert "address of this link is not valid" in response.get_data(as_text=True)
+    assert record() == 0
+    assert events() == []
+
+
 @pytest.mark.parametrize("suffix", ["x", "?next=https://evil.example", "/../../evil"])
 def test_altered_click_token_is_a_404_page(recipient, sent, record, suffix):
     pricing = click_paths(sent["html"])[0]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from tracklog.errors import DomainError
+from tracklog.extensions import db
 from tracklog.web.pages import error_page
 
 API_PREFIX = "/api/v1"
@@ -22,8 +24,13 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 
 def wants_json_errors() -> bool:
-    """Whether the current request is one that must never get an HTML error page."""
-    return request.path.startswith(API_PREFIX) or request.path in {"/healthz", "/openapi.json"}
+    """Whether the current request is one that must never get an HTML error page: the API's,
+    and any that sent JSON (the pages' scripts)."""
+    return (
+        request.path.startswith(API_PREFIX)
+        or request.path in {"/healthz", "/openapi.json"}
+        or request.is_json
+    )
 
 
 def _code_for(error: HTTPException) -> str:
@@ -54,11 +61,28 @@ def register_error_handlers(app: Flask) -> None:
             return response
         return error_page(error.code, error.description or "")
 
+    @app.errorhandler(InternalServerError)
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
-        """A bug: logged with its traceback, answered without one."""
+        """A bug: logged with its traceback, answered without one; this answer never fails."""
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        message = _("Something went wrong on the server. The error was logged.")
-        if wants_json_errors():
-            return error_response(500, "internal_error", message)
-        return error_page(500, message)
+        try:
+            # The failed request may have broken the transaction; the answer reads the user's
+            # language from the database.
+            db.session.rollback()
+            message = _("Something went wrong on the server. The error was logged.")
+            if wants_json_errors():
+                return error_response(500, "internal_error", message)
+            return error_page(500, message)
+        except Exception:  # noqa: BLE001 - the last answer must go out whatever broke
+            app.logger.exception("the error page failed too on %s", request.path)
+            return last_resort_error()
+
+
+def last_resort_error() -> Response:
+    """A 500 built without templates, translations or the database (all may be what failed)."""
+    message = "Something went wrong on the server. The error was logged."
+    if wants_json_errors():
+        body = {"error": {"code": "internal_error", "message": message, "details": {}}}
+        return Response(json.dumps(body), status=500, mimetype="application/json")
+    return Response(message, status=500, mimetype="text/plain")

@@ -10,14 +10,15 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from tracklog.errors import ValidationFailed
+from tracklog.inputs import stored_integer, whole_number_reason
 from tracklog.mailaddress import normalise_email
 
 OPENAPI_TYPES = {
     "string": {"type": "string"},
     "text": {"type": "string"},
     "email": {"type": "string", "format": "email"},
-    "integer": {"type": "integer"},
-    "reference": {"type": "integer"},
+    "integer": {"type": "integer", "format": "int32"},
+    "reference": {"type": "integer", "format": "int32"},
     "number": {"type": "number"},
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
@@ -38,6 +39,8 @@ class Field:
     readable: bool = True
     nullable: bool = False
     max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
     choices: tuple[str, ...] | None = None
     references: str | None = None
     create_only: bool = False
@@ -53,6 +56,10 @@ class Field:
             schema["enum"] = [*self.choices, None] if self.nullable else list(self.choices)
         if self.max_length:
             schema["maxLength"] = self.max_length
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
         if not self.writable:
             schema["readOnly"] = True
         if not self.readable:
@@ -94,10 +101,15 @@ class Field:
             raise ValueError(_l("not a valid email address")) from None
 
     def _parse_integer(self, value: Any) -> int:
-        """A whole number (booleans are not numbers here)."""
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(_l("must be a whole number"))
-        return value
+        """A whole number the database can store (booleans are not numbers here)."""
+        number = stored_integer(value)
+        if number is None:
+            raise ValueError(whole_number_reason())
+        low = self.minimum if self.minimum is not None else number
+        high = self.maximum if self.maximum is not None else number
+        if not low <= number <= high:
+            raise ValueError(_l("must be from %(min)d to %(max)d", min=low, max=high))
+        return number
 
     _parse_reference = _parse_integer
 

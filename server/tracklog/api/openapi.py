@@ -14,6 +14,7 @@ from tracklog.api import records
 from tracklog.api.errors import API_PREFIX
 from tracklog.api.resources import RESOURCES, STAGE_FIELDS, Resource
 from tracklog.api.schemas import OPERATIONS, PAGING, SCHEMAS, query
+from tracklog.inputs import INTEGER_MAX
 
 OPENAPI_VERSION = "3.1.0"
 # An endpoint's first method here gets the endpoint name as operationId (PATCH before PUT).
@@ -28,7 +29,11 @@ ERROR_RESPONSES = {
     "403": ("Forbidden", "The caller is known but may not do this."),
     "404": ("NotFound", "No such record in the caller's account."),
     "409": ("Conflict", "The request clashes with the current state (a duplicate, a pin...)."),
-    "422": ("ValidationFailed", "The body is not valid; details.fields names each bad field."),
+    "422": (
+        "ValidationFailed",
+        "The input is not valid (a body field, a number past the database's range, text with "
+        "a NUL byte...); details.fields names each bad field.",
+    ),
 }
 
 STAGE_LABEL_TEXT = "The name as shown to the caller: a default stage's name in their language."
@@ -72,6 +77,8 @@ def build_document(app: Flask) -> dict[str, Any]:
             if declared is not None and "requestBody" not in declared:
                 operation.pop("requestBody", None)  # it takes no body
             _apply_declared(operation, declared)
+            # Any input may hold text the database cannot store (a NUL byte): 422 everywhere.
+            operation["responses"].update(_error_refs("422"))
             path_item[method.lower()] = operation
     return {
         "openapi": OPENAPI_VERSION,
@@ -134,7 +141,7 @@ def path_parameters(rule: Rule) -> list[dict[str, Any]]:
 def _converter_schema(converter: Any) -> dict[str, Any]:
     """The JSON schema of the values a URL converter accepts."""
     if isinstance(converter, IntegerConverter):
-        return {"type": "integer"}
+        return {"type": "integer", "minimum": 0, "maximum": INTEGER_MAX}
     if isinstance(converter, FloatConverter):
         return {"type": "number"}
     if isinstance(converter, UUIDConverter):
@@ -283,9 +290,7 @@ def _generic_operation(app: Flask, rule: Rule, method: str) -> dict[str, Any]:
             "required": False,
             "content": _json_content({"type": "object"}),
         }
-    errors = ["400", "401"]
-    if rule.arguments:
-        errors.append("404")
+    errors = ["400", "401", "404"]  # 404 also for a record named in the body or query
     if method != "GET":
         errors.append("409")
     if method in BODY_METHODS:

@@ -12,6 +12,7 @@ from sqlalchemy import Select
 
 from tracklog.errors import DomainError
 from tracklog.extensions import db
+from tracklog.inputs import stored_integer
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -46,20 +47,21 @@ def requested_limit() -> int:
     raw = request.args.get("limit", "")
     if not raw:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = stored_integer(raw, from_text=True)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise DomainError(
             _("limit must be a whole number from 1 to %(max)d.", max=MAX_LIMIT),
             code="invalid_limit",
         )
-    return int(raw)
+    return limit
 
 
 def paginate_by_id(query: Select, id_column: Any) -> tuple[list[Any], str | None]:
     """One page of a query, newest (highest id) first, and the cursor of the next page."""
     cursor = request.args.get("cursor")
     if cursor:
-        after = decode_cursor(cursor).get("before_id")
-        if not isinstance(after, int):
+        after = stored_integer(decode_cursor(cursor).get("before_id"))
+        if after is None:
             raise InvalidCursor(_("The cursor is not valid; start again without it."))
         query = query.where(id_column < after)
     limit = requested_limit()

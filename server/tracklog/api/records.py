@@ -11,19 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from tracklog.api import api
 from tracklog.api.pagination import paginate_by_id
 from tracklog.api.resources import RESOURCES, Resource
-from tracklog.errors import Conflict, ValidationFailed
+from tracklog.errors import Conflict
 from tracklog.extensions import db
-
-
-def json_body() -> object:
-    """The request's JSON body, or ValidationFailed when it is not JSON."""
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ValidationFailed(
-            _("Send a JSON object with Content-Type: application/json."),
-            code="invalid_json",
-        )
-    return body
+from tracklog.inputs import json_object
 
 
 def commit_or_conflict(after_flush: Callable[[], None] | None = None) -> None:
@@ -57,7 +47,7 @@ def create_view(resource: Resource) -> tuple[Response, int]:
     resource.check_write_allowed()
     record = resource.model(account_id=g.api_user.account_id)
     with db.session.no_autoflush:
-        values = resource.apply(record, json_body(), creating=True)
+        values = resource.apply(record, json_object(), creating=True)
     db.session.add(record)
     commit_or_conflict(resource.after_save and (lambda: resource.after_save(record, values, True)))
     return jsonify(resource.to_json(record)), 201
@@ -68,7 +58,7 @@ def update_view(resource: Resource, record_id: int) -> Response:
     resource.check_write_allowed()
     record = resource.get(record_id)
     with db.session.no_autoflush:
-        values = resource.apply(record, json_body(), creating=False)
+        values = resource.apply(record, json_object(), creating=False)
     commit_or_conflict(resource.after_save and (lambda: resource.after_save(record, values, False)))
     db.session.refresh(record)
     return jsonify(resource.to_json(record))

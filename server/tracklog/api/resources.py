@@ -41,10 +41,20 @@ READ_ONLY_TIMESTAMPS = (
     Field("updated_at", "datetime", writable=False),
 )
 
+# Day counts (a stage task's due date, how far back a new deal's activities come): ten years.
+MAX_DAYS = 3650
 Hook = Callable[[Any, dict[str, Any], bool], None]
 CREATED_FROM_FIELDS = (
     Field("from", "object", readable=False, stored=False, create_only=True),
-    Field("bring_activities_days", "integer", readable=False, stored=False, create_only=True),
+    Field(
+        "bring_activities_days",
+        "integer",
+        readable=False,
+        stored=False,
+        create_only=True,
+        minimum=0,
+        maximum=MAX_DAYS,
+    ),
 )
 
 
@@ -264,11 +274,14 @@ def _parse_stage(raw: Any, index: int) -> dict[str, Any]:
             isinstance(task, dict)
             and isinstance(task.get("title"), str)
             and 0 < len(task["title"].strip()) <= 300
-            and (days is None or (type(days) is int and 0 <= days <= 3650))
+            and (days is None or (type(days) is int and 0 <= days <= MAX_DAYS))
         )
         if not valid:
             raise ValidationFailed(
-                _("A stage task needs a title and a number of days from 0 to 3650."),
+                _(
+                    "A stage task needs a title and a number of days from 0 to %(max)d.",
+                    max=MAX_DAYS,
+                ),
                 details={"fields": {f"stages[{index}].tasks[{number}]": _("not a valid task")}},
             )
     if "tasks" in parsed:

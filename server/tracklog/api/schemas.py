@@ -25,7 +25,7 @@ from tracklog.tracking.compose import CLIENT_HOSTS
 
 JSON = "application/json"
 STRING = {"type": "string"}
-INTEGER = {"type": "integer"}
+INTEGER = {"type": "integer", "format": "int32"}
 BOOLEAN = {"type": "boolean"}
 DATE_TIME = {"type": "string", "format": "date-time"}
 EMAIL_LIST = {"type": "array", "items": STRING, "description": "Mail addresses"}

@@ -6,9 +6,9 @@ from flask import Response, g, jsonify
 from flask_babel import gettext as _
 
 from tracklog.api import api
-from tracklog.api.records import json_body
 from tracklog.auth.accounts import bcc_address
 from tracklog.auth.tokens import create_token
+from tracklog.inputs import json_object
 
 
 @api.get("/me")
@@ -41,5 +41,5 @@ def addin_token() -> tuple[Response, int]:
     After single sign-on the pane asks for one; Windows classic Outlook runs the on-send handler
     where no sign-in library can run, so it uses this token from the roaming settings.
     """
-    name = json_body().get("name") or _("Outlook add-in")
+    name = json_object().get("name") or _("Outlook add-in")
     return jsonify({"token": create_token(g.api_user, str(name)[:100])[1]}), 201

@@ -17,6 +17,7 @@ from tracklog.crm.timeline import require_record
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.i18n import known_zone
+from tracklog.inputs import stored_integer
 from tracklog.mailaddress import normalise_email
 from tracklog.models import Activity, Task, User, utcnow
 
@@ -93,9 +94,8 @@ class Fields:
         value = self.raw(name)
         if value is None:
             return None
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        value = stored_integer(value, from_text=True)
+        if value is None or not 0 <= value <= limit:
             self.errors[name] = _("must be a whole number of minutes from 0 to %(max)d", max=limit)
             return None
         return value
@@ -105,10 +105,9 @@ class Fields:
         value = self.raw(name)
         if value is None:
             return user.id
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
+        value = stored_integer(value, from_text=True)
         owner = None
-        if isinstance(value, int) and not isinstance(value, bool):
+        if value is not None:
             owner = db.session.scalar(
                 select(User.id).where(User.id == value, User.account_id == user.account_id)
             )

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from tracklog.api import api
 from tracklog.api.fields import to_json
 from tracklog.api.pagination import requested_limit
-from tracklog.api.records import json_body
 from tracklog.crm import activities, timeline
 from tracklog.crm.deals import open_tasks
 from tracklog.crm.related import link_records, related_records, unlink_records
 from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import json_object
 from tracklog.models import Activity, Task
 
 
@@ -37,7 +37,7 @@ def record_timeline(record_type: str, record_id: int) -> Response:
 @api.post("/records/<record_type>/<int:record_id>/notes")
 def add_note(record_type: str, record_id: int) -> tuple[Response, int]:
     """Add a note to the record's timeline."""
-    note = timeline.add_note(g.api_user, record_type, record_id, json_body().get("body"))
+    note = timeline.add_note(g.api_user, record_type, record_id, json_object().get("body"))
     return jsonify(timeline.activities_json([note.id], None)[0]), 201
 
 
@@ -49,26 +49,26 @@ def activity_created(activity: Activity) -> tuple[Response, int]:
 @api.post("/records/<record_type>/<int:record_id>/tasks")
 def add_task(record_type: str, record_id: int) -> tuple[Response, int]:
     """Create a task about the record: on its timeline and in its owner's task list."""
-    return activity_created(activities.add_task(g.api_user, record_type, record_id, json_body()))
+    return activity_created(activities.add_task(g.api_user, record_type, record_id, json_object()))
 
 
 @api.post("/records/<record_type>/<int:record_id>/calls")
 def log_call(record_type: str, record_id: int) -> tuple[Response, int]:
     """Log a call with the record's people: its outcome, length and notes."""
-    return activity_created(activities.log_call(g.api_user, record_type, record_id, json_body()))
+    return activity_created(activities.log_call(g.api_user, record_type, record_id, json_object()))
 
 
 @api.post("/records/<record_type>/<int:record_id>/meetings")
 def log_meeting(record_type: str, record_id: int) -> tuple[Response, int]:
     """Log a meeting on the record's timeline and on the timelines of attendees who are contacts."""
-    meeting = activities.log_meeting(g.api_user, record_type, record_id, json_body())
+    meeting = activities.log_meeting(g.api_user, record_type, record_id, json_object())
     return activity_created(meeting)
 
 
 @api.put("/records/<record_type>/<int:record_id>/pin")
 def pin(record_type: str, record_id: int) -> Response:
     """Pin an activity to the top of the record's timeline (409 already_pinned for a second)."""
-    activity_id = json_body().get("activity_id")
+    activity_id = json_object().get("activity_id")
     pinned = timeline.pin(g.api_user, record_type, record_id, activity_id)
     return jsonify(
         {"record_type": record_type, "record_id": record_id, "activity_id": pinned.activity_id}
@@ -86,7 +86,7 @@ def unpin(record_type: str, record_id: int) -> tuple[str, int]:
 def set_activity_associations(activity_id: int) -> Response:
     """Put the activity on exactly these records' timelines: {"associations": [{type, id}]}."""
     activity = timeline.set_activity_associations(
-        g.api_user, activity_id, json_body().get("associations")
+        g.api_user, activity_id, json_object().get("associations")
     )
     return jsonify(timeline.activities_json([activity.id], None)[0])
 
@@ -109,7 +109,7 @@ def get_timeline_filter(object_type: str) -> Response:
 @api.put("/timeline-filters/<object_type>")
 def put_timeline_filter(object_type: str) -> Response:
     """Save the activity types you show on every timeline of this record type."""
-    types = timeline.save_types(g.api_user, object_type, json_body().get("types"))
+    types = timeline.save_types(g.api_user, object_type, json_object().get("types"))
     return jsonify({"object_type": object_type, "types": types})
 
 
@@ -122,7 +122,7 @@ def get_related(record_type: str, record_id: int) -> Response:
 @api.post("/records/<record_type>/<int:record_id>/associations")
 def add_related(record_type: str, record_id: int) -> tuple[Response, int]:
     """Associate another record with this one: {"type", "id"}."""
-    body = json_body()
+    body = json_object()
     link_records(g.api_user, record_type, record_id, body.get("type"), body.get("id"))
     return jsonify(related_records(g.api_user, record_type, record_id)), 201
 
@@ -158,7 +158,7 @@ def list_tasks() -> Response:
 @api.patch("/tasks/<int:task_id>")
 def update_task(task_id: int) -> Response:
     """Mark a task done (or not): {"done": true}."""
-    done = json_body().get("done")
+    done = json_object().get("done")
     if not isinstance(done, bool):
         raise ValidationFailed(
             _("done must be true or false."), details={"fields": {"done": "boolean"}}

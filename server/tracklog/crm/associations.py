@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select
 from tracklog.crm.explain import encode_why, render_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import stored_integer
 from tracklog.models import (
     RECORD_TYPES,
     Account,
@@ -69,7 +70,7 @@ def add_record_link(
 def record_exists(account_id: int, record_type: str, record_id: Any) -> bool:
     """Whether a record of this type and id exists in the account."""
     model = RECORD_MODELS.get(record_type)
-    if model is None or isinstance(record_id, bool) or not isinstance(record_id, int):
+    if model is None or stored_integer(record_id) is None:
         return False
     query = select(model.id).where(model.id == record_id, model.account_id == account_id)
     return db.session.scalar(query) is not None

@@ -37,6 +37,7 @@ from tracklog.crm.pipelines import (
 )
 from tracklog.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import json_object
 from tracklog.models import Deal, Pipeline, Stage, Ticket, User, utcnow
 
 pipelines = Blueprint("pipelines", __name__)
@@ -375,8 +376,7 @@ def delete_stage_view(pipeline_id: int, stage_id: int) -> Response:
     """Delete a stage, first moving its records to {"move_to": stage id}; JSON in and out."""
     try:
         pipeline = find_pipeline(current_user, pipeline_id)
-        body = request.get_json(silent=True)
-        move_to = body.get("move_to") if isinstance(body, dict) else None
+        move_to = json_object().get("move_to")
         moved = delete_stage(current_user, pipeline, stage_id, move_to)
     except DomainError as error:
         db.session.rollback()

@@ -25,6 +25,7 @@ from tracklog.api.fields import Field, to_json
 from tracklog.api.resources import Resource
 from tracklog.errors import DomainError, ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import refuse_unstorable_text, stored_integer
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_BATCH = 500
@@ -115,8 +116,9 @@ def text_value(spec: Field, raw: str) -> Any:
     raw = raw.strip()
     if raw == "" and spec.nullable:
         return None
-    if spec.kind in ("integer", "reference") and re.fullmatch(r"-?\d+", raw):
-        return int(raw)
+    number = stored_integer(raw, from_text=True)
+    if spec.kind in ("integer", "reference") and number is not None:
+        return number
     if spec.kind == "boolean":
         if raw.lower() in TRUE_WORDS:
             return True
@@ -220,6 +222,7 @@ def _find(resource: Resource, account_id: int, name: str, value: Any) -> Any:
 
 def _import_row(resource: Resource, account_id: int, payload: dict) -> tuple[str, Any]:
     """Create or update one record from a payload; ("created" | "updated", record)."""
+    refuse_unstorable_text(payload)
     model = resource.model
     match = MATCH_FIELD[resource.name]
     known = {spec.name: spec for spec in resource.fields}

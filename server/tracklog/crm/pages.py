@@ -41,6 +41,7 @@ from tracklog.crm.timeline import (
 )
 from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import stored_integer
 from tracklog.models import ACTIVITY_TYPES, Activity, Company, Contact, Deal, Pipeline, Stage, User
 from tracklog.tracking.pages import tracking_labels
 from tracklog.tracking.untrack import untracked_html
@@ -125,8 +126,7 @@ def resource_for(plural: str) -> Resource:
 
 def int_arg(name: str) -> int | None:
     """A whole-number query argument, or None."""
-    raw = request.args.get(name, "").strip()
-    return int(raw) if raw.isdigit() else None
+    return stored_integer(request.args.get(name, ""), from_text=True)
 
 
 def filtered_query(resource: Resource, args: dict[str, str]) -> Select:
@@ -135,7 +135,8 @@ def filtered_query(resource: Resource, args: dict[str, str]) -> Select:
     query = resource.scoped()
     if args.get("q", "").strip():
         query = resource.search(query, args["q"])
-    number = {k: int(v) for k, v in args.items() if isinstance(v, str) and v.isdigit()}
+    numbers = {key: stored_integer(value, from_text=True) for key, value in args.items()}
+    number = {key: value for key, value in numbers.items() if value is not None}
     if "owner" in number:
         query = query.where(model.owner_id == number["owner"])
     if resource.name == "contacts":
@@ -334,8 +335,9 @@ def new_record(plural: str) -> Response | tuple[str, int] | str:
         source = created_from(request.form)
         if source and plural in ("deals", "tickets"):
             payload["from"] = source
-            days = request.form.get("bring_activities_days", "").strip()
-            payload["bring_activities_days"] = int(days) if days.isdigit() else 30
+            days = request.form.get("bring_activities_days", "").strip() or "30"
+            number = stored_integer(days, from_text=True)
+            payload["bring_activities_days"] = days if number is None else number
         record = resource.model(account_id=current_user.account_id)
         try:
             save_record(resource, record, payload, creating=True)
@@ -361,8 +363,9 @@ def new_record(plural: str) -> Response | tuple[str, int] | str:
 def created_from(form: Any) -> dict[str, Any] | None:
     """The contact or company a new deal or ticket is created from, if the form says."""
     source_type, source_id = form.get("from_type"), str(form.get("from_id", ""))
-    if source_type in ("contact", "company") and source_id.isdigit():
-        return {"type": source_type, "id": int(source_id)}
+    source = stored_integer(source_id, from_text=True)
+    if source_type in ("contact", "company") and source is not None:
+        return {"type": source_type, "id": source}
     return None
 
 

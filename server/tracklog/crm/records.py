@@ -12,6 +12,7 @@ from tracklog.crm.associations import Planned, add_record_link, apply_associatio
 from tracklog.crm.explain import encode_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import stored_integer
 from tracklog.models import (
     Activity,
     ActivityAssociation,
@@ -125,7 +126,7 @@ def bring_in_from(
     model = {"contact": Contact, "company": Company}.get(source_type)
     exists = (
         model is not None
-        and isinstance(source_id, int)
+        and stored_integer(source_id) is not None
         and db.session.scalar(
             select(model.id).where(model.id == source_id, model.account_id == user.account_id)
         )

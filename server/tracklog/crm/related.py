@@ -11,6 +11,7 @@ from tracklog.crm.associations import RECORD_MODELS, add_record_link, linked_ids
 from tracklog.crm.timeline import require_record
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import stored_integer
 from tracklog.models import RECORD_TYPES, RecordAssociation, User
 
 
@@ -46,7 +47,7 @@ def link_records(
         raise ValidationFailed(
             _("Choose a record of another type."), details={"fields": {"type": "invalid"}}
         )
-    if isinstance(other_id, bool) or not isinstance(other_id, int):
+    if stored_integer(other_id) is None:
         raise ValidationFailed(_("Choose a record."), details={"fields": {"id": "integer"}})
     require_record(user, record_type, record_id)
     require_record(user, other_type, other_id)

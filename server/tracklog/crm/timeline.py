@@ -16,6 +16,7 @@ from tracklog.crm.associations import RECORD_MODELS, Planned, apply_associations
 from tracklog.crm.explain import encode_why, render_why
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import stored_integer
 from tracklog.maillog.attachments import attachments_by_activity
 from tracklog.maillog.why import warning_json
 from tracklog.models import (
@@ -59,8 +60,15 @@ def require_activity(user: User, activity_id: int) -> Activity:
     return activity
 
 
+def require_record_type(object_type: str) -> None:
+    """NotFound unless object_type is contact, company, deal or ticket."""
+    if object_type not in RECORD_TYPES:
+        raise NotFound(_("There is no record type %(type)s.", type=object_type))
+
+
 def saved_types(user: User, object_type: str) -> list[str]:
     """The activity types this user shows on timelines of this record type (all by default)."""
+    require_record_type(object_type)
     saved = db.session.scalar(
         select(TimelineFilter.activity_types).where(
             TimelineFilter.user_id == user.id, TimelineFilter.object_type == object_type
@@ -71,8 +79,7 @@ def saved_types(user: User, object_type: str) -> list[str]:
 
 def save_types(user: User, object_type: str, types: list[str]) -> list[str]:
     """Remember which activity types the user shows on every timeline of this record type."""
-    if object_type not in RECORD_TYPES:
-        raise NotFound(_("There is no record type %(type)s.", type=object_type))
+    require_record_type(object_type)
     chosen = parse_types(types)
     row = db.session.scalar(
         select(TimelineFilter).where(
@@ -113,10 +120,14 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
     if not cursor:
         return None
     position = decode_cursor(cursor)
+    activity_id = stored_integer(position.get("id"))
     try:
-        return datetime.fromisoformat(position["at"]), int(position["id"])
-    except (KeyError, TypeError, ValueError):
-        raise InvalidCursor(_("The cursor is not valid; start again without it.")) from None
+        at = datetime.fromisoformat(position.get("at"))
+    except (TypeError, ValueError):
+        at = None
+    if at is None or activity_id is None:
+        raise InvalidCursor(_("The cursor is not valid; start again without it."))
+    return at, activity_id
 
 
 def timeline_page(
@@ -267,7 +278,7 @@ def add_note(user: User, record_type: str, record_id: int, body: Any) -> Activit
 def pin(user: User, record_type: str, record_id: int, activity_id: Any) -> Pin:
     """Pin an activity of the record's timeline; a second pin waits until the first is undone."""
     require_record(user, record_type, record_id)
-    if isinstance(activity_id, bool) or not isinstance(activity_id, int):
+    if stored_integer(activity_id) is None:
         raise ValidationFailed(
             _("activity_id must be an id."), details={"fields": {"activity_id": "integer"}}
         )
@@ -330,7 +341,7 @@ def set_activity_associations(user: User, activity_id: int, wanted: Any) -> Acti
     targets = []
     for item in wanted:
         record_id = item.get("id")
-        if isinstance(record_id, bool) or not isinstance(record_id, int):
+        if stored_integer(record_id) is None:
             raise ValidationFailed(_("Each record needs a type and a numeric id."))
         require_record(user, item.get("type"), record_id)
         targets.append((item["type"], record_id))

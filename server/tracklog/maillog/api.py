@@ -18,7 +18,12 @@ from tracklog.extensions import db
 from tracklog.i18n import known_zone
 from tracklog.maillog.attachments import require_logged_attachment
 from tracklog.maillog.ingest import ingest_now
-from tracklog.maillog.store import MailTooLarge, mail_size_limit, refuse_too_large
+from tracklog.maillog.store import (
+    MailTooLarge,
+    mail_size_limit,
+    refuse_non_mail,
+    refuse_too_large,
+)
 from tracklog.maillog.why import render_step
 from tracklog.models import InboundMessage, InboundRecipient, User
 from tracklog.tracking.attachments import attachment_path
@@ -65,6 +70,7 @@ def uploaded_mail() -> bytes:
             _("Send the mail as message/rfc822 in the body or as multipart field 'file'."),
             details={"fields": {"file": "required"}},
         )
+    refuse_non_mail(raw)
     return raw
 
 
@@ -121,12 +127,16 @@ def _day(name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
+        day = None
+    # The day and the next must exist in every time zone: not the first or the last date.
+    if day is None or not date.min < day < date.max:
         raise ValidationFailed(
             _("%(name)s must be a date like 2026-05-31.", name=name),
             details={"fields": {name: "date"}},
-        ) from None
+        )
+    return day
 
 
 @api.get("/logging/why")

@@ -24,6 +24,8 @@ from urllib.parse import unquote
 
 import nh3
 
+from tracklog.inputs import has_surrogates, storable_text
+
 MAX_SUBJECT = 998
 MAX_INLINE_IMAGE = 2 * 1024 * 1024
 # All data: URIs of one body together; a logo referenced a thousand times must not make 2 GB.
@@ -215,7 +217,7 @@ class _Reading:
 
     def note(self, problem: str) -> None:
         """Record a problem once."""
-        problem = _clean_str(problem)
+        problem = storable_text(problem)
         if problem not in self.problems:
             self.problems.append(problem)
 
@@ -266,8 +268,8 @@ def _parse(raw: bytes) -> ParsedMail:
     html, text, referenced = _render(segments, reading)
     attachments = _finish_attachments(reading, referenced)
     html = _inline_images(html, attachments)
-    html = _SCRIPT_SCHEME.sub(r"\1script&#58;", _clean_str(html))
-    text = _clean_str(text)
+    html = _SCRIPT_SCHEME.sub(r"\1script&#58;", storable_text(html))
+    text = storable_text(text)
     return ParsedMail(
         message_id=_message_id(headers, reading),
         in_reply_to=_message_ids(_first(headers, "in-reply-to")),
@@ -289,7 +291,7 @@ def _parse(raw: bytes) -> ParsedMail:
 
 def _unreadable(raw: bytes, problem: str) -> ParsedMail:
     """A mail nothing could be read from but its bytes as text."""
-    text = _clean_str(raw.decode("utf-8", "replace"))
+    text = storable_text(raw.decode("utf-8", "replace"))
     html = _SCRIPT_SCHEME.sub(r"\1script&#58;", _text_to_html(text))
     return ParsedMail(
         message_id=None,
@@ -391,12 +393,12 @@ def _first(headers: dict[str, list[str]], name: str) -> str | None:
 def _raw_text(value: str, reading: _Reading, charset: str | None = None) -> str:
     """A raw header value with its 8-bit bytes decoded (UTF-8 first) and its folding undone."""
     value = _FOLD.sub("", value)
-    if not _has_surrogates(value) and "\x1b" not in value:
+    if not has_surrogates(value) and "\x1b" not in value:
         return value
     try:
         data = value.encode("ascii", "surrogateescape")
     except UnicodeError:
-        return _clean_str(value)
+        return storable_text(value)
     if b"\x1b$" in data or b"\x1b(" in data:
         text, _problem = _decode(data, "iso-2022-jp")
         return text
@@ -468,7 +470,7 @@ def _header_text(value: str | None, reading: _Reading) -> str:
     """An unstructured header as readable text."""
     if value is None:
         return ""
-    return _clean_str(_decode_words(value, reading))
+    return storable_text(_decode_words(value, reading))
 
 
 def _subject(headers: dict[str, list[str]], reading: _Reading) -> str:
@@ -519,7 +521,7 @@ def _message_ids(value: str | None) -> list[str]:
     """The message ids in a Message-ID, In-Reply-To or References header, in order."""
     if not value:
         return []
-    value = _clean_str(value)
+    value = storable_text(value)
     ids = [f"<{found}>" for found in _MSG_ID.findall(value)]
     if not ids:
         ids = [f"<{token.strip('<>')}>" for token in value.split() if "@" in token.strip("<>")]
@@ -586,11 +588,11 @@ def _addresses(value: str, name: str, reading: _Reading) -> list[Address]:
             " ", _decode_words(_raw_text(display or "", reading), reading)
         )
         address = Address(
-            email=_normalise_address(spec or ""), name=_clean_str(address_name).strip()
+            email=_normalise_address(spec or ""), name=storable_text(address_name).strip()
         )
         if not address.email and not address.name:
             if spec and spec.strip():
-                address = Address(email="", name=_clean_str(spec).strip()[:200])
+                address = Address(email="", name=storable_text(spec).strip()[:200])
             else:
                 continue
         if not address.email:
@@ -622,7 +624,7 @@ def _address_pairs(value: str, name: str) -> list[tuple[str, str]]:
 
 def _normalise_address(spec: str) -> str:
     """A lower-case address with an ASCII (IDNA) domain, or "" when it is not an address."""
-    spec = _clean_str(spec).strip().strip("<>").strip()
+    spec = storable_text(spec).strip().strip("<>").strip()
     local, at, domain = spec.rpartition("@")
     if not at or not local or not domain or len(spec) > 320:
         return ""
@@ -750,7 +752,7 @@ def _broken_multipart(
         _add_attachment(part, reading, inline_hint=False, view=view)
         return []
     reading.note("the message's structure is broken: no parts were found; read as plain text")
-    data = payload.encode("ascii", "surrogateescape") if _has_surrogates(payload) else None
+    data = payload.encode("ascii", "surrogateescape") if has_surrogates(payload) else None
     if data is None:
         data = payload.encode("utf-8", "replace")
     text, problem = _decode(data, _charset(view) or "us-ascii")
@@ -806,7 +808,7 @@ def _view(part: Message) -> Message:
 
 def _decode_surrogates(value: str) -> str:
     """Raw 8-bit header bytes as UTF-8, else Windows-1252, so parameters stay readable."""
-    if not _has_surrogates(value):
+    if not has_surrogates(value):
         return value
     data = value.encode("ascii", "surrogateescape")
     try:
@@ -826,7 +828,7 @@ def _content_type(view: Message, part: Message) -> str:
             content_type = part.get_default_type()
         except Exception:
             content_type = "text/plain"
-    if "/" not in content_type or _has_surrogates(content_type) or len(content_type) > 200:
+    if "/" not in content_type or has_surrogates(content_type) or len(content_type) > 200:
         return "application/octet-stream"
     return content_type
 
@@ -866,7 +868,7 @@ def _filename(view: Message, reading: _Reading) -> str:
         return ""
     name = _decode_words(name, reading)
     name = re.split(r"[/\\]", name)[-1]
-    name = _UNSAFE_FILENAME.sub("_", _clean_str(name))
+    name = _UNSAFE_FILENAME.sub("_", storable_text(name))
     name = _WHITESPACE.sub(" ", name).strip().lstrip(".").strip()
     if len(name) > 200:
         stem, dot, extension = name.rpartition(".")
@@ -879,7 +881,7 @@ def _content_id(view: Message) -> str | None:
     value = view.get("content-id")
     if value is None:
         return None
-    value = _clean_str(str(value)).strip().strip("<>").strip()
+    value = storable_text(str(value)).strip().strip("<>").strip()
     return value[:255] or None
 
 
@@ -1230,7 +1232,7 @@ def _strip_tags(html: str) -> str:
 def sanitise_html(html: str) -> str:
     """Mail HTML reduced to an allow-list of tags, attributes and URL schemes."""
     return nh3.clean(
-        _clean_str(html),
+        storable_text(html),
         tags=_SAFE_TAGS,
         clean_content_tags=_DROPPED_WITH_CONTENT,
         attributes=_SAFE_ATTRIBUTES,
@@ -1370,22 +1372,6 @@ def _image_type(data: bytes) -> str | None:
 
 
 # Small pieces
-
-
-def _has_surrogates(value: str) -> bool:
-    """Whether a string still carries undecoded bytes from the parser."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _clean_str(value: str) -> str:
-    """A string safe to store: no NUL characters and no lone surrogates."""
-    if _has_surrogates(value):
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value.replace("\x00", "")
 
 
 def _normalise_newlines(text: str) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from email.errors import MissingHeaderBodySeparatorDefect
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -16,6 +19,8 @@ from tracklog.maillog.why import step
 from tracklog.models import Account, InboundMessage, Message, utcnow
 
 LOCAL_PREFIX = "log+"
+# Enough of a mail to hold its header block (headers past this do not decide).
+HEADER_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,31 @@ class MailTooLarge(DomainError):
             ),
             details={"limit_bytes": limit},
         )
+
+
+class NotAMail(DomainError):
+    """An upload that is not an RFC 5322 message (an image, JSON, text without headers)."""
+
+    status = 400
+    code = "not_a_mail"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This is not a mail: upload the message as .eml (RFC 5322), "
+                "with its headers and a From address."
+            )
+        )
+
+
+def refuse_non_mail(raw: bytes) -> None:
+    """NotAMail unless raw starts with header fields, one of them a From with an address."""
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:HEADER_BYTES])
+    lost_headers = any(
+        isinstance(defect, MissingHeaderBodySeparatorDefect) for defect in headers.defects
+    )
+    if lost_headers or "@" not in str(headers.get("From") or ""):
+        raise NotAMail()
 
 
 def megabytes(size: int) -> str:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
 from tracklog.api import api
 from tracklog.api.pagination import paginate_by_id
-from tracklog.api.records import json_body
 from tracklog.auth.tickets import issue_ticket
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import json_object, stored_integer
 from tracklog.models import Notification, User, utcnow
 from tracklog.notify.feed import notification_json, preferences
 from tracklog.tracking.kpis import find_message
@@ -40,7 +40,7 @@ def notifications_page(user: User) -> dict[str, Any]:
 
 def mark_read(user: User, up_to: Any) -> int:
     """Mark the user's notifications up to an id as read; how many changed."""
-    if isinstance(up_to, bool) or not isinstance(up_to, int):
+    if stored_integer(up_to) is None:
         raise ValidationFailed(
             _("up_to must be a notification id."), details={"fields": {"up_to": "integer"}}
         )
@@ -66,7 +66,7 @@ def list_notifications() -> Response:
 @api.post("/notifications/read")
 def read_notifications() -> Response:
     """Mark your notifications up to an id as read."""
-    return jsonify({"marked": mark_read(g.api_user, json_body().get("up_to"))})
+    return jsonify({"marked": mark_read(g.api_user, json_object().get("up_to"))})
 
 
 PREFERENCE_CHECKS = {
@@ -100,7 +100,7 @@ def get_preferences() -> Response:
 @api.put("/me/notification-preferences")
 def put_preferences() -> Response:
     """Change your preferences: opens (first/every/none), clicks, replies, quiet hours..."""
-    body = json_body()
+    body = json_object()
     if not isinstance(body, dict):
         raise ValidationFailed(_("Send a JSON object."))
     bad = {
@@ -118,7 +118,7 @@ def put_preferences() -> Response:
 @api.put("/messages/<message_id>/mute")
 def mute_message(message_id: str) -> Response:
     """Mute (or unmute) the notifications of one message."""
-    muted = json_body().get("muted", True)
+    muted = json_object().get("muted", True)
     if not isinstance(muted, bool):
         raise ValidationFailed(_("muted must be true or false."))
     message = find_message(g.api_user, message_id)
@@ -138,9 +138,7 @@ def bell_items() -> Response:
 @login_required
 def bell_read() -> Response:
     """Mark the bell's notifications read (CSRF-protected like every form post)."""
-    return jsonify(
-        {"marked": mark_read(current_user, (request.get_json(silent=True) or {}).get("up_to"))}
-    )
+    return jsonify({"marked": mark_read(current_user, json_object().get("up_to"))})
 
 
 @bell.get("/ticket")

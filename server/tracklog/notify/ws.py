@@ -14,6 +14,7 @@ from tracklog.auth.bearer import authenticate
 from tracklog.auth.tickets import TICKET_PREFIX, user_for_ticket
 from tracklog.errors import DomainError
 from tracklog.extensions import db, sock
+from tracklog.inputs import stored_integer
 from tracklog.models import User
 from tracklog.notify.feed import feed_after, latest_notification_id, rendered_for
 from tracklog.notify.hub import Listener, NotificationHub
@@ -55,7 +56,7 @@ def read_auth(ws: Any) -> tuple[User, int | None]:
     token, after = message.get("token"), message.get("after")
     if not isinstance(token, str) or not token:
         raise AuthFailed("token missing")
-    if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+    if after is not None and stored_integer(after) is None:
         raise AuthFailed("after must be a notification id or null")
     try:
         user = user_for_ticket(token) if token.startswith(TICKET_PREFIX) else authenticate(token)

@@ -7,11 +7,16 @@ from flask_babel import gettext as _
 
 from tracklog.api import api
 from tracklog.api.pagination import paginate_by_id
-from tracklog.api.records import json_body
 from tracklog.errors import ValidationFailed
+from tracklog.inputs import json_object
 from tracklog.models import Message
 from tracklog.tracking.attachments import attachment_json, revoke_attachment, share_file
-from tracklog.tracking.compose import parse_compose_request, prepare_message, preview_message
+from tracklog.tracking.compose import (
+    ComposeRequest,
+    parse_compose_request,
+    prepare_message,
+    preview_message,
+)
 from tracklog.tracking.kpis import (
     events_by_message,
     find_message,
@@ -21,16 +26,22 @@ from tracklog.tracking.kpis import (
 )
 
 
+def composed_draft() -> ComposeRequest:
+    """The draft as Outlook hands it over; NUL bytes in its subject and HTML are dropped, since
+    refusing them would block the mail."""
+    return parse_compose_request(json_object(free_text=("subject", "html")))
+
+
 @api.post("/compose")
 def compose() -> Response:
     """Prepare a mail for sending: who is tracked and logged, the rewritten HTML, the BCC."""
-    return jsonify(prepare_message(g.api_user, parse_compose_request(json_body())))
+    return jsonify(prepare_message(g.api_user, composed_draft()))
 
 
 @api.post("/compose/preview")
 def compose_preview() -> Response:
     """What compose would decide for a draft: each recipient, the records; saves nothing."""
-    return jsonify(preview_message(g.api_user, parse_compose_request(json_body())))
+    return jsonify(preview_message(g.api_user, composed_draft()))
 
 
 @api.get("/messages")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import storable_text
 from tracklog.models import Message, TrackedAttachment, User, utcnow
 from tracklog.tracking.tokens import TokenClaims, make_token
 
@@ -84,7 +85,7 @@ def share_file(
         user_id=user.id,
         message_id=message_id,
         sha256=sha256,
-        filename=os.path.basename(filename)[:255],
+        filename=storable_text(os.path.basename(filename))[:255],
         content_type=content_type or "application/octet-stream",
         size=size,
         expires_at=utcnow() + timedelta(days=current_app.config["ATTACHMENT_LINK_DAYS"]),

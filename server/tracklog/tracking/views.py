@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.urls import iri_to_uri
 
 from tracklog.extensions import csrf, db
 from tracklog.models import TrackedAttachment, TrackedLink, utcnow
@@ -148,10 +149,19 @@ def click(token: str) -> Response:
         abort(503, _("This link cannot be followed right now. Please try again in a minute."))
     if url is None:
         abort(404, _("This link is not valid."))
-    journal_hit(claims)
-    if url == "":
-        return Response("", status=204)
-    response = redirect(url, code=302)
+    response = Response("", status=204) if url == "" else redirect_to_link(url)
+    journal_hit(claims)  # only a hit that was answered as asked is a click
+    return response
+
+
+def redirect_to_link(url: str) -> Response:
+    """A 302 to the link's URL; a page saying so when the sender's URL cannot be parsed."""
+    try:
+        # What Werkzeug does to a Location as the answer goes out: fail here, not after the view.
+        location = iri_to_uri(url)
+    except ValueError:
+        abort(400, _("The address of this link is not valid, so it cannot be opened."))
+    response = redirect(location, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -168,11 +178,12 @@ def attachment(token: str) -> Response:
         abort(404, _("This download link is not valid."))
     if shared.revoked_at is not None or shared.expires_at <= utcnow():
         abort(410, _("This download link has expired or was withdrawn by its sender."))
-    journal_hit(claims)
-    return send_file(
+    response = send_file(
         attachment_path(shared.sha256),
         mimetype=shared.content_type,
         as_attachment=True,
         download_name=shared.filename,
         max_age=0,
     )
+    journal_hit(claims)
+    return response
