@@ -66,35 +66,10 @@ async function field(name) {
   return addresses(value);
 }
 
-/** Whether the current item is a message being written (compose) rather than read. */
-export async function isCompose() {
-  const subject = item().subject;
-  return Boolean(subject && typeof subject.getAsync === "function");
-}
-
-/** The item's Exchange id (saves a new draft first), or null where the call is unavailable. */
-export async function itemId() {
-  const current = item();
-  if (typeof current.getItemIdAsync === "function") {
-    const id = await officeCall("item.getItemIdAsync", (done) => current.getItemIdAsync(done));
-    return id || null;
-  }
-  return current.itemId || null;
-}
-
 /** Lower-case addresses of the item's recipients. */
 export async function recipients() {
   const [to, cc, bcc] = await Promise.all([field("to"), field("cc"), field("bcc")]);
   return { to, cc, bcc };
-}
-
-/** Replaces the BCC line with these addresses. */
-export async function setBcc(list) {
-  const bcc = item().bcc;
-  if (!bcc || typeof bcc.setAsync !== "function") {
-    throw new Error("item.bcc.setAsync failed: the item has no editable BCC line");
-  }
-  await officeCall("item.bcc.setAsync", (done) => bcc.setAsync(list, done));
 }
 
 /** The subject in compose and read mode. */
@@ -118,27 +93,6 @@ export async function setBodyHtml(html) {
   await officeCall("item.body.setAsync", (done) =>
     body.setAsync(html, { coercionType: htmlCoercion() }, done),
   );
-}
-
-/** Sets one internet header that travels with the sent message (Mailbox 1.8). */
-export async function setInternetHeader(name, value) {
-  const headers = item().internetHeaders;
-  if (!headers) {
-    throw new Error("item.internetHeaders.setAsync failed: needs Mailbox 1.8");
-  }
-  await officeCall("item.internetHeaders.setAsync", (done) =>
-    headers.setAsync({ [name]: String(value) }, done),
-  );
-}
-
-/** Stores a custom property on the item in Outlook (not sent with the message). */
-export async function setCustomProperty(name, value) {
-  const current = item();
-  const properties = await officeCall("item.loadCustomPropertiesAsync", (done) =>
-    current.loadCustomPropertiesAsync(done),
-  );
-  properties.set(name, value);
-  await officeCall("customProperties.saveAsync", (done) => properties.saveAsync(done));
 }
 
 function sessionData() {
@@ -207,24 +161,6 @@ export async function hostName() {
   return hosts[platform] || "outlook-desktop";
 }
 
-/** Shows (or replaces) the item's notification under key; type is "informational" or "error". */
-export async function notify(key, message, type = "informational") {
-  const messages = item().notificationMessages;
-  const error = type === "error";
-  const kind = office().MailboxEnums ? office().MailboxEnums.ItemNotificationMessageType : {};
-  const details = error
-    ? { type: kind.ErrorMessage || "errorMessage", message }
-    : {
-        type: kind.InformationalMessage || "informationalMessage",
-        message,
-        icon: "Icon.16x16",
-        persistent: false,
-      };
-  await officeCall("item.notificationMessages.replaceAsync", (done) =>
-    messages.replaceAsync(key, details, done),
-  );
-}
-
 /** The received mail the pane is showing: {from, subject, internetMessageId, itemId}. */
 export async function readItem() {
   const current = item();
@@ -235,17 +171,6 @@ export async function readItem() {
     internetMessageId: current.internetMessageId || null,
     itemId: current.itemId || null,
   };
-}
-
-/** Adds the address to BCC unless it is there already; keeps every other BCC address. */
-export async function ensureBccContains(address) {
-  const wanted = address.trim().toLowerCase();
-  const current = await field("bcc");
-  if (current.includes(wanted)) {
-    return false;
-  }
-  await setBcc([...current, wanted]);
-  return true;
 }
 
 /** A value the pane saved in the mailbox's roaming settings (also readable on Windows classic). */

@@ -22,6 +22,7 @@ from tests.services import free_port
 from tracklog import create_app
 from tracklog.config import Config
 from tracklog.extensions import db
+from tracklog.tracking.hits import hit_journal
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -74,7 +75,7 @@ def live(app: Flask, port: int, base_url: str) -> Iterator[Any]:
     app.extensions["tracklog.hub"].close_all("test over")
     stop()
     app.extensions["tracklog.hub"].stop()
-    app.extensions["tracklog.hits"].close()
+    hit_journal(app).close()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tracklog.config import Config
 from tracklog.extensions import db
 from tracklog.migrate import upgrade
 from tracklog.models import Base
+from tracklog.tracking.hits import hit_journal
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -144,4 +145,4 @@ def live(app) -> Iterator[str]:
     app.extensions["tracklog.hub"].close_all("test over")
     server.shutdown()
     app.extensions["tracklog.hub"].stop()
-    app.extensions["tracklog.hits"].close()
+    hit_journal(app).close()

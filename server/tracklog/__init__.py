@@ -73,8 +73,9 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.notify.api import bell
     from tracklog.notify.bus import init_bus
     from tracklog.notify.ws import init_hub, realtime
+    from tracklog.tracking.hits import init_hit_recording
     from tracklog.tracking.pages import messages
-    from tracklog.tracking.views import init_hit_journal, tracking
+    from tracklog.tracking.views import tracking
     from tracklog.web.addin_files import addin_files
     from tracklog.web.formatting import formatting
     from tracklog.web.headers import init_security_headers
@@ -82,7 +83,7 @@ def _register_blueprints(app: Flask) -> None:
 
     init_bus(app)
     init_hub(app)
-    init_hit_journal(app)
+    init_hit_recording(app)
     app.register_blueprint(health)
     app.register_blueprint(auth)
     app.register_blueprint(api)

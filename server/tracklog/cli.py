@@ -88,9 +88,9 @@ def record_hits() -> None:
     """Record journaled tracking hits into the database (started by `tracklog serve`)."""
     import signal
 
-    from flask import current_app
+    from tracklog.tracking.hits import hit_journal
 
-    journal = current_app.extensions["tracklog.hits"]
+    journal = hit_journal()
     # Answering comes first: under load the recorder yields the processor to the web workers and
     # catches up afterwards (hits wait safely in the journal).
     os.nice(RECORDER_NICENESS)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from tracklog.extensions import db
 from tracklog.hostsockets import is_listening
 from tracklog.notify.bus import get_bus
+from tracklog.tracking.hits import hit_journal
 
 health = Blueprint("health", __name__)
 # Seconds a probe of a child may take.
@@ -35,7 +36,7 @@ def _check(probe: Callable[[], object]) -> str:
 
 def recorder_listens() -> None:
     """Raise unless the hit recorder waits on its doorbell."""
-    if not is_listening(current_app.extensions["tracklog.hits"].doorbell_path()):
+    if not is_listening(hit_journal().doorbell_path()):
         raise ChildDown("the hit recorder is not running")
 
 

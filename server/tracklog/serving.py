@@ -298,10 +298,11 @@ def load_tracklog(children: Sequence[str] = ()) -> Any:
     """A worker's tracklog app: it journals hits from the start and leaves recording them to
     the `tracklog record-hits` child, so recording never holds up an answer."""
     from tracklog import create_app
+    from tracklog.tracking.hits import hit_journal
 
     overrides = {"HIT_RECORDER_THREAD": False, "SERVE_CHILDREN": tuple(children)}
     app = create_app(overrides=overrides)
-    app.extensions["tracklog.hits"].start()
+    hit_journal(app).start()
     return app
 
 

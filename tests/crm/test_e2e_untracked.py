@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from tests import factories
 from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
 from tests.crm.test_e2e_timeline import open_record, sign_in_as  # noqa: F401 - fixture
@@ -16,6 +14,7 @@ from tracklog.extensions import db
 from tracklog.maillog.ingest import process_inbound
 from tracklog.maillog.store import store_inbound
 from tracklog.models import Activity, Contact, EngagementEvent
+from tracklog.tracking.hits import hit_journal
 
 
 def requests_of(page: Any) -> list[str]:
@@ -58,5 +57,5 @@ def test_timeline_and_thread_of_logged_tracked_mail_fire_no_tracking(
 
     assert seen, "the page made no requests at all: the listener saw nothing"
     assert [url for url in seen if "/t/" in url] == []
-    current_app.extensions["tracklog.hits"].record_pending()
+    hit_journal().record_pending()
     assert db.session.scalar(db.select(db.func.count(EngagementEvent.id))) == 0

@@ -89,7 +89,7 @@ def test_a_stuck_client_never_delays_the_others():
     received = []
     for number in range(QUEUE_SIZE * 2):
         hub._deliver({"user_id": 1, "notification": {"id": number}})
-        received.append(healthy.queue.get_nowait()["id"])
+        received.append(healthy.pending.get_nowait()["id"])
     assert received == list(range(QUEUE_SIZE * 2))
     assert stuck.overflowed and not healthy.overflowed
-    assert stuck.queue.qsize() == QUEUE_SIZE
+    assert stuck.pending.qsize() == QUEUE_SIZE

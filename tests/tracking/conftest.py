@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tracklog.tracking.hits import hit_journal
+
 
 @pytest.fixture
 def app_config(app_config):
@@ -14,7 +16,7 @@ def app_config(app_config):
 @pytest.fixture
 def record(app):
     """Record every journaled hit now; returns how many were recorded."""
-    return app.extensions["tracklog.hits"].record_pending
+    return hit_journal(app).record_pending
 
 
 @pytest.fixture

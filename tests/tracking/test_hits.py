@@ -15,6 +15,7 @@ from tests.tracking.helpers import (
 )
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent
+from tracklog.tracking.hits import hit_journal
 
 APPLE_MPP = "Mozilla/5.0"  # Apple Mail Privacy Protection's prefetch agent
 
@@ -188,7 +189,7 @@ def test_repeat_opens_from_the_same_client_collapse(api, recipient, sent, record
 def test_replaying_the_journal_records_each_hit_once(app, recipient, sent, record):
     hit(recipient, pixel_path(sent["html"]))
     assert record() == 1
-    journal = app.extensions["tracklog.hits"]
+    journal = hit_journal(app)
     journal._file.save_offset(0)
     assert record() == 1
     assert len(events()) == 1

@@ -13,6 +13,7 @@ from tracklog import create_app
 from tracklog.config import Config
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent
+from tracklog.tracking.hits import hit_journal
 
 KILLED_AFTER_ANSWERING = textwrap.dedent(
     """
@@ -55,7 +56,7 @@ def test_hit_survives_the_process_being_killed_after_answering(app, api, world, 
     assert "answered" in result.stdout, result.stderr
     assert result.returncode == -9
     assert count_events() == 0
-    journal = app.extensions["tracklog.hits"]
+    journal = hit_journal(app)
     assert journal.record_pending() == 1
     assert count_events() == 1
     assert journal.record_pending() == 0
@@ -70,8 +71,8 @@ def test_pixel_answers_while_the_database_is_down_and_the_hit_is_kept(app, api, 
         pixel_path(sent["html"]), headers={"User-Agent": OUTLOOK_DESKTOP}
     )
     assert response.status_code == 200 and len(response.data) == 43
-    down_journal = down.extensions["tracklog.hits"]
+    down_journal = hit_journal(down)
     down_journal.close()
     assert count_events() == 0
-    assert app.extensions["tracklog.hits"].record_pending() == 1
+    assert hit_journal(app).record_pending() == 1
     assert count_events() == 1

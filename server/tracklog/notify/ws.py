@@ -17,7 +17,7 @@ from tracklog.extensions import db, sock
 from tracklog.inputs import stored_integer
 from tracklog.models import User
 from tracklog.notify.feed import feed_after, latest_notification_id, rendered_for
-from tracklog.notify.hub import Listener, NotificationHub
+from tracklog.notify.hub import NotificationHub, SocketQueue
 
 realtime = Blueprint("realtime", __name__)
 AUTH_TIMEOUT_SECONDS = 5
@@ -77,18 +77,18 @@ def send_backlog(ws: Any, user: User, after: int | None) -> int | None:
             last = notification.id
 
 
-def send_live(ws: Any, listener: Listener, last: int | None) -> None:
+def send_live(ws: Any, socket_queue: SocketQueue, last: int | None) -> None:
     """Send queued notifications newer than the last one sent; heartbeat when idle."""
     idle_since = time.monotonic()
     while ws.connected:
-        if listener.closing:
-            ws.close(reason=GOING_AWAY, message=listener.closing)
+        if socket_queue.closing:
+            ws.close(reason=GOING_AWAY, message=socket_queue.closing)
             return
-        if listener.overflowed:
+        if socket_queue.overflowed:
             ws.close(reason=TRY_AGAIN_LATER, message="too slow: reconnect and resume")
             return
         try:
-            notification = listener.queue.get(timeout=1)
+            notification = socket_queue.pending.get(timeout=1)
         except queue.Empty:
             if time.monotonic() - idle_since >= HEARTBEAT_SECONDS:
                 ws.send(json.dumps({"type": "heartbeat"}))
@@ -111,16 +111,16 @@ def notifications_socket(ws: Any) -> None:
         ws.close(reason=UNAUTHORIZED, message=str(error)[:120])
         return
     hub().start(current_app._get_current_object())
-    listener = hub().add(user.id)
+    socket_queue = hub().add(user.id)
     try:
         if after is None:
             after = latest_notification_id(user)
         ws.send(json.dumps({"type": "ready", "after": after}))
         last = send_backlog(ws, user, after)
         db.session.remove()
-        send_live(ws, listener, last)
+        send_live(ws, socket_queue, last)
     except ConnectionClosed:
         pass
     finally:
-        hub().remove(listener)
+        hub().remove(socket_queue)
         db.session.remove()

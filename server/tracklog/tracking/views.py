@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, send_file
+from flask import Blueprint, Response, abort, current_app, redirect, request, send_file
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -18,8 +17,7 @@ from werkzeug.urls import iri_to_uri
 from tracklog.extensions import csrf, db
 from tracklog.models import TrackedAttachment, TrackedLink, utcnow
 from tracklog.tracking.attachments import attachment_path
-from tracklog.tracking.journal import HitJournal
-from tracklog.tracking.recording import record_hits, release_held_notifications
+from tracklog.tracking.hits import hit_journal
 from tracklog.tracking.tokens import TokenClaims, read_token
 
 tracking = Blueprint("tracking", __name__, url_prefix="/t")
@@ -38,33 +36,6 @@ RECORDED_HEADERS = (
     "accept-language",
     "sec-ch-ua",
 )
-
-
-def init_hit_journal(app: Flask) -> None:
-    """Give the app its hit journal, recording into the app's database."""
-
-    def record(entries: list[dict[str, Any]]) -> None:
-        """Record journaled hits inside an app context."""
-        with app.app_context():
-            record_hits(entries)
-
-    def release_held() -> float | None:
-        """Send the held click notifications that are due; seconds until the next one is."""
-        with app.app_context():
-            due = release_held_notifications()
-        return None if due is None else (due - utcnow()).total_seconds()
-
-    app.extensions["tracklog.hits"] = HitJournal(
-        Path(app.instance_path) / "journal",
-        record,
-        run_thread=app.config["HIT_RECORDER_THREAD"],
-        housekeeping=release_held,
-    )
-
-
-def hit_journal() -> HitJournal:
-    """The current app's hit journal."""
-    return current_app.extensions["tracklog.hits"]
 
 
 def sender_cookie_serializer() -> URLSafeSerializer:

@@ -1,12 +1,12 @@
 // The notification bell: a live count and list over /ws, linking to each message's history.
 
 import { formatDateTime } from "./dates.js";
+import { json } from "./http.js";
 
 const bell = document.querySelector(".bell");
 const button = bell.querySelector(".bell-button");
 const counter = bell.querySelector(".bell-count");
 const list = bell.querySelector(".bell-list");
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 let unread = 0;
 let newest = null;
 let retryDelay = 1000;
@@ -36,8 +36,7 @@ function add(notification, atTop) {
 }
 
 async function load() {
-  const response = await fetch(bell.dataset.itemsUrl, { credentials: "same-origin" });
-  const page = await response.json();
+  const page = await json("GET", bell.dataset.itemsUrl);
   page.items.forEach((notification) => add(notification, false));
   if (!page.items.length) {
     const empty = document.createElement("li");
@@ -50,7 +49,7 @@ async function load() {
 }
 
 async function connect() {
-  const ticket = (await (await fetch(bell.dataset.ticketUrl, { credentials: "same-origin" })).json()).ticket;
+  const { ticket } = await json("GET", bell.dataset.ticketUrl);
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws`);
   socket.addEventListener("open", () => {
@@ -76,12 +75,7 @@ button.addEventListener("click", async () => {
   list.hidden = !open;
   button.setAttribute("aria-expanded", String(open));
   if (open && unread && newest) {
-    await fetch(bell.dataset.readUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify({ up_to: newest }),
-    });
+    await json("POST", bell.dataset.readUrl, { up_to: newest });
     unread = 0;
     showCount();
   }

@@ -2,7 +2,7 @@
 // that requires properties the deal lacks asks for exactly those, then the move is retried.
 
 import { formatDate } from "./dates.js";
-import { request as callApi } from "./picker.js";
+import { request as callApi, fetchText } from "./http.js";
 
 const STANDARD = ["name", "amount", "close_date", "owner_id"];
 
@@ -101,9 +101,13 @@ function startBoard(board) {
 
   /** Re-read the columns' sums and the moved card's facts, formatted as the page formats them. */
   async function refresh(card) {
-    const response = await fetch(window.location.href, { credentials: "same-origin" });
-    if (!response.ok) return;
-    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    let page;
+    try {
+      page = await fetchText(window.location.href);
+    } catch {
+      return; // the move itself succeeded; the sums show right on the next visit
+    }
+    const fresh = new DOMParser().parseFromString(page, "text/html");
     for (const summary of fresh.querySelectorAll(".board-column")) {
       const here = columnFor(summary.dataset.stageId)?.querySelector(".column-summary");
       const there = summary.querySelector(".column-summary");

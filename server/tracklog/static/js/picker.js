@@ -1,5 +1,5 @@
 // The record picker: a type-ahead combobox (ARIA 1.2 combobox + listbox pattern) over
-// GET /api/v1/<type>?q=, and the one helper the CRM pages use to call /api/v1 with their session.
+// GET /api/v1/<type>?q=.
 //
 //   import { attachPicker } from "/static/js/picker.js";
 //   attachPicker(input, { types: ["contact", "company"], onChoose: ({ type, id, label }) => ... });
@@ -7,60 +7,11 @@
 // Translated sentences come from the page's <script type="application/json" id="picker-labels">
 // (include templates/crm/records_picker_labels.html) or from the `labels` option.
 
+import { api } from "./http.js";
+
 const PLURALS = { contact: "contacts", company: "companies", deal: "deals", ticket: "tickets" };
 const SEARCH_DELAY_MS = 200;
 let pickers = 0;
-
-export class ApiError extends Error {
-  constructor(status, code, message, details) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details || {};
-  }
-}
-
-function csrfToken() {
-  return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
-}
-
-// The one helper for every call from these pages to tracklog: the session cookie, and the CSRF
-// token when the method changes something. Answers {ok, status, data, error} and never throws for
-// an HTTP error (the boards inspect 422 answers).
-export async function request(method, url, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (!["GET", "HEAD"].includes(method)) headers["X-CSRFToken"] = csrfToken();
-  const response = await fetch(url, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  return { ok: response.ok, status: response.status, data, error: data?.error ?? null };
-}
-
-// A call to /api/v1 that answers the JSON, or throws an ApiError from the contract's error shape.
-export async function api(method, path, body) {
-  const answer = await request(method, `/api/v1${path}`, body);
-  if (!answer.ok) {
-    const error = answer.error ?? {};
-    throw new ApiError(
-      answer.status,
-      error.code ?? "http_error",
-      error.message ?? `HTTP ${answer.status}`,
-      error.details,
-    );
-  }
-  return answer.data;
-}
 
 function pageLabels() {
   const block = document.getElementById("picker-labels");

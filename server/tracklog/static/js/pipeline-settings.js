@@ -3,7 +3,7 @@
 // with the full stage list. Deleting a stage that holds records first moves them elsewhere.
 
 import { format, propertyFields } from "./board.js";
-import { request as callApi } from "./picker.js";
+import { request as callApi } from "./http.js";
 
 const form = document.getElementById("pipeline-form");
 const data = JSON.parse(document.getElementById("board-data").textContent);

@@ -1,6 +1,7 @@
 // A record page's properties form and associations panel (the timeline is timeline.js).
 
-import { api, attachPicker } from "./picker.js";
+import { api } from "./http.js";
+import { attachPicker } from "./picker.js";
 
 const PLURALS = { contact: "contacts", company: "companies", deal: "deals", ticket: "tickets" };
 

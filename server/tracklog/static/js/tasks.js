@@ -1,7 +1,7 @@
 // The task list: ticking a task's box marks it done through the API (unticking undoes it).
 
 import { format } from "./board.js";
-import { request as callApi } from "./picker.js";
+import { request as callApi } from "./http.js";
 
 const table = document.querySelector(".task-table");
 const messages = JSON.parse(document.getElementById("tasks-data").textContent);

@@ -3,7 +3,8 @@
 // server (templates/crm/_timeline_card.html); this script calls /api/v1 and asks for fresh cards.
 
 import { formatDateTime } from "./dates.js";
-import { ApiError, api, attachPicker } from "./picker.js";
+import { ApiError, api, fetchText, json } from "./http.js";
+import { attachPicker } from "./picker.js";
 
 const ALL_TYPES = ["contact", "company", "deal", "ticket"];
 const root = document.querySelector("[data-timeline]");
@@ -91,9 +92,7 @@ function setUpTimeline(section) {
 
   async function fetchCards(cursor) {
     const url = cursor ? `${itemsUrl}?cursor=${encodeURIComponent(cursor)}` : itemsUrl;
-    const response = await fetch(url, { credentials: "same-origin" });
-    if (!response.ok) throw new ApiError(response.status, "http_error", response.statusText);
-    return response.text();
+    return fetchText(url);
   }
 
   // Fresh first page; cards that were open stay open, focus goes back where it was.
@@ -254,11 +253,7 @@ function setUpTimeline(section) {
     if (!show || region.dataset.loaded) return;
     region.textContent = labels.loading;
     try {
-      const message = await (async () => {
-        const response = await fetch(region.dataset.url, { credentials: "same-origin" });
-        if (!response.ok) throw new ApiError(response.status, "http_error", response.statusText);
-        return response.json();
-      })();
+      const message = await json("GET", region.dataset.url);
       region.replaceChildren(historyTable(message));
       region.dataset.loaded = "true";
     } catch (error) {
@@ -270,9 +265,12 @@ function setUpTimeline(section) {
     const { region, show } = toggleRegion(button);
     if (!show || region.dataset.loaded) return;
     region.textContent = labels.loading;
-    const response = await fetch(region.dataset.url, { credentials: "same-origin" });
-    region.innerHTML = await response.text();
-    region.dataset.loaded = "true";
+    try {
+      region.innerHTML = await fetchText(region.dataset.url);
+      region.dataset.loaded = "true";
+    } catch (error) {
+      region.textContent = fill(labels.failed, { reason: error.message });
+    }
   }
 
   list.addEventListener("click", (event) => {

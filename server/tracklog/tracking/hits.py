@@ -1,0 +1,55 @@
+"""Who records tracking hits: the app's hit journal and its reader, chosen by configuration.
+
+Every process journals the hits it answers (tracking/journal.py). Which process reads the journals
+into the database is the Config value HIT_RECORDER_THREAD: a thread of the app (development,
+tests), or none, when `tracklog serve`'s `record-hits` child reads them (serving.py turns the
+thread off for its workers; the child runs `HitJournal.run` itself). The reader records each batch
+(recording.record_hits) and releases held click notifications when they are due.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from tracklog.models import utcnow
+from tracklog.tracking.journal import HitJournal
+from tracklog.tracking.recording import record_hits, release_held_notifications
+
+EXTENSION = "tracklog.hits"
+
+
+class AppRecorder:
+    """The journal reader's work, each step in an app context of its own."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def record(self, entries: list[dict[str, Any]]) -> None:
+        """Record a batch of journaled hits."""
+        with self.app.app_context():
+            record_hits(entries)
+
+    def release_held(self) -> float | None:
+        """Send the held click notifications that are due; seconds until the next one is."""
+        with self.app.app_context():
+            due = release_held_notifications()
+        return None if due is None else (due - utcnow()).total_seconds()
+
+
+def init_hit_recording(app: Flask) -> None:
+    """Give the app its hit journal, read by a thread of its own when the configuration says so."""
+    recorder = AppRecorder(app)
+    app.extensions[EXTENSION] = HitJournal(
+        Path(app.instance_path) / "journal",
+        recorder.record,
+        run_thread=app.config["HIT_RECORDER_THREAD"],
+        housekeeping=recorder.release_held,
+    )
+
+
+def hit_journal(app: Flask | None = None) -> HitJournal:
+    """The app's hit journal (the current app's by default)."""
+    return (app or current_app).extensions[EXTENSION]
