@@ -56,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
+    import tracklog.audit.api  # noqa: F401 - adds the audit log to `api`
     import tracklog.auth.api  # noqa: F401 - adds /me to `api`
     import tracklog.crm.api  # noqa: F401 - adds timelines, pins, associations, tasks to `api`
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`

@@ -13,6 +13,7 @@ from tests.maillog.mail import outgoing, raw
 from tests.tracking.conftest import app_config, recipient, record  # noqa: F401
 from tests.tracking.helpers import CHROME_WINDOWS, pixel_path, sent_an_hour_ago
 from tests.tracking.test_hits import hit
+from tracklog.audit.log import record_audit
 from tracklog.extensions import db
 from tracklog.models import Task
 
@@ -199,6 +200,11 @@ def test_every_operation_answers_what_the_document_says(app, api, world, recipie
     kept = walk_records(documented, world)
     walk_mail(documented, recipient, record, kept)
     walk_timeline(documented, world, kept)
+    record_audit(
+        world.admin, world.account.id, "token_created", ("token", 1), {"name": [None, "x"]}
+    )
+    db.session.commit()
+    assert documented.call("GET", "/audit-log?action=token_created").json["items"]
 
     not_called = sorted(set(documented.operations) - documented.called)
     assert not_called == [], f"operations never checked against a real answer; {NOT_CALLED_HINT}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracklog.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from tracklog.audit.log import AUDIT_ACTIONS
 from tracklog.crm.activities import (
     CALL_OUTCOMES,
     MAX_CALL_MINUTES,
@@ -253,6 +254,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "NotificationPage": page("Notification", unread=INTEGER),
     "ReadNotifications": body(("up_to",), up_to={**INTEGER, "description": "Newest id read"}),
     "Marked": answer(marked=INTEGER),
+    "AuditEntry": answer(
+        id=INTEGER,
+        at=DATE_TIME,
+        action=enum(AUDIT_ACTIONS),
+        actor=nullable(answer(id=nullable(INTEGER), email=STRING)),
+        target=nullable(answer(type=STRING, id=nullable(INTEGER))),
+        changes={"type": "object", "description": "Each changed field as [old, new]"},
+    ),
+    "AuditLog": page("AuditEntry"),
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -380,6 +390,7 @@ PAGING = {
 
 
 DELETED = answers("204", None, "Done; no body.")
+ADMINS_ONLY = {"403": {"$ref": "#/components/responses/Forbidden"}}
 UPLOAD = {
     "requestBody": {
         "required": True,
@@ -436,6 +447,11 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         ok=answers("200", "ReceivedMailList", "A page of received mail."),
     ),
     "api.reassociate": operation(ok=answers("200", "Reassociated", "How many were re-run.")),
+    "api.list_audit_log": operation(
+        query(action=(enum(AUDIT_ACTIONS), "Only entries of this action."), **PAGING),
+        ok=answers("200", "AuditLog", "A page of the audit log, newest first."),
+        refused=ADMINS_ONLY,
+    ),
     "api.list_notifications": operation(
         query(**PAGING),
         ok=answers("200", "NotificationPage", "A page of notifications and the unread count."),

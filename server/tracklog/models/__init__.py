@@ -12,6 +12,7 @@ from tracklog.models.activity import (
     Task,
     TimelineFilter,
 )
+from tracklog.models.audit import AuditEntry
 from tracklog.models.base import Base, utcnow
 from tracklog.models.contact import Company, Contact
 from tracklog.models.deal import Deal, Ticket
@@ -38,6 +39,7 @@ __all__ = [
     "Activity",
     "ActivityAssociation",
     "AssociationExclusion",
+    "AuditEntry",
     "ApiToken",
     "Base",
     "Company",
