@@ -85,7 +85,7 @@ COMPANIES = (
 )
 CONTACTS_PER_COMPANY = 5
 ADDRESS_PATTERNS = ("{first}.{last}", "{first}", "{f}{last}", "{first}_{last}")
-LEGAL_BASES = ("consent", "legitimate_interest")
+DEMO_LEGAL_BASES = ("consent", "legitimate_interest")
 CONTACTS_WITH_LEGAL_BASIS = 8
 
 PRODUCTS = (
@@ -331,7 +331,7 @@ class DemoSeeder:
             self.contacts_by_company[company.id] = people
             contacts.extend(people)
         for person in self.rng.sample(contacts, CONTACTS_WITH_LEGAL_BASIS):
-            person.legal_basis = self.rng.choice(LEGAL_BASES)
+            person.legal_basis = self.rng.choice(DEMO_LEGAL_BASES)
             if person.legal_basis == "consent":
                 person.marketing_status = "marketing"
         return contacts

@@ -12,6 +12,16 @@ from tracklog.models.base import AccountScoped, Base, utcnow
 DEFAULT_ATTACHMENT_LIMIT_BYTES = 50 * 1024 * 1024
 DEFAULT_ASSOCIATION_TYPES = ["contact", "company", "deal", "ticket"]
 DEFAULT_CURRENCY = "USD"
+# The GDPR's lawful bases (Article 6(1)) a contact may be recorded under; an account offers some.
+LEGAL_BASES = (
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interest",
+)
+DEFAULT_LEGAL_BASES = ["consent", "contract", "legitimate_interest"]
 
 
 class Account(Base):
@@ -33,8 +43,19 @@ class Account(Base):
     max_associated_tickets: Mapped[int] = mapped_column(default=5)
     privacy_mode: Mapped[bool] = mapped_column(default=False)
     attachment_size_limit: Mapped[int] = mapped_column(default=DEFAULT_ATTACHMENT_LIMIT_BYTES)
-    retention_days: Mapped[int | None]
     currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+    legal_bases: Mapped[list] = mapped_column(default=lambda: list(DEFAULT_LEGAL_BASES))
+    internal_domains: Mapped[list] = mapped_column(default=list)
+    # None: the installation's default (TRACKLOG_ATTACHMENT_LINK_DAYS, TRACKLOG_OPEN_REPEAT_WINDOW).
+    tracked_attachment_days: Mapped[int | None]
+    open_repeat_window_seconds: Mapped[int | None]
+    # None: kept until deleted by hand.
+    event_retention_days: Mapped[int | None]
+    mail_retention_days: Mapped[int | None]
+    recipient_opt_out_link: Mapped[bool] = mapped_column(default=False)
+    # After a rotation the previous logging key keeps working until previous_bcc_key_until.
+    previous_bcc_key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
+    previous_bcc_key_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
