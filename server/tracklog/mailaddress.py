@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 
 from tracklog.errors import ValidationFailed
 
-_ADDRESS = re.compile(
-    r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
+_DOMAIN = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+_ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@" + _DOMAIN + "$")
+_MAIL_DOMAIN = re.compile(r"^(?=.{1,253}$)" + _DOMAIN + "$")
 
 
 def normalise_email(value: str, field: str = "email") -> str:
@@ -27,3 +27,8 @@ def normalise_email(value: str, field: str = "email") -> str:
 def domain_of(address: str) -> str:
     """The domain part of a normalised address."""
     return address.rpartition("@")[2]
+
+
+def is_mail_domain(text: str) -> bool:
+    """Whether text is a domain mail can be addressed to (at least two labels)."""
+    return bool(_MAIL_DOMAIN.match(text))

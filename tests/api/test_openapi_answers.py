@@ -193,6 +193,15 @@ def walk_timeline(api: DocumentedApi, world: factories.World, kept: dict[str, in
     api.call("POST", f"/records/contact/{contact}/meetings", meeting)
 
 
+def walk_settings(api: DocumentedApi) -> None:
+    """The account's settings and the never-log lists."""
+    api.call("GET", "/account/settings")
+    api.call("PATCH", "/account/settings", {"currency": "EUR", "tracked_attachment_days": None})
+    entry = api.call("POST", "/never-log", {"pattern": "initech.example", "scope": "account"}).json
+    assert api.call("GET", "/never-log").json["items"]
+    api.call("DELETE", f"/never-log/{entry['id']}")
+
+
 def test_every_operation_answers_what_the_document_says(app, api, world, recipient, record):  # noqa: F811
     documented = DocumentedApi(app, api)
     documented.call("GET", "/me")
@@ -205,6 +214,7 @@ def test_every_operation_answers_what_the_document_says(app, api, world, recipie
     )
     db.session.commit()
     assert documented.call("GET", "/audit-log?action=token_created").json["items"]
+    walk_settings(documented)
 
     not_called = sorted(set(documented.operations) - documented.called)
     assert not_called == [], f"operations never checked against a real answer; {NOT_CALLED_HINT}"

@@ -18,10 +18,13 @@ from tracklog.crm.activities import (
     MAX_NOTES_LENGTH,
     MAX_TITLE_LENGTH,
 )
+from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.tracking import CLASSIFICATIONS
 from tracklog.notify.api import OPEN_CHOICES
+from tracklog.settings.account import MAX_ASSOCIATED
+from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
 from tracklog.tracking.compose import CLIENT_HOSTS
 
 JSON = "application/json"
@@ -96,6 +99,25 @@ MESSAGE_FIELDS = {
     "logged": BOOLEAN,
     "recipients": array(ref("MessageRecipient")),
     "kpis": ref("Kpis"),
+}
+WHOLE_OR_DEFAULT = nullable({**INTEGER, "minimum": 0})
+ACCOUNT_SETTINGS_FIELDS = {
+    "log_by_default": BOOLEAN,
+    "track_by_default": BOOLEAN,
+    "create_contacts": BOOLEAN,
+    "default_association_types": array(enum(tuple(DEFAULT_ASSOCIATION_TYPES))),
+    "max_associated_deals": {**INTEGER, "minimum": 0, "maximum": MAX_ASSOCIATED},
+    "max_associated_tickets": {**INTEGER, "minimum": 0, "maximum": MAX_ASSOCIATED},
+    "privacy_mode": BOOLEAN,
+    "legal_bases": {**array(enum(LEGAL_BASES)), "minItems": 1},
+    "internal_domains": array(STRING),
+    "attachment_size_limit": {**INTEGER, "description": "Bytes"},
+    "tracked_attachment_days": {**WHOLE_OR_DEFAULT, "description": "null: the installation's"},
+    "open_repeat_window_seconds": {**WHOLE_OR_DEFAULT, "description": "null: the installation's"},
+    "currency": {**STRING, "description": "ISO 4217"},
+    "event_retention_days": {**WHOLE_OR_DEFAULT, "description": "null: kept"},
+    "mail_retention_days": {**WHOLE_OR_DEFAULT, "description": "null: kept"},
+    "recipient_opt_out_link": BOOLEAN,
 }
 HH_MM = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
 PREFERENCES = {
@@ -263,6 +285,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         changes={"type": "object", "description": "Each changed field as [old, new]"},
     ),
     "AuditLog": page("AuditEntry"),
+    "AccountSettings": answer(**ACCOUNT_SETTINGS_FIELDS),
+    "AccountSettingsChange": {**body(**ACCOUNT_SETTINGS_FIELDS), "additionalProperties": False},
+    "NeverLogEntry": answer(
+        id=INTEGER,
+        pattern=STRING,
+        kind=enum(("address", "domain")),
+        scope=enum(NEVER_LOG_SCOPES),
+        added_by=nullable(answer(id=INTEGER, email=STRING)),
+        created_at=DATE_TIME,
+    ),
+    "NeverLogList": answer(items=array(ref("NeverLogEntry"))),
+    "NeverLogRequest": body(
+        ("pattern", "scope"),
+        pattern={**STRING, "description": "An address, or a domain (example.com or @example.com)"},
+        scope=enum(NEVER_LOG_SCOPES),
+    ),
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -452,6 +490,23 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         ok=answers("200", "AuditLog", "A page of the audit log, newest first."),
         refused=ADMINS_ONLY,
     ),
+    "api.get_account_settings": operation(
+        ok=answers("200", "AccountSettings", "The account's settings."), refused=ADMINS_ONLY
+    ),
+    "api.patch_account_settings": operation(
+        takes("AccountSettingsChange"),
+        ok=answers("200", "AccountSettings", "The settings after the change."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.list_never_log": operation(
+        ok=answers("200", "NeverLogList", "The account's never-log list and your own.")
+    ),
+    "api.create_never_log": operation(
+        takes("NeverLogRequest"),
+        created=answers("201", "NeverLogEntry", "The new entry."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.delete_never_log": operation(deleted=DELETED, refused=ADMINS_ONLY),
     "api.list_notifications": operation(
         query(**PAGING),
         ok=answers("200", "NotificationPage", "A page of notifications and the unread count."),

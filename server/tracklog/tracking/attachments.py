@@ -17,6 +17,7 @@ from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import storable_text
 from tracklog.models import Message, TrackedAttachment, User, utcnow
+from tracklog.settings.account import tracked_attachment_days
 from tracklog.tracking.tokens import TokenClaims, make_token
 
 CHUNK = 1024 * 1024
@@ -88,7 +89,7 @@ def share_file(
         filename=storable_text(os.path.basename(filename))[:255],
         content_type=content_type or "application/octet-stream",
         size=size,
-        expires_at=utcnow() + timedelta(days=current_app.config["ATTACHMENT_LINK_DAYS"]),
+        expires_at=utcnow() + timedelta(days=tracked_attachment_days(user.account)),
     )
     db.session.add(shared)
     db.session.commit()

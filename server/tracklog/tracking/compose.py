@@ -71,8 +71,9 @@ def _addresses(payload: dict[str, Any], field: str, errors: dict[str, str]) -> l
     return addresses
 
 
-def parse_compose_request(payload: Any) -> ComposeRequest:
-    """Validate the JSON body of a compose call, naming every bad field."""
+def parse_compose_request(payload: Any, account: Account) -> ComposeRequest:
+    """Validate the JSON body of a compose call, naming every bad field; what it leaves out
+    (track, log, create contacts) follows the account's defaults."""
     if not isinstance(payload, dict):
         raise ValidationFailed(_("Send a JSON object."))
     errors: dict[str, str] = {}
@@ -84,8 +85,13 @@ def parse_compose_request(payload: Any) -> ComposeRequest:
     if not isinstance(subject, str):
         errors["subject"] = _("must be a string")
     flags = {}
-    for name in ("track", "log", "create_contacts"):
-        flags[name] = payload.get(name, True)
+    defaults = {
+        "track": account.track_by_default,
+        "log": account.log_by_default,
+        "create_contacts": account.create_contacts,
+    }
+    for name, default in defaults.items():
+        flags[name] = payload.get(name, default)
         if not isinstance(flags[name], bool):
             errors[name] = _("must be true or false")
     associations = payload.get("associations", [])

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from tracklog.extensions import db
 from tracklog.models import (
+    Account,
     EngagementEvent,
     Message,
     MessageRecipient,
@@ -23,6 +24,7 @@ from tracklog.models import (
     utcnow,
 )
 from tracklog.notify.feed import notify_event, publish
+from tracklog.settings.account import open_repeat_window_seconds
 from tracklog.tracking.classify import (
     Context,
     Hit,
@@ -123,7 +125,9 @@ def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: date
 
     The window slides: a client reloading every minute for an hour is one open, counted once.
     """
-    window = timedelta(seconds=current_app.config["OPEN_REPEAT_WINDOW_SECONDS"])
+    window = timedelta(
+        seconds=open_repeat_window_seconds(db.session.get(Account, message.account_id))
+    )
     query = (
         select(EngagementEvent)
         .where(

@@ -1,0 +1,1 @@
+"""Settings: the account's switches (admins), never-log lists, the logging address's rotation."""

@@ -1,0 +1,183 @@
+"""The account's settings: read, validated and changed by an admin, every change audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from babel.numbers import list_currencies
+from flask import current_app
+from flask_babel import gettext as _
+
+from tracklog.audit.log import changed_fields, record_audit
+from tracklog.crm.associations import OPEN_RECORDS_PER_CONTACT as MAX_ASSOCIATED
+from tracklog.errors import Forbidden, ValidationFailed
+from tracklog.extensions import db
+from tracklog.inputs import stored_integer
+from tracklog.mailaddress import is_mail_domain
+from tracklog.models import Account, User
+from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
+
+MAX_INTERNAL_DOMAINS = 50
+MAX_REPEAT_WINDOW_SECONDS = 24 * 3600
+MAX_DAYS = 100 * 365
+
+
+class SettingRefused(ValueError):
+    """A value a setting does not take; the message says what it takes."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One account setting: its column and how a value sent for it is read."""
+
+    name: str
+    read: Callable[[Any], Any]
+    nullable: bool = False
+
+
+def _boolean(value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise SettingRefused(_("must be true or false"))
+    return value
+
+
+def _whole(low: int, high: int) -> Callable[[Any], int]:
+    """A reader of whole numbers from low to high."""
+
+    def read(value: Any) -> int:
+        number = stored_integer(value)
+        if number is None or not low <= number <= high:
+            raise SettingRefused(
+                _("must be a whole number from %(min)d to %(max)d", min=low, max=high)
+            )
+        return number
+
+    return read
+
+
+def _choices(allowed: tuple[str, ...] | list[str], *, at_least_one: bool) -> Callable[[Any], list]:
+    """A reader of lists drawn from allowed, kept in allowed's order without repeats."""
+
+    def read(value: Any) -> list[str]:
+        if not isinstance(value, list) or any(item not in allowed for item in value):
+            raise SettingRefused(
+                _("must be a list drawn from: %(allowed)s", allowed=", ".join(allowed))
+            )
+        if at_least_one and not value:
+            raise SettingRefused(_("must name at least one"))
+        return [item for item in allowed if item in value]
+
+    return read
+
+
+def _domains(value: Any) -> list[str]:
+    """Mail domains, lower-case, without repeats."""
+    if not isinstance(value, list) or len(value) > MAX_INTERNAL_DOMAINS:
+        raise SettingRefused(
+            _("must be a list of at most %(count)d domains", count=MAX_INTERNAL_DOMAINS)
+        )
+    domains: list[str] = []
+    for item in value:
+        domain = item.strip().lower().lstrip("@") if isinstance(item, str) else ""
+        if not is_mail_domain(domain):
+            raise SettingRefused(_("%(value)s is not a mail domain", value=str(item)[:100]))
+        if domain not in domains:
+            domains.append(domain)
+    return domains
+
+
+def _currency(value: Any) -> str:
+    """An ISO 4217 currency code."""
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if code not in list_currencies():
+        raise SettingRefused(_("must be an ISO 4217 currency code such as EUR or USD"))
+    return code
+
+
+def _attachment_limit(value: Any) -> int:
+    """Bytes, up to the largest mail the installation accepts."""
+    return _whole(1024 * 1024, current_app.config["MAX_MAIL_BYTES"])(value)
+
+
+ACCOUNT_SETTINGS = (
+    Setting("log_by_default", _boolean),
+    Setting("track_by_default", _boolean),
+    Setting("create_contacts", _boolean),
+    Setting(
+        "default_association_types",
+        _choices(DEFAULT_ASSOCIATION_TYPES, at_least_one=False),
+    ),
+    Setting("max_associated_deals", _whole(0, MAX_ASSOCIATED)),
+    Setting("max_associated_tickets", _whole(0, MAX_ASSOCIATED)),
+    Setting("privacy_mode", _boolean),
+    Setting("legal_bases", _choices(LEGAL_BASES, at_least_one=True)),
+    Setting("internal_domains", _domains),
+    Setting("attachment_size_limit", _attachment_limit),
+    Setting("tracked_attachment_days", _whole(1, MAX_DAYS), nullable=True),
+    Setting("open_repeat_window_seconds", _whole(0, MAX_REPEAT_WINDOW_SECONDS), nullable=True),
+    Setting("currency", _currency),
+    Setting("event_retention_days", _whole(1, MAX_DAYS), nullable=True),
+    Setting("mail_retention_days", _whole(1, MAX_DAYS), nullable=True),
+    Setting("recipient_opt_out_link", _boolean),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in ACCOUNT_SETTINGS}
+
+
+def tracked_attachment_days(account: Account) -> int:
+    """How long a tracked attachment's link works: the account's choice, else the installation's."""
+    return account.tracked_attachment_days or current_app.config["ATTACHMENT_LINK_DAYS"]
+
+
+def open_repeat_window_seconds(account: Account) -> int:
+    """How long repeat opens of one recipient count once: the account's, else the default."""
+    chosen = account.open_repeat_window_seconds
+    return current_app.config["OPEN_REPEAT_WINDOW_SECONDS"] if chosen is None else chosen
+
+
+def account_settings(account: Account) -> dict[str, Any]:
+    """Every setting as it is now (null where the installation's default or "keep" applies)."""
+    return {setting.name: getattr(account, setting.name) for setting in ACCOUNT_SETTINGS}
+
+
+def read_changes(sent: dict[str, Any]) -> dict[str, Any]:
+    """The sent settings, each read, or ValidationFailed naming every bad one."""
+    changes: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name, value in sent.items():
+        setting = SETTINGS_BY_NAME.get(name)
+        if setting is None:
+            problems[name] = _("not a setting of the account")
+        elif value is None and setting.nullable:
+            changes[name] = None
+        else:
+            try:
+                changes[name] = setting.read(value)
+            except SettingRefused as refused:
+                problems[name] = str(refused)
+    if problems:
+        raise ValidationFailed(_("Some settings were not changed."), details={"fields": problems})
+    return changes
+
+
+def require_admin(actor: User, message: str) -> None:
+    """Forbidden unless the acting user is an admin of their account."""
+    if not actor.is_admin:
+        raise Forbidden(message)
+
+
+def change_account_settings(actor: User, sent: dict[str, Any]) -> dict[str, Any]:
+    """Apply an admin's changes all at once (or none), audit them, and answer the settings."""
+    require_admin(actor, _("Only an admin can change the account's settings."))
+    changes = read_changes(sent)
+    account = actor.account
+    before = account_settings(account)
+    for name, value in changes.items():
+        setattr(account, name, value)
+    changed = changed_fields(before, changes)
+    if changed:
+        record_audit(actor, account.id, "settings_changed", ("account", account.id), changed)
+    db.session.commit()
+    return account_settings(account)

@@ -1,0 +1,45 @@
+"""The settings operations of /api/v1: the account's settings and the never-log lists."""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify
+from flask_babel import gettext as _
+
+from tracklog.api import api
+from tracklog.inputs import json_object
+from tracklog.settings.account import account_settings, change_account_settings, require_admin
+from tracklog.settings.neverlog import add_entry, entry_json, remove_entry, visible_entries
+
+
+@api.get("/account/settings")
+def get_account_settings() -> Response:
+    """The account's settings (admins only)."""
+    require_admin(g.api_user, _("Only an admin can read the account's settings."))
+    return jsonify(account_settings(g.api_user.account))
+
+
+@api.patch("/account/settings")
+def patch_account_settings() -> Response:
+    """Change some of the account's settings, all or none (admins only)."""
+    return jsonify(change_account_settings(g.api_user, json_object()))
+
+
+@api.get("/never-log")
+def list_never_log() -> Response:
+    """The account's never-log list and the caller's own."""
+    return jsonify({"items": [entry_json(entry) for entry in visible_entries(g.api_user)]})
+
+
+@api.post("/never-log")
+def create_never_log() -> tuple[Response, int]:
+    """Add an address or a domain to the account's list (admins) or to the caller's own."""
+    sent = json_object()
+    entry = add_entry(g.api_user, sent.get("pattern"), sent.get("scope"))
+    return jsonify(entry_json(entry)), 201
+
+
+@api.delete("/never-log/<int:entry_id>")
+def delete_never_log(entry_id: int) -> tuple[str, int]:
+    """Remove an entry (the account's: admins only)."""
+    remove_entry(g.api_user, entry_id)
+    return "", 204
