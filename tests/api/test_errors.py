@@ -58,8 +58,8 @@ def test_missing_or_bad_credentials(client, world, header, code):
 
 def test_revoked_token_is_refused(api, world):
     assert api.get("/contacts").status_code == 200
-    token = world.admin_token
-    revoke_token(world.admin, list_tokens(world.admin)[0].id)
+    token = world.user_token
+    revoke_token(world.user, list_tokens(world.user)[0].id)
     assert_error(api.as_token(token).get("/contacts"), 401, "token_revoked")
 
 
@@ -70,10 +70,10 @@ def test_deactivated_users_token_is_refused(api, world):
 
 
 def test_token_records_last_use(api, world):
-    assert list_tokens(world.admin)[0].last_used_at is None
-    api.get("/contacts")
+    assert list_tokens(world.user)[0].last_used_at is None
+    api.as_token(world.user_token).get("/contacts")
     db.session.expire_all()
-    assert list_tokens(world.admin)[0].last_used_at is not None
+    assert list_tokens(world.user)[0].last_used_at is not None
 
 
 def test_errors_follow_the_callers_language(client, world):

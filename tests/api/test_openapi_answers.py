@@ -194,12 +194,14 @@ def walk_timeline(api: DocumentedApi, world: factories.World, kept: dict[str, in
 
 
 def walk_settings(api: DocumentedApi) -> None:
-    """The account's settings and the never-log lists."""
+    """The account's settings, the never-log lists and the tokens."""
     api.call("GET", "/account/settings")
     api.call("PATCH", "/account/settings", {"currency": "EUR", "tracked_attachment_days": None})
     entry = api.call("POST", "/never-log", {"pattern": "initech.example", "scope": "account"}).json
     assert api.call("GET", "/never-log").json["items"]
     api.call("DELETE", f"/never-log/{entry['id']}")
+    newest = api.call("GET", "/tokens").json["items"][0]
+    api.call("DELETE", f"/tokens/{newest['id']}")
 
 
 def test_every_operation_answers_what_the_document_says(app, api, world, recipient, record):  # noqa: F811

@@ -285,6 +285,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         changes={"type": "object", "description": "Each changed field as [old, new]"},
     ),
     "AuditLog": page("AuditEntry"),
+    "ApiToken": answer(
+        id=INTEGER,
+        name=STRING,
+        prefix={**STRING, "description": "The token's first characters, to recognise it"},
+        owner=answer(id=INTEGER, email=STRING),
+        created_at=DATE_TIME,
+        last_used_at=nullable(DATE_TIME),
+        revoked_at=nullable(DATE_TIME),
+    ),
+    "ApiTokenList": answer(items=array(ref("ApiToken"))),
     "AccountSettings": answer(**ACCOUNT_SETTINGS_FIELDS),
     "AccountSettingsChange": {**body(**ACCOUNT_SETTINGS_FIELDS), "additionalProperties": False},
     "NeverLogEntry": answer(
@@ -490,6 +500,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         ok=answers("200", "AuditLog", "A page of the audit log, newest first."),
         refused=ADMINS_ONLY,
     ),
+    "api.get_tokens": operation(
+        ok=answers("200", "ApiTokenList", "Every token of the account (admins) or your own.")
+    ),
+    "api.delete_token": operation(ok=answers("200", "ApiToken", "The token, now revoked.")),
     "api.get_account_settings": operation(
         ok=answers("200", "AccountSettings", "The account's settings."), refused=ADMINS_ONLY
     ),

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from tracklog.api import api
 from tracklog.auth.accounts import bcc_address
-from tracklog.auth.tokens import create_token
+from tracklog.auth.tokens import create_token, list_tokens, revoke_token, token_json
 from tracklog.inputs import json_object
 
 
@@ -43,3 +43,15 @@ def addin_token() -> tuple[Response, int]:
     """
     name = json_object().get("name") or _("Outlook add-in")
     return jsonify({"token": create_token(g.api_user, str(name)[:100])[1]}), 201
+
+
+@api.get("/tokens")
+def get_tokens() -> Response:
+    """API tokens, newest first: every token of the account for admins, else your own."""
+    return jsonify({"items": [token_json(token) for token in list_tokens(g.api_user)]})
+
+
+@api.delete("/tokens/<int:token_id>")
+def delete_token(token_id: int) -> Response:
+    """Revoke a token (an admin may revoke any of the account's); it stops working at once."""
+    return jsonify(token_json(revoke_token(g.api_user, token_id)))

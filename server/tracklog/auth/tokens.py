@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import Select
 
+from tracklog.audit.log import record_audit
 from tracklog.errors import NotFound, Unauthorized
 from tracklog.extensions import db
 from tracklog.models import ApiToken, User, utcnow
@@ -32,6 +35,8 @@ def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
         prefix=plain[:10],
     )
     db.session.add(token)
+    db.session.flush()
+    record_audit(user, user.account_id, "token_created", ("api_token", token.id))
     db.session.commit()
     return token, plain
 
@@ -53,17 +58,38 @@ def user_for_token(plain: str) -> User:
     return token.user
 
 
-def list_tokens(user: User) -> list[ApiToken]:
-    """The user's tokens, newest first, revoked ones included."""
-    query = db.select(ApiToken).filter_by(user_id=user.id).order_by(ApiToken.id.desc())
-    return list(db.session.scalars(query))
+def visible_tokens(actor: User) -> Select:
+    """The tokens the actor may see and revoke: every token of the account for an admin, else
+    their own."""
+    query = db.select(ApiToken).filter_by(account_id=actor.account_id)
+    return query if actor.is_admin else query.filter_by(user_id=actor.id)
 
 
-def revoke_token(user: User, token_id: int) -> ApiToken:
-    """Revoke one of the user's own tokens."""
-    token = db.session.scalar(db.select(ApiToken).filter_by(id=token_id, user_id=user.id))
+def list_tokens(actor: User) -> list[ApiToken]:
+    """The tokens the actor may see, newest first, revoked ones included."""
+    return list(db.session.scalars(visible_tokens(actor).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(actor: User, token_id: int) -> ApiToken:
+    """Revoke a token the actor may see (an admin: any of the account's)."""
+    token = db.session.scalar(visible_tokens(actor).filter_by(id=token_id))
     if token is None:
         raise NotFound(_("There is no such token."))
-    token.revoked_at = token.revoked_at or utcnow()
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_audit(actor, actor.account_id, "token_revoked", ("api_token", token.id))
     db.session.commit()
     return token
+
+
+def token_json(token: ApiToken) -> dict[str, Any]:
+    """A token as the API shows it: never its secret."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "owner": {"id": token.user_id, "email": token.user.email},
+        "created_at": token.created_at.isoformat(),
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }

@@ -275,7 +275,7 @@ def change_password() -> Response | str:
 @auth.route("/settings/tokens", methods=["GET", "POST"])
 @login_required
 def tokens() -> str:
-    """List the user's API tokens and create a new one, shown once."""
+    """List the API tokens (an admin sees the whole account's) and create one, shown once."""
     form = NewTokenForm()
     created = None
     if form.validate_on_submit():
@@ -293,7 +293,7 @@ def tokens() -> str:
 @auth.post("/settings/tokens/<int:token_id>/revoke")
 @login_required
 def revoke(token_id: int) -> Response:
-    """Revoke one of the user's tokens."""
+    """Revoke a token: one of your own, or any of the account's for an admin."""
     if EmptyForm().validate_on_submit():
         revoke_token(current_user, token_id)
         flash(_("The token was revoked."), "info")
