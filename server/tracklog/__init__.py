@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.notify.api import bell
     from tracklog.notify.bus import init_bus
     from tracklog.notify.ws import init_hub, realtime
+    from tracklog.settings.pages import settings_pages
     from tracklog.tracking.hits import init_hit_recording
     from tracklog.tracking.pages import messages
     from tracklog.tracking.views import tracking
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pipelines)
     app.register_blueprint(records)
     app.register_blueprint(activity_forms)
+    app.register_blueprint(settings_pages)
     register_error_handlers(app)
     init_security_headers(app)
 

@@ -50,7 +50,10 @@ def test_removing_an_entry_logs_the_recipient_again_and_is_audited(api, world):
     assert api.delete(f"/never-log/{entry['id']}").status_code == 204
     assert compose(api, ["peter@initech.example"])["recipients"][0]["log"] is True
     actions = db.session.scalars(db.select(AuditEntry.action).order_by(AuditEntry.id)).all()
-    assert actions == ["never_log_added", "never_log_removed"]
+    assert [action for action in actions if action.startswith("never_log")] == [
+        "never_log_added",
+        "never_log_removed",
+    ]
 
 
 def test_bad_patterns_and_scopes_are_named(api, world):

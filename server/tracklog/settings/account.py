@@ -30,11 +30,14 @@ class SettingRefused(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
-    """One account setting: its column and how a value sent for it is read."""
+    """One account setting: its column, how a value sent for it is read, and the kind of input
+    a form shows for it (boolean, choices, number, domains, text)."""
 
     name: str
     read: Callable[[Any], Any]
+    kind: str
     nullable: bool = False
+    choices: tuple[str, ...] = ()
 
 
 def _boolean(value: Any) -> bool:
@@ -102,26 +105,36 @@ def _attachment_limit(value: Any) -> int:
     return _whole(1024 * 1024, current_app.config["MAX_MAIL_BYTES"])(value)
 
 
+ASSOCIATION_TYPES = tuple(DEFAULT_ASSOCIATION_TYPES)
 ACCOUNT_SETTINGS = (
-    Setting("log_by_default", _boolean),
-    Setting("track_by_default", _boolean),
-    Setting("create_contacts", _boolean),
+    Setting("log_by_default", _boolean, "boolean"),
+    Setting("track_by_default", _boolean, "boolean"),
+    Setting("create_contacts", _boolean, "boolean"),
     Setting(
         "default_association_types",
-        _choices(DEFAULT_ASSOCIATION_TYPES, at_least_one=False),
+        _choices(ASSOCIATION_TYPES, at_least_one=False),
+        "choices",
+        choices=ASSOCIATION_TYPES,
     ),
-    Setting("max_associated_deals", _whole(0, MAX_ASSOCIATED)),
-    Setting("max_associated_tickets", _whole(0, MAX_ASSOCIATED)),
-    Setting("privacy_mode", _boolean),
-    Setting("legal_bases", _choices(LEGAL_BASES, at_least_one=True)),
-    Setting("internal_domains", _domains),
-    Setting("attachment_size_limit", _attachment_limit),
-    Setting("tracked_attachment_days", _whole(1, MAX_DAYS), nullable=True),
-    Setting("open_repeat_window_seconds", _whole(0, MAX_REPEAT_WINDOW_SECONDS), nullable=True),
-    Setting("currency", _currency),
-    Setting("event_retention_days", _whole(1, MAX_DAYS), nullable=True),
-    Setting("mail_retention_days", _whole(1, MAX_DAYS), nullable=True),
-    Setting("recipient_opt_out_link", _boolean),
+    Setting("max_associated_deals", _whole(0, MAX_ASSOCIATED), "number"),
+    Setting("max_associated_tickets", _whole(0, MAX_ASSOCIATED), "number"),
+    Setting("privacy_mode", _boolean, "boolean"),
+    Setting(
+        "legal_bases", _choices(LEGAL_BASES, at_least_one=True), "choices", choices=LEGAL_BASES
+    ),
+    Setting("internal_domains", _domains, "domains"),
+    Setting("attachment_size_limit", _attachment_limit, "number"),
+    Setting("tracked_attachment_days", _whole(1, MAX_DAYS), "number", nullable=True),
+    Setting(
+        "open_repeat_window_seconds",
+        _whole(0, MAX_REPEAT_WINDOW_SECONDS),
+        "number",
+        nullable=True,
+    ),
+    Setting("currency", _currency, "text"),
+    Setting("event_retention_days", _whole(1, MAX_DAYS), "number", nullable=True),
+    Setting("mail_retention_days", _whole(1, MAX_DAYS), "number", nullable=True),
+    Setting("recipient_opt_out_link", _boolean, "boolean"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in ACCOUNT_SETTINGS}
 

@@ -1,0 +1,236 @@
+"""The settings pages: the account's switches for admins, never-log lists, the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from tracklog.audit.log import audit_query
+from tracklog.errors import DomainError, ValidationFailed
+from tracklog.extensions import db
+from tracklog.inputs import stored_integer
+from tracklog.models import AuditEntry, User
+from tracklog.settings.account import (
+    ACCOUNT_SETTINGS,
+    Setting,
+    account_settings,
+    change_account_settings,
+)
+from tracklog.settings.neverlog import add_entry, remove_entry, visible_entries
+
+settings_pages = Blueprint("settings_pages", __name__, url_prefix="/settings")
+
+MEGABYTE = 1024 * 1024
+AUDIT_PAGE_SIZE = 100
+SETTING_TEXTS = {
+    "log_by_default": (_l("Log mail by default"), _l("New mail starts with Log turned on.")),
+    "track_by_default": (_l("Track mail by default"), _l("New mail starts with Track turned on.")),
+    "create_contacts": (
+        _l("Create contacts for unknown recipients"),
+        _l("A logged mail to an address that is no contact yet creates the contact."),
+    ),
+    "default_association_types": (
+        _l("Records a mail is put on automatically"),
+        _l("Besides the records chosen in Outlook."),
+    ),
+    "max_associated_deals": (
+        _l("Recent open deals per contact"),
+        _l("At most five open deals and tickets in total are chosen."),
+    ),
+    "max_associated_tickets": (
+        _l("Recent open tickets per contact"),
+        _l("At most five open deals and tickets in total are chosen."),
+    ),
+    "privacy_mode": (
+        _l("Privacy mode"),
+        _l("Only recipients who are contacts with a legal basis are tracked and logged."),
+    ),
+    "legal_bases": (_l("Legal bases offered"), _l("What a contact's legal basis may be.")),
+    "internal_domains": (
+        _l("Internal domains"),
+        _l("Mail to these domains is internal: never tracked or logged. One domain a line."),
+    ),
+    "attachment_size_limit": (
+        _l("Attachment size limit (MB)"),
+        _l("Larger attachments are left out of logged mail, with a note."),
+    ),
+    "tracked_attachment_days": (
+        _l("Days a tracked attachment's link works"),
+        _l("Empty: the installation's default."),
+    ),
+    "open_repeat_window_seconds": (
+        _l("Seconds in which repeated opens count once"),
+        _l("Empty: the installation's default."),
+    ),
+    "currency": (_l("Currency"), _l("The ISO 4217 code of amounts, such as EUR.")),
+    "event_retention_days": (
+        _l("Keep engagement events (days)"),
+        _l("Older opens and clicks are deleted. Empty: kept."),
+    ),
+    "mail_retention_days": (
+        _l("Keep logged mail (days)"),
+        _l("Older logged mail is deleted. Empty: kept."),
+    ),
+    "recipient_opt_out_link": (
+        _l("Let recipients opt out of tracking"),
+        _l("Tracked mail carries a small link to a page where the recipient can opt out."),
+    ),
+}
+CHOICE_LABELS = {
+    "contact": _l("Contacts"),
+    "company": _l("Companies"),
+    "deal": _l("Deals"),
+    "ticket": _l("Tickets"),
+    "consent": _l("Consent"),
+    "contract": _l("Contract"),
+    "legal_obligation": _l("Legal obligation"),
+    "vital_interests": _l("Vital interests"),
+    "public_task": _l("Public task"),
+    "legitimate_interest": _l("Legitimate interest"),
+}
+
+ACTION_LABELS = {
+    "settings_changed": _l("Settings changed"),
+    "never_log_added": _l("Never-log entry added"),
+    "never_log_removed": _l("Never-log entry removed"),
+    "user_invited": _l("User invited"),
+    "role_changed": _l("Role changed"),
+    "user_deactivated": _l("User deactivated"),
+    "user_reactivated": _l("User reactivated"),
+    "token_created": _l("API token created"),
+    "token_revoked": _l("API token revoked"),
+    "bcc_address_rotated": _l("Logging address rotated"),
+    "tracking_rule_added": _l("Tracking rule added"),
+    "hits_reclassified": _l("Hits classified again"),
+    "contact_exported": _l("Contact exported"),
+    "contact_erased": _l("Contact erased"),
+    "retention_run": _l("Old data deleted (retention)"),
+}
+
+
+def form_value(setting: Setting, form: MultiDict) -> Any:
+    """What the form says for one setting, in the API's terms."""
+    text = form.get(setting.name, "").strip()
+    if setting.kind == "boolean":
+        return setting.name in form
+    if setting.kind == "choices":
+        return form.getlist(setting.name)
+    if setting.kind == "domains":
+        return [line for line in text.replace(",", "\n").split() if line]
+    if setting.kind == "number":
+        if not text and setting.nullable:
+            return None
+        number = stored_integer(text, from_text=True)
+        if number is not None and setting.name == "attachment_size_limit":
+            return number * MEGABYTE
+        return text if number is None else number
+    return text
+
+
+def shown_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Settings as the form shows them (the attachment limit in MB, domains a line each)."""
+    shown = dict(values)
+    limit = shown["attachment_size_limit"]
+    shown["attachment_size_limit"] = limit // MEGABYTE if isinstance(limit, int) else limit
+    shown["internal_domains"] = "\n".join(shown["internal_domains"] or [])
+    return shown
+
+
+def render_account_form(values: dict[str, Any], problems: dict[str, str], status: int = 200):
+    """The account settings page with these values and problems."""
+    page = render_template(
+        "settings/account.html",
+        settings=ACCOUNT_SETTINGS,
+        texts=SETTING_TEXTS,
+        choice_labels=CHOICE_LABELS,
+        values=shown_values(values),
+        problems=problems,
+    )
+    return page, status
+
+
+@settings_pages.get("")
+@login_required
+def index() -> Any:
+    """Admins land on the account's settings, everyone else on their never-log list."""
+    if not current_user.is_admin:
+        return redirect(url_for("settings_pages.never_log"))
+    return render_account_form(account_settings(current_user.account), {})
+
+
+@settings_pages.post("/account")
+@login_required
+def save_account() -> Any:
+    """Save the account settings form; nothing changes unless every value is right."""
+    if not current_user.is_admin:
+        abort(403)
+    sent = {setting.name: form_value(setting, request.form) for setting in ACCOUNT_SETTINGS}
+    try:
+        change_account_settings(current_user, sent)
+    except ValidationFailed as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return render_account_form(sent, refused.details.get("fields", {}), 422)
+    flash(_("The settings were saved."), "info")
+    return redirect(url_for("settings_pages.index"))
+
+
+@settings_pages.get("/never-log")
+@login_required
+def never_log() -> str:
+    """The account's never-log list and the user's own, with forms to change them."""
+    entries = visible_entries(current_user)
+    adders = {entry.added_by_id for entry in entries}
+    added_by = dict(
+        db.session.execute(select(User.id, User.email).where(User.id.in_(adders))).all()
+    )
+    return render_template(
+        "settings/never_log.html",
+        account_entries=[entry for entry in entries if entry.user_id is None],
+        own_entries=[entry for entry in entries if entry.user_id is not None],
+        added_by=added_by,
+    )
+
+
+@settings_pages.post("/never-log")
+@login_required
+def add_never_log() -> Response:
+    """Add a pattern to the account's list or the user's own."""
+    try:
+        entry = add_entry(current_user, request.form.get("pattern"), request.form.get("scope"))
+        flash(_("%(pattern)s will not be logged.", pattern=entry.pattern), "info")
+    except DomainError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    return redirect(url_for("settings_pages.never_log"))
+
+
+@settings_pages.post("/never-log/<int:entry_id>/remove")
+@login_required
+def remove_never_log(entry_id: int) -> Response:
+    """Remove an entry of the account's list (admins) or of the user's own."""
+    try:
+        remove_entry(current_user, entry_id)
+        flash(_("The entry was removed."), "info")
+    except DomainError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    return redirect(url_for("settings_pages.never_log"))
+
+
+@settings_pages.get("/audit")
+@login_required
+def audit_log() -> str:
+    """The account's audit log, newest first (admins only)."""
+    if not current_user.is_admin:
+        abort(403)
+    query = audit_query(current_user.account_id).order_by(AuditEntry.id.desc())
+    entries = db.session.scalars(query.limit(AUDIT_PAGE_SIZE))
+    return render_template("settings/audit.html", entries=entries, action_labels=ACTION_LABELS)
