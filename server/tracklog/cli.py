@@ -210,6 +210,27 @@ def token_create(email: str, name: str) -> None:
     click.echo(plain)
 
 
+@cli.group()
+def retention() -> None:
+    """Purging data older than each account's retention periods."""
+
+
+@retention.command("run")
+@with_app
+def retention_run() -> None:
+    """Purge now what every account's retention periods say is due (serve does it hourly)."""
+    from tracklog.privacy.retention import run_retention_everywhere
+
+    for account_id, result in run_retention_everywhere().items():
+        if result is None:
+            click.echo(f"account {account_id}: another process is running its retention")
+        else:
+            click.echo(
+                f"account {account_id}: {result.events} events, {result.mail} logged mails, "
+                f"{result.received} received copies removed"
+            )
+
+
 @cli.command()
 @with_app
 def demo() -> None:

@@ -1,6 +1,6 @@
 """The data model: every table of tracklog, imported here so metadata is complete."""
 
-from tracklog.models.account import Account, NeverLogEntry
+from tracklog.models.account import Account, NeverLogEntry, RetentionRun
 from tracklog.models.activity import (
     ACTIVITY_TYPES,
     RECORD_TYPES,
@@ -53,6 +53,7 @@ __all__ = [
     "Message",
     "MessageRecipient",
     "NeverLogEntry",
+    "RetentionRun",
     "Notification",
     "Pin",
     "Pipeline",

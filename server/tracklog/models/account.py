@@ -70,3 +70,14 @@ class NeverLogEntry(AccountScoped, Base):
     kind: Mapped[str] = mapped_column(String(10))
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetentionRun(Base):
+    """The row a retention run of the account locks, so one run at a time purges its old data."""
+
+    __tablename__ = "retention_run"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import storable_text
-from tracklog.models import Message, TrackedAttachment, User, utcnow
+from tracklog.models import MailAttachment, Message, TrackedAttachment, User, utcnow
 from tracklog.settings.account import tracked_attachment_days
 from tracklog.tracking.tokens import TokenClaims, make_token
 
@@ -39,6 +39,21 @@ def store_folder() -> Path:
 def attachment_path(sha256: str) -> Path:
     """The file holding content with this hash."""
     return store_folder() / sha256[:2] / sha256
+
+
+def remove_unused_files(hashes: set[str]) -> None:
+    """Delete the stored files of these hashes that no logged or tracked attachment uses."""
+    if not hashes:
+        return
+    used = set(
+        db.session.scalars(select(MailAttachment.sha256).where(MailAttachment.sha256.in_(hashes)))
+    ) | set(
+        db.session.scalars(
+            select(TrackedAttachment.sha256).where(TrackedAttachment.sha256.in_(hashes))
+        )
+    )
+    for sha256 in hashes - used:
+        attachment_path(sha256).unlink(missing_ok=True)
 
 
 def store_file(stream: IO[bytes], limit: int) -> tuple[str, int]:

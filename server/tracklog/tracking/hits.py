@@ -4,7 +4,8 @@ Every process journals the hits it answers (tracking/journal.py). Which process 
 into the database is the Config value HIT_RECORDER_THREAD: a thread of the app (development,
 tests), or none, when `tracklog serve`'s `record-hits` child reads them (serving.py turns the
 thread off for its workers; the child runs `HitJournal.run` itself). The reader records each batch
-(recording.record_hits) and releases held click notifications when they are due.
+(recording.record_hits) and, as its housekeeping, releases held click notifications when they
+are due and starts the hourly retention run (privacy/retention.py) on a thread of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from tracklog.models import utcnow
+from tracklog.privacy.retention import RetentionSchedule
 from tracklog.tracking.journal import HitJournal
 from tracklog.tracking.recording import record_hits, release_held_notifications
 
@@ -26,14 +28,17 @@ class AppRecorder:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
+        self.retention = RetentionSchedule(app)
 
     def record(self, entries: list[dict[str, Any]]) -> None:
         """Record a batch of journaled hits."""
         with self.app.app_context():
             record_hits(entries)
 
-    def release_held(self) -> float | None:
-        """Send the held click notifications that are due; seconds until the next one is."""
+    def housekeeping(self) -> float | None:
+        """Send the held click notifications that are due, start retention when it is due (on a
+        thread: a long purge never holds up recording); seconds until the next notification."""
+        self.retention.start_if_due()
         with self.app.app_context():
             due = release_held_notifications()
         return None if due is None else (due - utcnow()).total_seconds()
@@ -46,7 +51,7 @@ def init_hit_recording(app: Flask) -> None:
         Path(app.instance_path) / "journal",
         recorder.record,
         run_thread=app.config["HIT_RECORDER_THREAD"],
-        housekeeping=recorder.release_held,
+        housekeeping=recorder.housekeeping,
     )
 
 

@@ -1,0 +1,1 @@
+"""Privacy and data rights: a contact's export and erasure, recipients' opt-out, retention."""
