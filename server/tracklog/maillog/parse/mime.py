@@ -20,7 +20,7 @@ MAX_DEPTH = 40
 # Other renderings of a body that an alternative offers beside plain text and HTML.
 _RENDERINGS = {"text/enriched", "text/richtext", "text/watch-html", "text/x-amp-html"}
 # The email package's findings, in the order they are checked, as problem codes.
-_DEFECT_CODES = (
+DEFECT_CODES = (
     (email_errors.NoBoundaryInMultipartDefect, "multipart_without_boundary"),
     (email_errors.MultipartInvariantViolationDefect, "multipart_without_parts"),
     (email_errors.FirstHeaderLineIsContinuationDefect, "continuation_first_header"),
@@ -33,7 +33,7 @@ _DEFECT_CODES = (
     (email_errors.UndecodableBytesDefect, "undecodable_bytes"),
 )
 # Findings about a boundary: the code when the boundary is known, and when it is not.
-_BOUNDARY_DEFECT_CODES = (
+BOUNDARY_DEFECT_CODES = (
     (
         email_errors.CloseBoundaryNotFoundDefect,
         "boundary_never_closed",
@@ -215,10 +215,10 @@ def collect_defects(part: Message, reading: Reading, depth: int) -> None:
 
 def _defect_problem(defect: Exception, boundary: str | None) -> Problem | None:
     """The problem one of the email package's defects names, naming the boundary when known."""
-    for defect_type, named, unnamed in _BOUNDARY_DEFECT_CODES:
+    for defect_type, named, unnamed in BOUNDARY_DEFECT_CODES:
         if isinstance(defect, defect_type):
             return Problem.of(named, boundary=boundary) if boundary else Problem.of(unnamed)
-    for defect_type, code in _DEFECT_CODES:
+    for defect_type, code in DEFECT_CODES:
         if isinstance(defect, defect_type):
             return Problem.of(code)
     if isinstance(defect, email_errors.MessageDefect):

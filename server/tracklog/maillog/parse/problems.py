@@ -93,7 +93,7 @@ PROBLEM_TEXTS = {
 }
 
 # The same decoding problem, named for a header rather than a part.
-_IN_HEADER = {
+IN_HEADER = {
     "unknown_charset": "header_unknown_charset",
     "unknown_charset_replaced": "header_unknown_charset_replaced",
     "unusable_charset": "header_unusable_charset",
@@ -118,7 +118,7 @@ class Problem:
 
     def in_header(self) -> Problem:
         """This decoding problem as found in a header rather than in a part."""
-        return Problem(_IN_HEADER.get(self.code, self.code), self.params)
+        return Problem(IN_HEADER.get(self.code, self.code), self.params)
 
     def stored(self) -> dict[str, Any]:
         """The problem as it is stored: its code and its data."""
