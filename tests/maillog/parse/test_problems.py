@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale
 
+import tracklog.maillog.parse as parse_package
 from tests.maillog.mail import outgoing, raw
 from tests.tracking.helpers import compose
 from tracklog.extensions import db
@@ -17,7 +18,7 @@ from tracklog.maillog.parse.problems import IN_HEADER
 from tracklog.maillog.why import warning_json
 from tracklog.models import Activity
 
-PACKAGE = Path(__file__).parents[2] / "server" / "tracklog" / "maillog" / "parse"
+PACKAGE = Path(parse_package.__file__).parent
 UNREADABLE_DATE = {
     "en": "the Date header is unreadable",
     "ja": "Date ヘッダーを読み取れません",
