@@ -394,7 +394,9 @@ def log_mail(ingest: Ingest) -> Activity:
         direction=ingest.direction,
         sender=parsed.sender.email if parsed.sender else inbound.envelope_from,
         recipients=_addresses(parsed),
-        warnings=[{"code": "parse_problem", "text": problem} for problem in parsed.problems],
+        warnings=[
+            {"code": "parse_problem", "problem": problem.stored()} for problem in parsed.problems
+        ],
     )
     db.session.add(activity)
     db.session.flush()
@@ -453,7 +455,7 @@ def run_checks(ingest: Ingest) -> Activity | None:
     """Checks 1-6 in order, then logging; NotLogged ends it early with the reason recorded."""
     ingest.note("account", "account", account=ingest.account.name)
     if ingest.parsed.problems:
-        problems = "; ".join(ingest.parsed.problems)[:1000]
+        problems = [problem.stored() for problem in ingest.parsed.problems]
         ingest.note("parse", "parse_problems", "note", problems=problems)
     check_sender(ingest)
     ingest.message = find_message(ingest)

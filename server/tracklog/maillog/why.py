@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from tracklog.crm.explain import render_why
+from tracklog.maillog.parse import render_problem, render_problems
 
 STEP_TEXTS = {
     "received": _l("Received %(when)s through %(channel)s at %(address)s."),
@@ -76,6 +77,8 @@ def render_step(recorded: dict[str, Any]) -> dict[str, Any]:
     params = dict(recorded.get("params", {}))
     if "why" in params:
         params["why"] = render_why(params["why"])
+    if "problems" in params:
+        params["problems"] = render_problems(params["problems"])
     template = STEP_TEXTS.get(recorded.get("code", ""))
     text = _fill(template, params) if template is not None else recorded.get("code", "")
     return {
@@ -91,6 +94,8 @@ def warning_json(warning: dict[str, Any] | str) -> dict[str, Any]:
     """A stored warning of a logged mail with its sentence in the current language."""
     if not isinstance(warning, dict):
         return {"code": "note", "text": str(warning)}
+    if "problem" in warning:
+        return {**warning, "text": render_problem(warning["problem"])}
     template = STEP_TEXTS.get(warning.get("code", ""))
     if template is None:
         return {**warning, "text": str(warning.get("text", ""))}
