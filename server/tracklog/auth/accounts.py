@@ -15,6 +15,7 @@ from tracklog.auth.sessions import end_web_sessions
 from tracklog.crm.pipelines import default_pipelines
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.loggingaddress import logging_address
 from tracklog.mailaddress import normalise_email
 from tracklog.models import ROLES, Account, User
 from tracklog.models.account import DEFAULT_CURRENCY
@@ -30,7 +31,7 @@ def new_bcc_key() -> str:
 
 def bcc_address(account: Account) -> str:
     """The address an account's users BCC to log their mail."""
-    return f"log+{account.bcc_key}@{current_app.config['BCC_DOMAIN']}"
+    return logging_address(account.bcc_key)
 
 
 def currency_code(code: str) -> str:

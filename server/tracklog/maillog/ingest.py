@@ -32,10 +32,11 @@ from tracklog.crm.associations import (
 from tracklog.crm.explain import encode_why
 from tracklog.crm.people import contacts_by_email
 from tracklog.extensions import db
+from tracklog.loggingaddress import is_logging_address
 from tracklog.mailaddress import domain_of
 from tracklog.maillog.parse import ParsedMail, Part, parse_mail
 from tracklog.maillog.rules import never_log_entries, never_log_match, users_by_address
-from tracklog.maillog.store import lock_for_processing, parse_logging_address, store_inbound
+from tracklog.maillog.store import lock_for_processing, store_inbound
 from tracklog.maillog.why import step
 from tracklog.models import (
     Account,
@@ -114,7 +115,7 @@ class Ingest:
 def _addresses(parsed: ParsedMail) -> list[str]:
     """Every recipient address of the mail, in order, without duplicates or logging addresses."""
     emails = [a.email for a in (*parsed.to, *parsed.cc, *parsed.bcc) if a.email]
-    return [e for e in dict.fromkeys(emails) if parse_logging_address(e) is None]
+    return [e for e in dict.fromkeys(emails) if not is_logging_address(e)]
 
 
 def check_sender(ingest: Ingest) -> None:
