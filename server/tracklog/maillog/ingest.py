@@ -35,7 +35,7 @@ from tracklog.extensions import db
 from tracklog.loggingaddress import is_logging_address
 from tracklog.mailaddress import domain_of
 from tracklog.maillog.parse import ParsedMail, Part, parse_mail
-from tracklog.maillog.rules import never_log_entries, never_log_match, users_by_address
+from tracklog.maillog.rules import RecipientStanding, recipient_standings, users_by_address
 from tracklog.maillog.store import lock_for_processing, store_inbound
 from tracklog.maillog.why import step
 from tracklog.models import (
@@ -99,6 +99,7 @@ class Ingest:
     direction: str = "outgoing"
     people: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    standings: dict[str, RecipientStanding] = field(default_factory=dict)
     message: Message | None = None
     notifications: list[Notification] = field(default_factory=list)
 
@@ -142,12 +143,17 @@ def check_sender(ingest: Ingest) -> None:
     ingest.stop("sender", "sender_not_user", email=sender or "?")
 
 
+def recipient_standings_of(ingest: Ingest) -> dict[str, RecipientStanding]:
+    """What the account's rules say about each person left, by address (the compose rules)."""
+    standings = recipient_standings(ingest.account, ingest.actor, ingest.people)
+    return {standing.email: standing for standing in standings}
+
+
 def check_never_log(ingest: Ingest) -> None:
     """Check 3: never-log addresses and domains (account and user level) are removed."""
-    entries = never_log_entries(ingest.account.id, ingest.actor.id if ingest.actor else None)
     kept = []
     for email in ingest.people:
-        entry = never_log_match(entries, email)
+        entry = ingest.standings[email].never_log
         if entry is None:
             kept.append(email)
             continue
@@ -172,24 +178,21 @@ def check_privacy(ingest: Ingest) -> None:
     """Check 4: in privacy mode only contacts with a legal basis are logged."""
     if not ingest.account.privacy_mode:
         return
-    users = users_by_address(ingest.account.id)
-    contacts = contacts_by_email(ingest.account.id, ingest.people)
     kept = []
     for email in ingest.people:
-        contact = contacts.get(email)
-        if email in users or (contact and contact.legal_basis):
+        standing = ingest.standings[email]
+        if standing.internal or not standing.lacks_legal_basis:
             kept.append(email)
         else:
             ingest.note("privacy", "privacy_removed", "removed", email=email)
     ingest.people = kept
-    if not [email for email in kept if email not in users]:
+    if not [email for email in kept if not ingest.standings[email].internal]:
         ingest.stop("privacy", "privacy_nobody_left")
 
 
 def check_internal(ingest: Ingest) -> None:
     """Check 5: mail between users of the account only is not logged."""
-    users = users_by_address(ingest.account.id)
-    external = [email for email in ingest.people if email not in users]
+    external = [email for email in ingest.people if not ingest.standings[email].internal]
     if not external:
         ingest.stop("internal", "internal_only")
     ingest.people = external
@@ -258,7 +261,7 @@ def find_or_create_contacts(ingest: Ingest) -> list[Contact]:
     return contacts
 
 
-def find_message(ingest: Ingest) -> Message | None:
+def find_compose_message(ingest: Ingest) -> Message | None:
     """The compose message of this mail: from the draft's logging address or the add-in's header."""
     public_id = ingest.inbound.draft_public_id or ingest.parsed.headers.get("x-tracklog-message")
     if not public_id:
@@ -457,7 +460,8 @@ def run_checks(ingest: Ingest) -> Activity | None:
         problems = "; ".join(ingest.parsed.problems)[:1000]
         ingest.note("parse", "parse_problems", "note", problems=problems)
     check_sender(ingest)
-    ingest.message = find_message(ingest)
+    ingest.message = find_compose_message(ingest)
+    ingest.standings = recipient_standings_of(ingest)
     check_never_log(ingest)
     check_privacy(ingest)
     check_internal(ingest)
