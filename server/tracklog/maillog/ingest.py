@@ -51,7 +51,6 @@ from tracklog.models import (
     User,
     utcnow,
 )
-from tracklog.notify.bus import get_bus
 from tracklog.notify.feed import notify_logging, publish
 from tracklog.tracking.attachments import store_file
 from tracklog.tracking.compose import new_public_id
@@ -67,7 +66,6 @@ RETRY_DELAYS = (
     timedelta(minutes=30),
 )
 RACE_RETRIES = 3
-LOGGING_CHANNEL = "tracklog.logging"
 SUBJECT_PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|vb|odp|rv|tr|返信|転送)\s*[:：]\s*)+", re.I
 )
@@ -481,13 +479,11 @@ def process_inbound(inbound_id: int) -> InboundMessage:
     if inbound.retry_at is not None and inbound.retry_at > utcnow():
         return inbound  # its next attempt is not due yet
     try:
-        inbound = _process_despite_races(inbound_id)
+        return _process_despite_races(inbound_id)
     except Exception as error:  # noqa: BLE001 - the mail stays stored and is retried
         db.session.rollback()
         current_app.logger.exception("processing inbound mail %s failed", inbound_id)
-        inbound = _record_failure(inbound_id, f"{type(error).__name__}: {error}"[:2000])
-    _announce(inbound)
-    return inbound
+        return _record_failure(inbound_id, f"{type(error).__name__}: {error}"[:2000])
 
 
 def sender_address(inbound: InboundMessage) -> str:
@@ -572,17 +568,6 @@ def _process(inbound: InboundMessage) -> None:
     ingest.notifications.append(notify_logging(inbound, ingest.actor))
     db.session.commit()
     publish([notification for notification in ingest.notifications if notification is not None])
-
-
-def _announce(inbound: InboundMessage) -> None:
-    """Tell the real-time feed what became of the mail (not logged and failed ones matter most)."""
-    try:
-        get_bus().publish(
-            LOGGING_CHANNEL,
-            {"inbound_id": inbound.id, "account_id": inbound.account_id, "status": inbound.status},
-        )
-    except Exception:  # noqa: BLE001 - the feed is best effort; the why is stored
-        current_app.logger.exception("could not announce inbound mail %s", inbound.id)
 
 
 def ingest_now(
