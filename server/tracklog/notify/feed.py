@@ -25,12 +25,12 @@ from tracklog.models import (
     TrackedLink,
     User,
 )
+from tracklog.models.tracking import PERSON_CLASSES
 from tracklog.notify.bus import get_bus
 
 NOTIFICATIONS_CHANNEL = "tracklog.notifications"
 # The PostgreSQL advisory lock that keeps notification ids in commit order (any fixed number).
 FEED_LOCK = 7_301_995_112
-PERSON_CLASSES = ("human", "proxy")
 TEXTS = {
     "first_open": _l("%(who)s opened “%(subject)s”."),
     "first_open_proxy": _l(
