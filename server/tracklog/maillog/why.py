@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from tracklog.crm.explain import render_why
+from tracklog.explanations import register, render, render_stored
 
 STEP_TEXTS = {
     "received": _l("Received %(when)s through %(channel)s at %(address)s."),
@@ -55,6 +55,8 @@ STEP_TEXTS = {
     ),
     "failed": _l("Processing failed every time it was tried, so tracklog gave up: %(error)s"),
 }
+# The "why" of an association step is a stored why of crm.explain.
+register("step", STEP_TEXTS, nested={"why": "why"})
 OUTCOMES = ("ok", "note", "removed", "stop")
 
 
@@ -63,26 +65,13 @@ def step(check: str, code: str, outcome: str = "ok", **params: Any) -> dict[str,
     return {"step": check, "code": code, "outcome": outcome, "params": params}
 
 
-def _fill(template: Any, params: dict[str, Any]) -> str:
-    """A sentence with its data filled in (as it is when the data does not fit)."""
-    try:
-        return str(template) % params
-    except (KeyError, TypeError, ValueError):
-        return str(template)
-
-
 def render_step(recorded: dict[str, Any]) -> dict[str, Any]:
     """A recorded step with its sentence in the current language."""
-    params = dict(recorded.get("params", {}))
-    if "why" in params:
-        params["why"] = render_why(params["why"])
-    template = STEP_TEXTS.get(recorded.get("code", ""))
-    text = _fill(template, params) if template is not None else recorded.get("code", "")
     return {
         "step": recorded.get("step"),
         "outcome": recorded.get("outcome"),
         "code": recorded.get("code"),
-        "text": text,
+        "text": render_stored("step", recorded),
         "data": recorded.get("params", {}),
     }
 
@@ -91,7 +80,5 @@ def warning_json(warning: dict[str, Any] | str) -> dict[str, Any]:
     """A stored warning of a logged mail with its sentence in the current language."""
     if not isinstance(warning, dict):
         return {"code": "note", "text": str(warning)}
-    template = STEP_TEXTS.get(warning.get("code", ""))
-    if template is None:
-        return {**warning, "text": str(warning.get("text", ""))}
-    return {**warning, "text": _fill(template, warning)}
+    stored_text = str(warning.get("text", ""))
+    return {**warning, "text": render("step", warning.get("code", ""), warning, stored_text)}
