@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import current_app
 
 PREFIX = "log+"
+# The characters of account keys and draft ids: lower case, as addresses are compared, and no
+# look-alikes (0/o, 1/l) for keys people read out or copy by hand.
+ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
 def logging_address(key: str, draft_public_id: str | None = None) -> str:

@@ -19,14 +19,13 @@ from tracklog.crm.associations import (
 from tracklog.crm.explain import render_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
-from tracklog.loggingaddress import is_logging_address, logging_address
+from tracklog.loggingaddress import ALPHABET, is_logging_address, logging_address
 from tracklog.mailaddress import normalise_email
 from tracklog.maillog.rules import RecipientStanding, recipient_standings
 from tracklog.models import Contact, Message, MessageRecipient, TrackedLink, User
 from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
 from tracklog.tracking.tokens import TokenClaims, make_token
 
-PUBLIC_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 CLIENT_HOSTS = ("outlook-desktop", "outlook-web", "outlook-mac", "outlook-mobile", "web", "api")
 MAX_RECIPIENTS = 500
 
@@ -119,7 +118,7 @@ def parse_compose_request(payload: Any) -> ComposeRequest:
 
 def new_public_id() -> str:
     """A message id for clients and BCC addresses: 'tl_' and 16 unambiguous characters."""
-    return "tl_" + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(16))
+    return "tl_" + "".join(secrets.choice(ALPHABET) for _ in range(16))
 
 
 def tracking_mode(request: ComposeRequest, standings: list[RecipientStanding]) -> tuple[str, str]:
