@@ -67,7 +67,7 @@ def render(
     explanation = _registry.get(namespace, {}).get(code)
     if explanation is None:
         return code if fallback is None else fallback
-    data = dict(params or {})
+    data = dict(params) if isinstance(params, Mapping) else {}
     for name, inner_namespace in explanation.nested.items():
         if name in data:
             data[name] = render_stored(inner_namespace, data[name])
