@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app, has_request_context, request
 from flask_login import current_user
 
-LANGUAGES = ("en", "ja", "sv")
+from tracklog.config import LANGUAGES
 
 
 def select_locale() -> str:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tracklog.models.tracking import CLASSIFICATIONS
 from tracklog.tracking.classify import (
-    CLASSIFICATIONS,
     HONEYPOT_SLOT,
     RULE_CLASSIFICATIONS,
     Context,

@@ -15,22 +15,22 @@ from tracklog.auth.sessions import end_web_sessions
 from tracklog.crm.pipelines import default_pipelines
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.loggingaddress import ALPHABET, logging_address
 from tracklog.mailaddress import normalise_email
 from tracklog.models import ROLES, Account, User
 from tracklog.models.account import DEFAULT_CURRENCY
 
-BCC_KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 MIN_PASSWORD_LENGTH = 8
 
 
 def new_bcc_key() -> str:
     """A random, unambiguous key for an account's logging BCC address."""
-    return "".join(secrets.choice(BCC_KEY_ALPHABET) for _ in range(12))
+    return "".join(secrets.choice(ALPHABET) for _ in range(12))
 
 
 def bcc_address(account: Account) -> str:
     """The address an account's users BCC to log their mail."""
-    return f"log+{account.bcc_key}@{current_app.config['BCC_DOMAIN']}"
+    return logging_address(account.bcc_key)
 
 
 def currency_code(code: str) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from tracklog.explanations import register, render_stored
+
 WHY_TEXTS = {
     "explicitly_selected": _l("explicitly selected"),
     "selected_in_outlook": _l("selected in Outlook when the mail was sent"),
@@ -21,6 +23,7 @@ WHY_TEXTS = {
     "brought_in_with_record": _l("brought in when %(record)s was created"),
     "meeting_attendee": _l("attended this meeting"),
 }
+register("why", WHY_TEXTS)
 
 
 def encode_why(code: str, **params: Any) -> str:
@@ -30,9 +33,4 @@ def encode_why(code: str, **params: Any) -> str:
 
 def render_why(stored: str) -> str:
     """A stored why in words, in the current language (plain text is shown as it is)."""
-    try:
-        decoded = json.loads(stored)
-        template = WHY_TEXTS[decoded["code"]]
-        return str(template) % decoded.get("params", {}) if decoded.get("params") else str(template)
-    except (ValueError, KeyError, TypeError):
-        return stored
+    return render_stored("why", stored)

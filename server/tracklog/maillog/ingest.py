@@ -32,10 +32,11 @@ from tracklog.crm.associations import (
 from tracklog.crm.explain import encode_why
 from tracklog.crm.people import contacts_by_email
 from tracklog.extensions import db
+from tracklog.loggingaddress import is_logging_address
 from tracklog.mailaddress import domain_of
 from tracklog.maillog.parse import ParsedMail, Part, parse_mail
-from tracklog.maillog.rules import never_log_entries, never_log_match, users_by_address
-from tracklog.maillog.store import lock_for_processing, parse_logging_address, store_inbound
+from tracklog.maillog.rules import RecipientStanding, recipient_standings, users_by_address
+from tracklog.maillog.store import lock_for_processing, store_inbound
 from tracklog.maillog.why import step
 from tracklog.models import (
     Account,
@@ -50,7 +51,6 @@ from tracklog.models import (
     User,
     utcnow,
 )
-from tracklog.notify.bus import get_bus
 from tracklog.notify.feed import notify_logging, publish
 from tracklog.tracking.attachments import store_file
 from tracklog.tracking.compose import new_public_id
@@ -66,7 +66,6 @@ RETRY_DELAYS = (
     timedelta(minutes=30),
 )
 RACE_RETRIES = 3
-LOGGING_CHANNEL = "tracklog.logging"
 SUBJECT_PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|vb|odp|rv|tr|返信|転送)\s*[:：]\s*)+", re.I
 )
@@ -98,6 +97,7 @@ class Ingest:
     direction: str = "outgoing"
     people: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    standings: dict[str, RecipientStanding] = field(default_factory=dict)
     message: Message | None = None
     notifications: list[Notification] = field(default_factory=list)
 
@@ -114,7 +114,7 @@ class Ingest:
 def _addresses(parsed: ParsedMail) -> list[str]:
     """Every recipient address of the mail, in order, without duplicates or logging addresses."""
     emails = [a.email for a in (*parsed.to, *parsed.cc, *parsed.bcc) if a.email]
-    return [e for e in dict.fromkeys(emails) if parse_logging_address(e) is None]
+    return [e for e in dict.fromkeys(emails) if not is_logging_address(e)]
 
 
 def check_sender(ingest: Ingest) -> None:
@@ -141,12 +141,17 @@ def check_sender(ingest: Ingest) -> None:
     ingest.stop("sender", "sender_not_user", email=sender or "?")
 
 
+def recipient_standings_of(ingest: Ingest) -> dict[str, RecipientStanding]:
+    """What the account's rules say about each person left, by address (the compose rules)."""
+    standings = recipient_standings(ingest.account, ingest.actor, ingest.people)
+    return {standing.email: standing for standing in standings}
+
+
 def check_never_log(ingest: Ingest) -> None:
     """Check 3: never-log addresses and domains (account and user level) are removed."""
-    entries = never_log_entries(ingest.account.id, ingest.actor.id if ingest.actor else None)
     kept = []
     for email in ingest.people:
-        entry = never_log_match(entries, email)
+        entry = ingest.standings[email].never_log
         if entry is None:
             kept.append(email)
             continue
@@ -171,24 +176,21 @@ def check_privacy(ingest: Ingest) -> None:
     """Check 4: in privacy mode only contacts with a legal basis are logged."""
     if not ingest.account.privacy_mode:
         return
-    users = users_by_address(ingest.account.id)
-    contacts = contacts_by_email(ingest.account.id, ingest.people)
     kept = []
     for email in ingest.people:
-        contact = contacts.get(email)
-        if email in users or (contact and contact.legal_basis):
+        standing = ingest.standings[email]
+        if standing.internal or not standing.lacks_legal_basis:
             kept.append(email)
         else:
             ingest.note("privacy", "privacy_removed", "removed", email=email)
     ingest.people = kept
-    if not [email for email in kept if email not in users]:
+    if not [email for email in kept if not ingest.standings[email].internal]:
         ingest.stop("privacy", "privacy_nobody_left")
 
 
 def check_internal(ingest: Ingest) -> None:
     """Check 5: mail between users of the account only is not logged."""
-    users = users_by_address(ingest.account.id)
-    external = [email for email in ingest.people if email not in users]
+    external = [email for email in ingest.people if not ingest.standings[email].internal]
     if not external:
         ingest.stop("internal", "internal_only")
     ingest.people = external
@@ -257,7 +259,7 @@ def find_or_create_contacts(ingest: Ingest) -> list[Contact]:
     return contacts
 
 
-def find_message(ingest: Ingest) -> Message | None:
+def find_compose_message(ingest: Ingest) -> Message | None:
     """The compose message of this mail: from the draft's logging address or the add-in's header."""
     public_id = ingest.inbound.draft_public_id or ingest.parsed.headers.get("x-tracklog-message")
     if not public_id:
@@ -458,7 +460,8 @@ def run_checks(ingest: Ingest) -> Activity | None:
         problems = [problem.stored() for problem in ingest.parsed.problems]
         ingest.note("parse", "parse_problems", "note", problems=problems)
     check_sender(ingest)
-    ingest.message = find_message(ingest)
+    ingest.message = find_compose_message(ingest)
+    ingest.standings = recipient_standings_of(ingest)
     check_never_log(ingest)
     check_privacy(ingest)
     check_internal(ingest)
@@ -478,13 +481,11 @@ def process_inbound(inbound_id: int) -> InboundMessage:
     if inbound.retry_at is not None and inbound.retry_at > utcnow():
         return inbound  # its next attempt is not due yet
     try:
-        inbound = _process_despite_races(inbound_id)
+        return _process_despite_races(inbound_id)
     except Exception as error:  # noqa: BLE001 - the mail stays stored and is retried
         db.session.rollback()
         current_app.logger.exception("processing inbound mail %s failed", inbound_id)
-        inbound = _record_failure(inbound_id, f"{type(error).__name__}: {error}"[:2000])
-    _announce(inbound)
-    return inbound
+        return _record_failure(inbound_id, f"{type(error).__name__}: {error}"[:2000])
 
 
 def sender_address(inbound: InboundMessage) -> str:
@@ -569,17 +570,6 @@ def _process(inbound: InboundMessage) -> None:
     ingest.notifications.append(notify_logging(inbound, ingest.actor))
     db.session.commit()
     publish([notification for notification in ingest.notifications if notification is not None])
-
-
-def _announce(inbound: InboundMessage) -> None:
-    """Tell the real-time feed what became of the mail (not logged and failed ones matter most)."""
-    try:
-        get_bus().publish(
-            LOGGING_CHANNEL,
-            {"inbound_id": inbound.id, "account_id": inbound.account_id, "status": inbound.status},
-        )
-    except Exception:  # noqa: BLE001 - the feed is best effort; the why is stored
-        current_app.logger.exception("could not announce inbound mail %s", inbound.id)
 
 
 def ingest_now(

@@ -21,6 +21,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 from flask import Flask
 from sqlalchemy import inspect
 
+from tracklog.loggingaddress import PREFIX
 from tracklog.maillog.store import (
     LoggingAddress,
     MailTooLarge,
@@ -389,7 +390,7 @@ def run_until_signalled(receiver: SmtpReceiver, announce: Callable[[str], None])
         receiver.start()
         announce(
             f"BCC receiver listening on {receiver.host}:{receiver.port} (SMTP, STARTTLS) for "
-            f"log+<key>@{receiver.app.config['BCC_DOMAIN']}"
+            f"{PREFIX}<key>@{receiver.app.config['BCC_DOMAIN']}"
         )
         while not stopping.wait(1):
             pass

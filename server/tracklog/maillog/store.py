@@ -15,10 +15,10 @@ from sqlalchemy import func, or_, select
 
 from tracklog.errors import DomainError
 from tracklog.extensions import db
+from tracklog.loggingaddress import parse_logging_address
 from tracklog.maillog.why import step
 from tracklog.models import Account, InboundMessage, Message, utcnow
 
-LOCAL_PREFIX = "log+"
 # Enough of a mail to hold its header block (headers past this do not decide).
 HEADER_BYTES = 256 * 1024
 
@@ -29,17 +29,6 @@ class LoggingAddress:
 
     account_id: int
     draft_public_id: str | None
-
-
-def parse_logging_address(address: str) -> tuple[str, str | None] | None:
-    """The (account key, draft id) of log+<key>[.<draft>]@<BCC domain>, or None for any other."""
-    local, _sep, domain = (address or "").strip().strip("<>").lower().rpartition("@")
-    if domain != current_app.config["BCC_DOMAIN"].lower() or not local.startswith(LOCAL_PREFIX):
-        return None
-    key, _dot, draft = local[len(LOCAL_PREFIX) :].partition(".")
-    if not key:
-        return None
-    return key, draft or None
 
 
 def resolve_logging_address(address: str) -> LoggingAddress | None:

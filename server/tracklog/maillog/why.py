@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from tracklog.crm.explain import render_why
+from tracklog.explanations import register, render, render_stored
 from tracklog.maillog.parse import render_problem, render_problems
 
 STEP_TEXTS = {
@@ -56,6 +56,8 @@ STEP_TEXTS = {
     ),
     "failed": _l("Processing failed every time it was tried, so tracklog gave up: %(error)s"),
 }
+# The "why" of an association step is a stored why of crm.explain.
+register("step", STEP_TEXTS, nested={"why": "why"})
 OUTCOMES = ("ok", "note", "removed", "stop")
 
 
@@ -64,28 +66,16 @@ def step(check: str, code: str, outcome: str = "ok", **params: Any) -> dict[str,
     return {"step": check, "code": code, "outcome": outcome, "params": params}
 
 
-def _fill(template: Any, params: dict[str, Any]) -> str:
-    """A sentence with its data filled in (as it is when the data does not fit)."""
-    try:
-        return str(template) % params
-    except (KeyError, TypeError, ValueError):
-        return str(template)
-
-
 def render_step(recorded: dict[str, Any]) -> dict[str, Any]:
     """A recorded step with its sentence in the current language."""
-    params = dict(recorded.get("params", {}))
-    if "why" in params:
-        params["why"] = render_why(params["why"])
-    if "problems" in params:
-        params["problems"] = render_problems(params["problems"])
-    template = STEP_TEXTS.get(recorded.get("code", ""))
-    text = _fill(template, params) if template is not None else recorded.get("code", "")
+    params = recorded.get("params")
+    if isinstance(params, dict) and "problems" in params:
+        params = {**params, "problems": render_problems(params["problems"])}
     return {
         "step": recorded.get("step"),
         "outcome": recorded.get("outcome"),
         "code": recorded.get("code"),
-        "text": text,
+        "text": render_stored("step", {**recorded, "params": params}),
         "data": recorded.get("params", {}),
     }
 
@@ -96,7 +86,5 @@ def warning_json(warning: dict[str, Any] | str) -> dict[str, Any]:
         return {"code": "note", "text": str(warning)}
     if "problem" in warning:
         return {**warning, "text": render_problem(warning["problem"])}
-    template = STEP_TEXTS.get(warning.get("code", ""))
-    if template is None:
-        return {**warning, "text": str(warning.get("text", ""))}
-    return {**warning, "text": _fill(template, warning)}
+    stored_text = str(warning.get("text", ""))
+    return {**warning, "text": render("step", warning.get("code", ""), warning, stored_text)}

@@ -12,6 +12,8 @@ from tracklog.models.base import AccountScoped, Base, Timestamped, utcnow
 TRACKING_MODES = ("individual", "anonymous", "off")
 HIT_KINDS = ("open", "click", "attachment", "reply")
 CLASSIFICATIONS = ("human", "sender", "proxy", "prefetch", "scanner", "bot")
+# The classifications that count as a person: an open through an image proxy is still one.
+PERSON_CLASSES = ("human", "proxy")
 
 
 class Message(AccountScoped, Timestamped, Base):

@@ -12,8 +12,8 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from tracklog.explanations import register, render, render_stored
 from tracklog.extensions import db
-from tracklog.maillog.why import render_step
 from tracklog.models import (
     Contact,
     EngagementEvent,
@@ -25,13 +25,13 @@ from tracklog.models import (
     TrackedLink,
     User,
 )
+from tracklog.models.tracking import PERSON_CLASSES
 from tracklog.notify.bus import get_bus
 
 NOTIFICATIONS_CHANNEL = "tracklog.notifications"
 # The PostgreSQL advisory lock that keeps notification ids in commit order (any fixed number).
 FEED_LOCK = 7_301_995_112
-PERSON_CLASSES = ("human", "proxy")
-TEXTS = {
+NOTIFICATION_TEXTS = {
     "first_open": _l("%(who)s opened “%(subject)s”."),
     "first_open_proxy": _l(
         "%(who)s opened “%(subject)s” (through an image proxy: the location is unknown)."
@@ -46,6 +46,7 @@ TEXTS = {
     "not_logged": _l("“%(subject)s” was not logged: %(reason)s"),
     "logging_failed": _l("“%(subject)s” could not be logged: %(reason)s"),
 }
+register("notification", NOTIFICATION_TEXTS)
 
 
 def preferences(user: User) -> dict[str, Any]:
@@ -193,12 +194,8 @@ def notification_text(notification: Notification) -> str:
     if "who" in params and not params["who"]:
         params["who"] = gettext("Someone")
     if "reason_step" in params:
-        params["reason"] = render_step(params.pop("reason_step"))["text"]
-    template = TEXTS.get(notification.code)
-    try:
-        return str(template) % params if template else notification.code
-    except (KeyError, TypeError, ValueError):
-        return str(template)
+        params["reason"] = render_stored("step", params.pop("reason_step"))
+    return render("notification", notification.code, params)
 
 
 def notification_json(notification: Notification) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from typing import Any
 
 from tracklog.tracking.geo import parse_ip
 
-CLASSIFICATIONS = ("human", "sender", "proxy", "prefetch", "scanner", "bot")
 RULE_CLASSIFICATIONS = ("proxy", "prefetch", "scanner", "bot")
 KINDS = ("open", "click", "attachment")
 METHODS = ("GET", "HEAD")

@@ -19,13 +19,13 @@ from tracklog.crm.associations import (
 from tracklog.crm.explain import render_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
+from tracklog.loggingaddress import ALPHABET, is_logging_address, logging_address
 from tracklog.mailaddress import normalise_email
 from tracklog.maillog.rules import RecipientStanding, recipient_standings
 from tracklog.models import Account, Contact, Message, MessageRecipient, TrackedLink, User
 from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
 from tracklog.tracking.tokens import TokenClaims, make_token
 
-PUBLIC_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 CLIENT_HOSTS = ("outlook-desktop", "outlook-web", "outlook-mac", "outlook-mobile", "web", "api")
 MAX_RECIPIENTS = 500
 
@@ -124,18 +124,7 @@ def parse_compose_request(payload: Any, account: Account) -> ComposeRequest:
 
 def new_public_id() -> str:
     """A message id for clients and BCC addresses: 'tl_' and 16 unambiguous characters."""
-    return "tl_" + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(16))
-
-
-def logging_bcc(account: Account, message: Message) -> str:
-    """The BCC address that logs this message: the account's key and the draft's id."""
-    return f"log+{account.bcc_key}.{message.public_id}@{current_app.config['BCC_DOMAIN']}"
-
-
-def is_logging_address(address: str) -> bool:
-    """Whether an address is one of tracklog's logging BCC addresses (never a recipient)."""
-    local, _sep, domain = address.partition("@")
-    return domain == current_app.config["BCC_DOMAIN"] and local.startswith("log+")
+    return "tl_" + "".join(secrets.choice(ALPHABET) for _ in range(16))
 
 
 def tracking_mode(request: ComposeRequest, standings: list[RecipientStanding]) -> tuple[str, str]:
@@ -376,7 +365,7 @@ def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
     return {
         "message_id": message.public_id,
         "html": html,
-        "bcc": logging_bcc(account, message) if request.log else None,
+        "bcc": logging_address(account.bcc_key, message.public_id) if request.log else None,
         "tracking": mode,
         "tracking_reason": mode_reason,
         "recipients": [plan.as_json() for plan in plans],

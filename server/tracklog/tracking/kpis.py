@@ -12,8 +12,8 @@ from tracklog.crm.people import contacts_by_email
 from tracklog.errors import NotFound
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent, Message, MessageRecipient, TrackedLink, User
+from tracklog.models.tracking import PERSON_CLASSES
 from tracklog.tracking.reasons import explain_reason
-from tracklog.tracking.recording import PERSON_CLASSES
 
 
 def visible_messages(user: User) -> Select:

@@ -9,37 +9,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import IO, Any
 
-from flask_babel import gettext
-
+from tracklog.explanations import BRACES, register, render
 from tracklog.tracking.classify import REASONS
 from tracklog.tracking.rulesfile import RULES_PATH
 
 
-@lru_cache(maxsize=1)
 def packaged_rule_reasons() -> dict[str, str]:
     """The reason of each packaged rule, by rule id."""
     document = json.loads(RULES_PATH.read_text())
     return {rule["id"]: rule["reason"] for rule in document["rules"]}
 
 
-class _KeepMissing(dict):
-    """Formatting data that leaves unknown placeholders as they are."""
-
-    def __missing__(self, key: str) -> str:
-        """An unknown placeholder stays visible instead of failing."""
-        return "{" + key + "}"
+# A built-in check's reason wins over a packaged rule's of the same id.
+register("reason", {**packaged_rule_reasons(), **REASONS}, style=BRACES)
 
 
 def explain_reason(stored: str, evidence: dict[str, Any]) -> str:
     """The reason of an event in the current language (the stored English text as a fallback)."""
-    rule = evidence.get("rule", "")
-    template = REASONS.get(rule) or packaged_rule_reasons().get(rule)
-    if template is None:
-        return stored
-    return gettext(template).format_map(_KeepMissing(evidence))
+    return render("reason", evidence.get("rule", ""), evidence, fallback=stored)
 
 
 def extract_classify_reasons(

@@ -23,6 +23,7 @@ from tracklog.models import (
     TrackedLink,
     utcnow,
 )
+from tracklog.models.tracking import PERSON_CLASSES
 from tracklog.notify.feed import notify_event, publish
 from tracklog.settings.account import open_repeat_window_seconds
 from tracklog.tracking.classify import (
@@ -38,7 +39,6 @@ from tracklog.tracking.geo import country_of
 from tracklog.tracking.rulesfile import load_rules
 from tracklog.tracking.useragent import describe_client
 
-PERSON_CLASSES = ("human", "proxy")
 SIGHTINGS_WINDOW = timedelta(hours=24)
 # Hits journaled just before a burst window closes may still be on their way to the database.
 RELEASE_MARGIN = timedelta(seconds=1)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from tracklog.explanations import register, render_stored
 from tracklog.inputs import storable_text
 
 # The why has always shown a mail's problems cut to this many characters.
@@ -91,6 +92,7 @@ PROBLEM_TEXTS = {
     "malformed": _l("the mail is malformed (%(defect)s)"),
     "html_too_deep": _l("the HTML body nests too deeply to show; it is shown as text"),
 }
+register("parse", PROBLEM_TEXTS)
 
 # The same decoding problem, named for a header rather than a part.
 IN_HEADER = {
@@ -133,14 +135,7 @@ def render_problem(stored: dict[str, Any] | str) -> str:
     """A stored problem in words, in the current language (plain text is shown as it is)."""
     if not isinstance(stored, dict):
         return str(stored)
-    code = stored.get("code", "")
-    template = PROBLEM_TEXTS.get(code)
-    if template is None:
-        return str(code)
-    try:
-        return str(template) % stored.get("params", {})
-    except (KeyError, TypeError, ValueError):
-        return str(template)
+    return render_stored("parse", stored)
 
 
 def render_problems(stored: list[dict[str, Any] | str] | str) -> str:
