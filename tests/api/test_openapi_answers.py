@@ -200,6 +200,8 @@ def walk_settings(api: DocumentedApi) -> None:
     entry = api.call("POST", "/never-log", {"pattern": "initech.example", "scope": "account"}).json
     assert api.call("GET", "/never-log").json["items"]
     api.call("DELETE", f"/never-log/{entry['id']}")
+    api.call("GET", "/account/logging-address")
+    assert api.call("POST", "/account/logging-address/rotate", {"grace_days": 3}).json["address"]
     newest = api.call("GET", "/tokens").json["items"][0]
     api.call("DELETE", f"/tokens/{newest['id']}")
 

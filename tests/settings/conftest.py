@@ -6,3 +6,4 @@ end-to-end module imports it for itself (`from tests.browser import app  # noqa:
 """
 
 from tests.browser import base_url, live, port, screenshots  # noqa: F401
+from tests.maillog.conftest import start  # noqa: F401, E402 - the SMTP receiver fixture

@@ -24,6 +24,7 @@ from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.tracking import CLASSIFICATIONS
 from tracklog.notify.api import OPEN_CHOICES
 from tracklog.settings.account import MAX_ASSOCIATED
+from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
 from tracklog.tracking.compose import CLIENT_HOSTS
 
@@ -295,6 +296,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         revoked_at=nullable(DATE_TIME),
     ),
     "ApiTokenList": answer(items=array(ref("ApiToken"))),
+    "LoggingAddress": answer(
+        address=STRING,
+        previous_address=nullable(STRING),
+        previous_works_until=nullable(DATE_TIME),
+    ),
+    "RotateLoggingAddress": body(
+        grace_days={**INTEGER, "minimum": 0, "maximum": MAX_GRACE_DAYS, "default": 7}
+    ),
     "AccountSettings": answer(**ACCOUNT_SETTINGS_FIELDS),
     "AccountSettingsChange": {**body(**ACCOUNT_SETTINGS_FIELDS), "additionalProperties": False},
     "NeverLogEntry": answer(
@@ -504,6 +513,14 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         ok=answers("200", "ApiTokenList", "Every token of the account (admins) or your own.")
     ),
     "api.delete_token": operation(ok=answers("200", "ApiToken", "The token, now revoked.")),
+    "api.get_logging_address": operation(
+        ok=answers("200", "LoggingAddress", "The logging address (and the previous one).")
+    ),
+    "api.rotate_logging_address_now": operation(
+        takes("RotateLoggingAddress"),
+        ok=answers("200", "LoggingAddress", "The new address and the old one's last day."),
+        refused=ADMINS_ONLY,
+    ),
     "api.get_account_settings": operation(
         ok=answers("200", "AccountSettings", "The account's settings."), refused=ADMINS_ONLY
     ),

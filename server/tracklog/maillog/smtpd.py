@@ -125,7 +125,8 @@ class BccHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
-        """250 for a logging address of a known account, 550 for any other, 451 if unsure."""
+        """250 for a logging address of a known account, 550 for any other (naming the new
+        address when the old one's grace period is over), 451 if unsure."""
         try:
             found = await self._off_loop(self._resolve, address)
         except Exception:
@@ -133,6 +134,8 @@ class BccHandler:
             return TRY_LATER_CHECK
         if found is None:
             return f"550 5.1.1 <{printable(address)}>: no such logging address"
+        if found.replaced_by:
+            return f"550 5.1.1 <{printable(address)}>: replaced by {found.replaced_by}"
         if server.over_limit(server.declared_size):
             await self._leave_why([(address, found)], envelope, server)
             return TOO_LARGE

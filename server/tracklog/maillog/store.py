@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 
 from tracklog.errors import DomainError
 from tracklog.extensions import db
-from tracklog.loggingaddress import parse_logging_address
+from tracklog.loggingaddress import logging_address, parse_logging_address
 from tracklog.maillog.why import step
 from tracklog.models import Account, InboundMessage, Message, utcnow
 
@@ -25,22 +25,31 @@ HEADER_BYTES = 256 * 1024
 
 @dataclass(frozen=True)
 class LoggingAddress:
-    """What a logging address names: the account, and the draft when compose made it."""
+    """What a logging address names: the account, and the draft when compose made it; for an
+    address whose key was rotated and whose grace period is over, the address that replaced it."""
 
     account_id: int
     draft_public_id: str | None
+    replaced_by: str | None = None
 
 
 def resolve_logging_address(address: str) -> LoggingAddress | None:
-    """The account a logging address belongs to, or None for an unknown key or domain."""
+    """The account a logging address belongs to (by its key, or its previous key during the
+    grace period after a rotation), or None for an unknown key or domain."""
     parsed = parse_logging_address(address)
     if parsed is None:
         return None
     key, draft = parsed
-    account_id = db.session.scalar(select(Account.id).where(Account.bcc_key == key))
-    if account_id is None:
+    account = db.session.scalar(
+        select(Account).where(or_(Account.bcc_key == key, Account.previous_bcc_key == key))
+    )
+    if account is None:
         return None
-    return LoggingAddress(account_id=account_id, draft_public_id=draft)
+    retired = account.bcc_key != key and (
+        account.previous_bcc_key_until is None or account.previous_bcc_key_until <= utcnow()
+    )
+    replaced_by = logging_address(account.bcc_key) if retired else None
+    return LoggingAddress(account.id, draft, replaced_by)
 
 
 class MailTooLarge(DomainError):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from tracklog.api import api
 from tracklog.inputs import json_object
 from tracklog.settings.account import account_settings, change_account_settings, require_admin
+from tracklog.settings.loggingkey import logging_address_json, rotate_logging_address
 from tracklog.settings.neverlog import add_entry, entry_json, remove_entry, visible_entries
 
 
@@ -43,3 +44,15 @@ def delete_never_log(entry_id: int) -> tuple[str, int]:
     """Remove an entry (the account's: admins only)."""
     remove_entry(g.api_user, entry_id)
     return "", 204
+
+
+@api.get("/account/logging-address")
+def get_logging_address() -> Response:
+    """The account's logging address, and the previous one while it still works."""
+    return jsonify(logging_address_json(g.api_user.account))
+
+
+@api.post("/account/logging-address/rotate")
+def rotate_logging_address_now() -> Response:
+    """A new logging address; the old one works for grace_days more (default 7, admins only)."""
+    return jsonify(rotate_logging_address(g.api_user, json_object().get("grace_days")))

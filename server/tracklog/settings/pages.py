@@ -23,6 +23,7 @@ from tracklog.settings.account import (
     account_settings,
     change_account_settings,
 )
+from tracklog.settings.loggingkey import logging_address_json, rotate_logging_address
 from tracklog.settings.neverlog import add_entry, remove_entry, visible_entries
 
 settings_pages = Blueprint("settings_pages", __name__, url_prefix="/settings")
@@ -147,6 +148,7 @@ def render_account_form(values: dict[str, Any], problems: dict[str, str], status
     """The account settings page with these values and problems."""
     page = render_template(
         "settings/account.html",
+        logging_address=logging_address_json(current_user.account),
         settings=ACCOUNT_SETTINGS,
         texts=SETTING_TEXTS,
         choice_labels=CHOICE_LABELS,
@@ -179,6 +181,17 @@ def save_account() -> Any:
         flash(refused.message, "error")
         return render_account_form(sent, refused.details.get("fields", {}), 422)
     flash(_("The settings were saved."), "info")
+    return redirect(url_for("settings_pages.index"))
+
+
+@settings_pages.post("/logging-address/rotate")
+@login_required
+def rotate_logging_address_page() -> Response:
+    """Give the account a new logging address; the old one works for 7 more days."""
+    if not current_user.is_admin:
+        abort(403)
+    rotated = rotate_logging_address(current_user)
+    flash(_("The new logging address is %(address)s.", address=rotated["address"]), "info")
     return redirect(url_for("settings_pages.index"))
 
 
