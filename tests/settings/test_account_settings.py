@@ -13,6 +13,9 @@ from tests.crm.test_board_pages import sign_in
 from tests.tracking.helpers import HTML, compose
 from tests.tracking.test_hits import events, journaled_open
 from tracklog.extensions import db
+from tracklog.maillog.ingest import process_inbound
+from tracklog.maillog.store import store_inbound
+from tracklog.maillog.why import render_step
 from tracklog.models import AuditEntry, Message, RecordAssociation, TrackedAttachment, utcnow
 from tracklog.tracking.recording import record_hits
 
@@ -201,3 +204,20 @@ def test_the_currency_is_how_amounts_are_shown(api, world, client):
     sign_in(client, world.admin)
     assert "€1,200.00" in client.get("/deals/board").get_data(as_text=True)
     assert "(EUR)" in client.get(f"/deals/{deal.id}").get_data(as_text=True)
+
+
+def test_internal_domains_are_neither_tracked_nor_logged(api, world):
+    change(api, internal_domains=["acme-labs.example"])
+    answer = compose(api, ["eva@eu.acme-labs.example", "peter@initech.example"])
+    eva, peter = answer["recipients"]
+    assert (eva["track"], eva["log"]) == (False, False)
+    assert "acme-labs.example" in eva["reason"] and peter["track"] is True
+    raw = (
+        b"From: alice@acme.example\r\nTo: eva@acme-labs.example\r\nSubject: Lunch\r\n"
+        b"Message-ID: <lunch@acme.example>\r\n\r\nNoon?\r\n"
+    )
+    inbound = store_inbound(world.account.id, "smtp", raw, envelope_to="log+x@x")
+    processed = process_inbound(inbound.id)
+    assert processed.status == "not_logged"
+    assert processed.steps[-1]["code"] == "internal_domains_only"
+    assert "acme-labs.example" in render_step(processed.steps[-1])["text"]

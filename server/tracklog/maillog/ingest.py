@@ -189,9 +189,15 @@ def check_privacy(ingest: Ingest) -> None:
 
 
 def check_internal(ingest: Ingest) -> None:
-    """Check 5: mail between users of the account only is not logged."""
+    """Check 5: mail between users of the account (or to its internal domains) only is not
+    logged."""
     external = [email for email in ingest.people if not ingest.standings[email].internal]
     if not external:
+        domains = sorted({ingest.standings[email].internal_domain or "" for email in ingest.people})
+        if any(domains):
+            ingest.stop(
+                "internal", "internal_domains_only", domains=", ".join(filter(None, domains))
+            )
         ingest.stop("internal", "internal_only")
     ingest.people = external
 

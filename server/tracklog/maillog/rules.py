@@ -1,4 +1,5 @@
-"""Who a mail may be logged and tracked for: internal users, never-log lists, privacy mode."""
+"""Who a mail may be logged and tracked for: internal users and domains, never-log lists, privacy
+mode."""
 
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ class RecipientStanding:
     never_log: NeverLogEntry | None
     contact: Contact | None
     needs_legal_basis: bool
+    internal_domain: str | None = None
 
     @property
     def internal(self) -> bool:
-        """A user of the account: their mail is internal, never tracked or logged."""
-        return self.internal_user is not None
+        """A user of the account, or an address at one of its internal domains: their mail is
+        internal, never tracked or logged."""
+        return self.internal_user is not None or self.internal_domain is not None
 
     @property
     def lacks_legal_basis(self) -> bool:
@@ -50,15 +53,23 @@ def never_log_entries(account_id: int, user_id: int | None) -> list[NeverLogEntr
     return list(db.session.scalars(query))
 
 
+def within_domain(email: str, domain: str) -> bool:
+    """Whether an address is at the domain or one of its subdomains."""
+    own = domain_of(email)
+    return own == domain or own.endswith("." + domain)
+
+
+def internal_domain_of(account: Account, email: str) -> str | None:
+    """The account's internal domain an address is at, if any."""
+    return next((d for d in account.internal_domains or [] if within_domain(email, d)), None)
+
+
 def never_log_match(entries: list[NeverLogEntry], email: str) -> NeverLogEntry | None:
     """The never-log entry covering an address: the address itself or its domain."""
-    domain = domain_of(email)
     for entry in entries:
         if entry.kind == "address" and entry.pattern == email:
             return entry
-        if entry.kind == "domain" and (
-            domain == entry.pattern or domain.endswith("." + entry.pattern)
-        ):
+        if entry.kind == "domain" and within_domain(email, entry.pattern):
             return entry
     return None
 
@@ -82,6 +93,7 @@ def recipient_standings(
             never_log=never_log_match(entries, email),
             contact=contacts.get(email),
             needs_legal_basis=account.privacy_mode,
+            internal_domain=internal_domain_of(account, email),
         )
         for email in emails
     ]

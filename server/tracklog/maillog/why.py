@@ -28,6 +28,10 @@ STEP_TEXTS = {
     "privacy_removed": _l("Left out: %(email)s has no legal basis for logging (privacy mode)."),
     "privacy_nobody_left": _l("Not logged: no recipient has a legal basis (privacy mode)."),
     "internal_only": _l("Not logged: every recipient is a user of this account (internal mail)."),
+    "internal_domains_only": _l(
+        "Not logged: every recipient is a user of this account or at one of its internal domains "
+        "(%(domains)s)."
+    ),
     "attachment_omitted": _l(
         "The attachment %(name)s (%(size_mb)s MB) was left out: it is over the limit of "
         "%(limit_mb)s MB."

@@ -149,8 +149,17 @@ def recipient_decision(
     standing: RecipientStanding, mode: str, mode_reason: str, log_requested: bool
 ) -> tuple[bool, bool, str]:
     """Whether one recipient is tracked and logged, and the reason when either is not."""
-    if standing.internal:
+    if standing.internal_user is not None:
         return False, False, _("Internal: a user of this account.")
+    if standing.internal:
+        return (
+            False,
+            False,
+            _(
+                "Internal: %(domain)s is one of the account's internal domains.",
+                domain=standing.internal_domain,
+            ),
+        )
     if standing.lacks_legal_basis:
         return False, False, _("No legal basis for this contact (privacy mode).")
     track = mode != "off"
