@@ -40,6 +40,11 @@ from tracklog.models.contact import MARKETING_STATUSES
 from tracklog.models.pipeline import PIPELINE_OBJECTS, STAGE_KINDS
 
 REFERENCED_MODELS = {"company": Company, "user": User, "pipeline": Pipeline, "stage": Stage}
+OWNER = Field("owner_id", "reference", nullable=True, references="user")
+IN_A_PIPELINE = (
+    Field("pipeline_id", "reference", references="pipeline"),
+    Field("stage_id", "reference", references="stage"),
+)
 READ_ONLY_TIMESTAMPS = (
     Field("created_at", "datetime", writable=False),
     Field("updated_at", "datetime", writable=False),
@@ -221,18 +226,22 @@ def _place_deal(user: User, deal: Deal, values: dict[str, Any], creating: bool) 
     values["entered_stage"] = check_stage_entry(deal)
 
 
+def _link_created_from(
+    user: User, record: Deal | Ticket, values: dict[str, Any], creating: bool
+) -> None:
+    """Link a new deal or ticket to the record it was created from, with its recent activities."""
+    if creating and values.get("from"):
+        record_type = "deal" if isinstance(record, Deal) else "ticket"
+        bring_in_from(
+            user, record, record_type, values["from"], values.get("bring_activities_days")
+        )
+
+
 def _deal_entered_stage(user: User, deal: Deal, values: dict[str, Any], creating: bool) -> None:
     """Create the tasks of the stage the deal entered; link the record it was created from."""
     if values.get("entered_stage"):
         create_stage_tasks(deal, user)
-    if creating and values.get("from"):
-        bring_in_from(user, deal, "deal", values["from"], values.get("bring_activities_days"))
-
-
-def _ticket_created(user: User, ticket: Ticket, values: dict[str, Any], creating: bool) -> None:
-    """Link a new ticket to the record it was created from, with its recent activities."""
-    if creating and values.get("from"):
-        bring_in_from(user, ticket, "ticket", values["from"], values.get("bring_activities_days"))
+    _link_created_from(user, deal, values, creating)
 
 
 def _place_ticket(user: User, ticket: Ticket, values: dict[str, Any], creating: bool) -> None:
@@ -405,7 +414,7 @@ RESOURCES = (
             Field("first_name", max_length=100),
             Field("last_name", max_length=100),
             Field("company_id", "reference", nullable=True, references="company"),
-            Field("owner_id", "reference", nullable=True, references="user"),
+            OWNER,
             Field("legal_basis", nullable=True, max_length=40),
             Field("marketing_status", choices=MARKETING_STATUSES),
             Field("time_zone", nullable=True, max_length=64),
@@ -423,7 +432,7 @@ RESOURCES = (
         fields=(
             Field("name", required=True, max_length=200),
             Field("domain", nullable=True, max_length=253),
-            Field("owner_id", "reference", nullable=True, references="user"),
+            OWNER,
             *READ_ONLY_TIMESTAMPS,
         ),
         search_columns=("name", "domain"),
@@ -436,11 +445,10 @@ RESOURCES = (
         model=Deal,
         fields=(
             Field("name", required=True, max_length=200),
-            Field("pipeline_id", "reference", references="pipeline"),
-            Field("stage_id", "reference", references="stage"),
+            *IN_A_PIPELINE,
             Field("amount", "number", nullable=True),
             Field("close_date", "date", nullable=True),
-            Field("owner_id", "reference", nullable=True, references="user"),
+            OWNER,
             Field("properties", "object", stored=False),
             Field("status", writable=False, choices=("open", "won", "lost")),
             *CREATED_FROM_FIELDS,
@@ -457,16 +465,15 @@ RESOURCES = (
         model=Ticket,
         fields=(
             Field("subject", required=True, max_length=300),
-            Field("pipeline_id", "reference", references="pipeline"),
-            Field("stage_id", "reference", references="stage"),
-            Field("owner_id", "reference", nullable=True, references="user"),
+            *IN_A_PIPELINE,
+            OWNER,
             Field("status", writable=False, choices=("open", "closed")),
             *CREATED_FROM_FIELDS,
             *READ_ONLY_TIMESTAMPS,
         ),
         search_columns=("subject",),
         before_save=_place_ticket,
-        after_save=_ticket_created,
+        after_save=_link_created_from,
         before_delete=_unlink("ticket"),
     ),
     Resource(
