@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracklog.crm.fields import Field, to_json
-from tracklog.crm.resources import Resource
+from tracklog.crm.resources import Resource, field_errors
 from tracklog.errors import DomainError, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import refuse_unstorable_text, stored_integer
@@ -260,10 +260,8 @@ def _import_row(user: User, resource: Resource, payload: dict) -> tuple[str, Any
 
 def skip_reason(error: DomainError) -> str:
     """A skipped row's reason: each field with its problem, else the message."""
-    fields = (error.details or {}).get("fields") if isinstance(error.details, dict) else None
-    if isinstance(fields, dict) and fields:
-        return "; ".join(f"{name}: {problem}" for name, problem in fields.items())
-    return error.message
+    problems = field_errors(error)
+    return "; ".join(f"{name}: {problem}" for name, problem in problems.items()) or error.message
 
 
 def import_csv(user: User, resource: Resource, upload: IO[bytes]) -> ImportResult:

@@ -32,7 +32,7 @@ from tracklog.crm.people import contacts_by_email
 from tracklog.crm.pipelines import account_pipelines
 from tracklog.crm.related import related_records
 from tracklog.crm.replies import reply_links, team_addresses
-from tracklog.crm.resources import RESOURCES, Resource
+from tracklog.crm.resources import RESOURCES, Resource, field_errors
 from tracklog.crm.timeline import (
     add_note,
     require_activity,
@@ -274,12 +274,6 @@ def posted_properties(form: Any) -> dict[str, str]:
     if name:
         properties[name] = form.get("new_property_value", "").strip()
     return properties
-
-
-def field_errors(error: DomainError) -> dict[str, str]:
-    """Each field's problem from a domain error's details."""
-    fields = error.details.get("fields") if isinstance(error.details, dict) else None
-    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
 
 
 def form_options(resource: Resource) -> dict[str, Any]:

@@ -196,6 +196,12 @@ class Resource:
             raise
 
 
+def field_errors(error: DomainError) -> dict[str, str]:
+    """Each field's problem from a domain error's details (what apply() reports)."""
+    fields = error.details.get("fields") if isinstance(error.details, dict) else None
+    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
+
+
 def _unique_contact_email(
     user: User, contact: Contact, values: dict[str, Any], creating: bool
 ) -> None:
