@@ -69,7 +69,8 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.auth.views import auth
     from tracklog.crm.activity_forms import activity_forms
     from tracklog.crm.board import pipelines
-    from tracklog.crm.pages import records
+    from tracklog.crm.pages import record_pages
+    from tracklog.crm.tasks import tasks
     from tracklog.health import health
     from tracklog.maillog.pages import maillog
     from tracklog.notify.api import bell
@@ -100,7 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bell)
     app.register_blueprint(addin_files)
     app.register_blueprint(pipelines)
-    app.register_blueprint(records)
+    app.register_blueprint(tasks)
+    app.register_blueprint(record_pages)
     app.register_blueprint(activity_forms)
     app.register_blueprint(settings_pages)
     register_error_handlers(app)

@@ -11,9 +11,9 @@ from werkzeug.test import TestResponse
 
 from tests import factories
 from tests.tracking.helpers import compose
-from tracklog.api.pagination import encode_cursor
 from tracklog.extensions import db
 from tracklog.models import Contact, InboundMessage, Message, Task, User
+from tracklog.paging import encode_cursor
 
 PAST_THE_RANGE = [2**31, 2**63, 10**30]
 NOT_AN_ID = [*PAST_THE_RANGE, [1], {"id": 1}, "1", 1.5, True]

@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 
 from tests.api.test_records import assert_error
+from tests.crm.test_board_pages import sign_in
 from tracklog.auth.tokens import list_tokens, revoke_token
 from tracklog.extensions import db
 
@@ -90,6 +91,23 @@ def test_web_pages_get_html_errors(client, world):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize(
+    ("accept", "mimetype"),
+    [
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),
+        ("*/*", "text/html"),
+        ("application/json", "application/json"),
+        ("application/json, text/plain, */*", "application/json"),
+    ],
+)
+def test_a_pages_error_is_json_when_the_client_prefers_json(client, world, accept, mimetype):
+    sign_in(client, world.user)
+    response = client.get("/contacts/999999", headers={"Accept": accept})
+    assert response.status_code == 404 and response.mimetype == mimetype
+    if mimetype == "application/json":
+        assert_error(response, 404, "not_found")
 
 
 def test_me_gives_the_user_and_the_accounts_defaults(api, world):

@@ -1,9 +1,8 @@
-"""The deal and ticket boards, the pipeline settings and the task list, as pages and services."""
+"""The deal and ticket boards and the pipeline settings, as pages and services."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -272,43 +271,6 @@ def test_required_properties_preview_shows_the_form_a_move_will_ask_for(client, 
     assert "Nothing is asked" in first[: first.index("</li>")]
     board = client.get("/deals/board").get_data(as_text=True)
     assert "Needs: Amount, Owner, decision_maker" in board
-
-
-def test_task_list_shows_due_dates_in_the_users_time_zone_and_marks_done(client, world):
-    deal = factories.make_deal(world.account, "Initech renewal")
-    world.admin.time_zone = "Asia/Tokyo"
-    due = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
-    mine = Task(
-        account_id=world.account.id,
-        title="Chase the signature",
-        due_at=due,
-        owner_id=world.admin.id,
-        record_type="deal",
-        record_id=deal.id,
-    )
-    theirs = Task(account_id=world.account.id, title="Bob's call", owner_id=world.user.id)
-    db.session.add_all([mine, theirs])
-    db.session.commit()
-    sign_in(client, world.admin)
-    html = client.get("/tasks").get_data(as_text=True)
-    assert "Chase the signature" in html and "Bob's call" not in html
-    assert f'<a href="/deals/{deal.id}">Initech renewal</a>' in html
-    assert "Mar 2, 2026" in html  # 23:30 UTC is the next morning in Tokyo
-    assert "(overdue)" not in html or due < datetime.now(UTC)
-    everyone = client.get("/tasks?all=1").get_data(as_text=True)
-    assert "Bob&#39;s call" in everyone and "Chase the signature" in everyone
-    done = session_api(client, "PATCH", f"/tasks/{mine.id}", {"done": True})
-    assert done.status_code == 200 and done.json["done"] is True
-    assert "Chase the signature" not in client.get("/tasks").get_data(as_text=True)
-
-
-def test_non_admins_only_ever_see_their_own_tasks(client, world):
-    db.session.add(Task(account_id=world.account.id, title="Alice's call", owner_id=world.admin.id))
-    db.session.commit()
-    sign_in(client, world.user)
-    assert "Alice" not in client.get("/tasks?all=1").get_data(as_text=True)
-    html = client.get("/tasks").get_data(as_text=True)
-    assert "No open tasks." in html and "Everyone" not in html
 
 
 @pytest.mark.parametrize("locale", ["ja", "sv"])

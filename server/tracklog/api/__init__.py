@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
+from sqlalchemy import Select
 from wtforms import ValidationError
 
 from tracklog.api.errors import API_PREFIX
 from tracklog.auth.bearer import authenticate, bearer_token
-from tracklog.errors import Forbidden
+from tracklog.errors import DomainError, Forbidden
 from tracklog.extensions import csrf
+from tracklog.inputs import stored_integer
 from tracklog.models import User
+from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT, paginate_by_id
 from tracklog.tracking.sightings import note_sighting
 
 api = Blueprint("api", __name__, url_prefix=API_PREFIX)
@@ -42,4 +47,23 @@ def authenticate_request() -> None:
     note_sighting(user, request)
 
 
-from tracklog.api import records  # noqa: E402,F401 - registers the record routes on `api`
+def requested_limit() -> int:
+    """The page size asked for with ?limit=, within bounds."""
+    raw = request.args.get("limit", "")
+    if not raw:
+        return DEFAULT_LIMIT
+    limit = stored_integer(raw, from_text=True)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
+        raise DomainError(
+            _("limit must be a whole number from 1 to %(max)d.", max=MAX_LIMIT),
+            code="invalid_limit",
+        )
+    return limit
+
+
+def requested_page(query: Select, id_column: Any) -> tuple[list[Any], str | None]:
+    """The page of a query that ?cursor= and ?limit= ask for, and the next page's cursor."""
+    return paginate_by_id(query, id_column, request.args.get("cursor"), requested_limit())
+
+
+from tracklog.api import record_routes  # noqa: E402,F401 - registers the record routes on `api`

@@ -14,6 +14,7 @@ from tracklog.extensions import db
 from tracklog.web.pages import error_page
 
 API_PREFIX = "/api/v1"
+MACHINE_PATHS = {"/healthz", "/openapi.json"}
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
@@ -24,13 +25,13 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 
 def wants_json_errors() -> bool:
-    """Whether the current request is one that must never get an HTML error page: the API's,
-    and any that sent JSON (the pages' scripts)."""
-    return (
-        request.path.startswith(API_PREFIX)
-        or request.path in {"/healthz", "/openapi.json"}
-        or request.is_json
-    )
+    """Whether an error is answered in JSON rather than as an HTML page: always under the API
+    and for machine endpoints, else when the client prefers JSON to HTML or sent JSON (the
+    pages' scripts)."""
+    if request.path.startswith(API_PREFIX) or request.path in MACHINE_PATHS:
+        return True
+    preferred = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return preferred == "application/json" or request.is_json
 
 
 def _code_for(error: HTTPException) -> str:
@@ -40,7 +41,7 @@ def _code_for(error: HTTPException) -> str:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """JSON errors under /api/v1; HTML error pages elsewhere."""
+    """Every error answer, JSON or an HTML page as wants_json_errors() decides."""
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:

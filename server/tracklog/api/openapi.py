@@ -10,10 +10,10 @@ from flask import Flask
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, Rule, UUIDConverter
 
 import tracklog
-from tracklog.api import records
+from tracklog.api import record_routes
 from tracklog.api.errors import API_PREFIX
-from tracklog.api.resources import RESOURCES, STAGE_FIELDS, Resource
 from tracklog.api.schemas import OPERATIONS, PAGING, SCHEMAS, query
+from tracklog.crm.resources import RESOURCES, STAGE_FIELDS, Resource
 from tracklog.inputs import INTEGER_MAX
 
 OPENAPI_VERSION = "3.1.0"
@@ -195,7 +195,7 @@ def _record_operation(
         return {
             "tags": [resource.name],
             "summary": f"List {resource.name}",
-            "description": inspect.getdoc(records.list_view),
+            "description": inspect.getdoc(record_routes.list_view),
             "parameters": [
                 {
                     "name": "q",
@@ -217,7 +217,7 @@ def _record_operation(
         return {
             "tags": [resource.name],
             "summary": f"Create a {singular}",
-            "description": inspect.getdoc(records.create_view),
+            "description": inspect.getdoc(record_routes.create_view),
             "requestBody": {
                 "required": True,
                 "content": _json_content(_schema_ref(f"{schema}Create")),
@@ -234,7 +234,7 @@ def _record_operation(
         return {
             "tags": [resource.name],
             "summary": f"Get a {singular}",
-            "description": inspect.getdoc(records.get_view),
+            "description": inspect.getdoc(record_routes.get_view),
             "responses": {
                 "200": {
                     "description": f"The {singular}.",
@@ -244,7 +244,7 @@ def _record_operation(
             },
         }
     if action == "update":
-        description = inspect.getdoc(records.update_view) or ""
+        description = inspect.getdoc(record_routes.update_view) or ""
         if method == "PUT":
             description += " PUT is accepted as a synonym of PATCH: absent fields are kept."
         return {
@@ -266,7 +266,7 @@ def _record_operation(
     return {
         "tags": [resource.name],
         "summary": f"Delete a {singular}",
-        "description": inspect.getdoc(records.delete_view),
+        "description": inspect.getdoc(record_routes.delete_view),
         "responses": {
             "204": {"description": f"The {singular} is deleted."},
             **_error_refs("401", *writes, "404", "409"),

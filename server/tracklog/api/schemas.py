@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracklog.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.audit.log import AUDIT_ACTIONS
 from tracklog.crm.activities import (
     CALL_OUTCOMES,
@@ -23,6 +22,7 @@ from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.tracking import CLASSIFICATIONS
 from tracklog.notify.api import OPEN_CHOICES
+from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED
 from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
 
-from tracklog.api import api
-from tracklog.api.pagination import paginate_by_id
+from tracklog.api import api, requested_page
 from tracklog.audit.log import AUDIT_ACTIONS, audit_json, audit_query
 from tracklog.errors import Forbidden, ValidationFailed
 from tracklog.models import AuditEntry
@@ -23,5 +22,5 @@ def list_audit_log() -> Response:
             _("action must be one of the audit log's actions."),
             details={"fields": {"action": ", ".join(AUDIT_ACTIONS)}},
         )
-    rows, next_cursor = paginate_by_id(audit_query(g.api_user.account_id, action), AuditEntry.id)
+    rows, next_cursor = requested_page(audit_query(g.api_user.account_id, action), AuditEntry.id)
     return jsonify({"items": [audit_json(row) for row in rows], "next_cursor": next_cursor})

@@ -176,3 +176,14 @@ def find_user(email: str) -> User:
     if user is None:
         raise NotFound(_("There is no user with the address %(email)s.", email=email))
     return user
+
+
+def account_users(account_id: int) -> list[User]:
+    """The users of an account, by name."""
+    query = db.select(User).where(User.account_id == account_id)
+    return list(db.session.scalars(query.order_by(User.display_name, User.id)))
+
+
+def user_names(account_id: int) -> dict[int, str]:
+    """The display names (else addresses) of an account's users by id, in name order."""
+    return {user.id: user.display_name or user.email for user in account_users(account_id)}

@@ -50,7 +50,7 @@ def submit(plural: str, record_id: int, create: Creator, done: str) -> Response:
         flash(f"{error.message} {named}", "error")
     else:
         flash(done, "success")
-    page = url_for("records.record_page", plural=plural, record_id=record_id)
+    page = url_for("record_pages.record_page", plural=plural, record_id=record_id)
     return redirect(page + "#timeline")
 
 

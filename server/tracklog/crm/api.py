@@ -8,11 +8,10 @@ from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracklog.api import api
-from tracklog.api.fields import to_json
-from tracklog.api.pagination import requested_limit
+from tracklog.api import api, requested_limit
 from tracklog.crm import activities, timeline
 from tracklog.crm.deals import open_tasks
+from tracklog.crm.fields import to_json
 from tracklog.crm.related import link_records, related_records, unlink_records
 from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db

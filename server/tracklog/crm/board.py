@@ -1,4 +1,4 @@
-"""Boards of deals and tickets by stage, the pipeline settings, and the task list."""
+"""Boards of deals and tickets by stage, and the pipeline settings."""
 
 from __future__ import annotations
 
@@ -26,29 +26,23 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from tracklog.api.errors import error_response
-from tracklog.crm.associations import record_labels
-from tracklog.crm.deals import STANDARD_PROPERTIES, open_tasks
+from tracklog.auth.accounts import user_names
+from tracklog.crm.deals import STANDARD_PROPERTIES
 from tracklog.crm.pipelines import (
     DEFAULT_SALES_STAGES,
     DEFAULT_TICKET_STAGES,
+    account_pipelines,
     build_pipeline,
     stage_label,
 )
-from tracklog.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from tracklog.errors import Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import json_object
-from tracklog.models import Deal, Pipeline, Stage, Ticket, User, utcnow
+from tracklog.models import Deal, Pipeline, Stage, Ticket, User
 
 pipelines = Blueprint("pipelines", __name__)
 
 RECORD_MODELS: dict[str, type[Deal] | type[Ticket]] = {"deal": Deal, "ticket": Ticket}
-RECORD_PATHS = {
-    "deal": "/deals",
-    "ticket": "/tickets",
-    "contact": "/contacts",
-    "company": "/companies",
-}
 KINDS = {"deal": ("open", "won", "lost"), "ticket": ("open", "closed")}
 CARD_LIMIT = 200
 CENT = Decimal("0.01")
@@ -68,14 +62,6 @@ class Column:
 def weighted_amount(amount: Decimal | None, probability: int) -> Decimal:
     """What a deal is worth in a stage: its amount times the stage's probability."""
     return (Decimal(amount or 0) * probability / 100).quantize(CENT)
-
-
-def account_pipelines(account_id: int, object_type: str | None = None) -> list[Pipeline]:
-    """The account's pipelines (of one kind of record), in display order."""
-    query = select(Pipeline).where(Pipeline.account_id == account_id)
-    if object_type:
-        query = query.where(Pipeline.object == object_type)
-    return list(db.session.scalars(query.order_by(Pipeline.display_order, Pipeline.id)))
 
 
 def find_pipeline(user: User, pipeline_id: int, object_type: str | None = None) -> Pipeline:
@@ -195,39 +181,6 @@ def create_pipeline(user: User, name: str, object_type: str) -> Pipeline:
     return pipeline
 
 
-def task_rows(user: User, everyone: bool) -> list[dict[str, Any]]:
-    """Open tasks (the user's, or the account's) with their record's link and owner's name."""
-    tasks = open_tasks(user, mine_only=not (everyone and user.is_admin))
-    labels = record_labels(
-        user.account_id, {(task.record_type, task.record_id) for task in tasks if task.record_id}
-    )
-    owners = account_users(user.account_id)
-    now = utcnow()
-    rows = []
-    for task in tasks:
-        key = (task.record_type, task.record_id)
-        rows.append(
-            {
-                "task": task,
-                "record": labels.get(key),
-                "url": f"{RECORD_PATHS[task.record_type]}/{task.record_id}"
-                if key in labels
-                else None,
-                "owner": owners.get(task.owner_id),
-                "overdue": task.due_at is not None and task.due_at < now,
-            }
-        )
-    return rows
-
-
-def account_users(account_id: int) -> dict[int, str]:
-    """The display names of the account's users by id."""
-    rows = db.session.execute(
-        select(User.id, User.display_name, User.email).where(User.account_id == account_id)
-    )
-    return {user_id: name or email for user_id, name, email in rows}
-
-
 class NewPipelineForm(FlaskForm):
     """The name and kind of a new pipeline."""
 
@@ -300,7 +253,7 @@ def _board(object_type: str, pipeline_id: int | None) -> str:
         pipeline = choices[0]
     else:
         pipeline = find_pipeline(current_user, pipeline_id, object_type)
-    users = account_users(current_user.account_id)
+    users = user_names(current_user.account_id)
     return render_template(
         "crm/board.html",
         object_type=object_type,
@@ -356,7 +309,7 @@ def pipeline_settings(pipeline_id: int) -> str:
     """A pipeline's stages: editable by admins, read-only for everyone else."""
     pipeline = find_pipeline(current_user, pipeline_id)
     counts = stage_record_counts(pipeline)
-    users = account_users(current_user.account_id)
+    users = user_names(current_user.account_id)
     return render_template(
         "crm/pipeline_settings.html",
         pipeline=pipeline,
@@ -374,25 +327,10 @@ def pipeline_settings(pipeline_id: int) -> str:
 @login_required
 def delete_stage_view(pipeline_id: int, stage_id: int) -> Response:
     """Delete a stage, first moving its records to {"move_to": stage id}; JSON in and out."""
-    try:
-        pipeline = find_pipeline(current_user, pipeline_id)
-        move_to = json_object().get("move_to")
-        moved = delete_stage(current_user, pipeline, stage_id, move_to)
-    except DomainError as error:
-        db.session.rollback()
-        return error_response(error.status, error.code, error.message, error.details)
+    pipeline = find_pipeline(current_user, pipeline_id)
+    moved = delete_stage(current_user, pipeline, stage_id, json_object().get("move_to"))
     counts = stage_record_counts(pipeline)
     return jsonify({"moved": moved, "counts": {str(key): value for key, value in counts.items()}})
-
-
-@pipelines.get("/tasks")
-@login_required
-def task_list() -> str:
-    """Open tasks, soonest due first: yours, or everyone's for admins with ?all=1."""
-    everyone = current_user.is_admin and request.args.get("all") == "1"
-    return render_template(
-        "crm/tasks.html", rows=task_rows(current_user, everyone), everyone=everyone
-    )
 
 
 @pipelines.app_template_filter("stage_label")

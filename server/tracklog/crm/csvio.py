@@ -1,4 +1,4 @@
-"""CSV export and import of contacts and companies, validated by the API's declared fields.
+"""CSV export and import of contacts and companies, validated by the declared resources.
 
 An import runs in one transaction with a savepoint per row: a row that fails validation (or
 clashes with another record) is rolled back to its savepoint and reported as skipped with its
@@ -21,11 +21,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tracklog.api.fields import Field, to_json
-from tracklog.api.resources import Resource
+from tracklog.crm.fields import Field, to_json
+from tracklog.crm.resources import Resource, field_errors
 from tracklog.errors import DomainError, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import refuse_unstorable_text, stored_integer
+from tracklog.models import User
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_BATCH = 500
@@ -220,9 +221,10 @@ def _find(resource: Resource, account_id: int, name: str, value: Any) -> Any:
     return db.session.scalars(query.order_by(model.id).limit(1)).first()
 
 
-def _import_row(resource: Resource, account_id: int, payload: dict) -> tuple[str, Any]:
+def _import_row(user: User, resource: Resource, payload: dict) -> tuple[str, Any]:
     """Create or update one record from a payload; ("created" | "updated", record)."""
     refuse_unstorable_text(payload)
+    account_id = user.account_id
     model = resource.model
     match = MATCH_FIELD[resource.name]
     known = {spec.name: spec for spec in resource.fields}
@@ -241,7 +243,7 @@ def _import_row(resource: Resource, account_id: int, payload: dict) -> tuple[str
         # The resource's own rules normalise the domain (lower case, no www.) before matching.
         probe = model(account_id=account_id)
         with db.session.no_autoflush:
-            resource.apply(probe, payload, creating=True)
+            resource.apply(user, probe, payload, creating=True)
         existing = _find(resource, account_id, match, getattr(probe, match))
         if existing is None:
             db.session.add(probe)
@@ -249,7 +251,7 @@ def _import_row(resource: Resource, account_id: int, payload: dict) -> tuple[str
             return "created", probe
     record = existing or model(account_id=account_id)
     with db.session.no_autoflush:
-        resource.apply(record, payload, creating=existing is None)
+        resource.apply(user, record, payload, creating=existing is None)
     if existing is None:
         db.session.add(record)
     db.session.flush()
@@ -258,14 +260,12 @@ def _import_row(resource: Resource, account_id: int, payload: dict) -> tuple[str
 
 def skip_reason(error: DomainError) -> str:
     """A skipped row's reason: each field with its problem, else the message."""
-    fields = (error.details or {}).get("fields") if isinstance(error.details, dict) else None
-    if isinstance(fields, dict) and fields:
-        return "; ".join(f"{name}: {problem}" for name, problem in fields.items())
-    return error.message
+    problems = field_errors(error)
+    return "; ".join(f"{name}: {problem}" for name, problem in problems.items()) or error.message
 
 
-def import_csv(resource: Resource, account_id: int, upload: IO[bytes]) -> ImportResult:
-    """Import a CSV of contacts or companies; validation acts as g.api_user, like the API."""
+def import_csv(user: User, resource: Resource, upload: IO[bytes]) -> ImportResult:
+    """Import a CSV of contacts or companies into the user's account, acting as that user."""
     headers, rows = read_rows(upload)
     result = ImportResult(columns=map_headers(resource, headers))
     mapped = {column.field for column in result.columns if column.field}
@@ -278,7 +278,7 @@ def import_csv(resource: Resource, account_id: int, upload: IO[bytes]) -> Import
         payload = _row_payload(resource, result.columns, row)
         try:
             with db.session.begin_nested():
-                outcome, record = _import_row(resource, account_id, payload)
+                outcome, record = _import_row(user, resource, payload)
         except DomainError as error:
             result.skipped.append((number, skip_reason(error)))
             continue

@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -24,15 +23,16 @@ from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, or_, select
 
-from tracklog.api.fields import Field
-from tracklog.api.records import commit_or_conflict
-from tracklog.api.resources import RESOURCES, Resource
+from tracklog.auth.accounts import account_users
 from tracklog.crm import csvio
 from tracklog.crm.activities import plain_text_html
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
+from tracklog.crm.fields import Field
 from tracklog.crm.people import contacts_by_email
+from tracklog.crm.pipelines import account_pipelines
 from tracklog.crm.related import related_records
 from tracklog.crm.replies import reply_links, team_addresses
+from tracklog.crm.resources import RESOURCES, Resource, field_errors
 from tracklog.crm.timeline import (
     add_note,
     require_activity,
@@ -42,11 +42,11 @@ from tracklog.crm.timeline import (
 from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
-from tracklog.models import ACTIVITY_TYPES, Activity, Company, Contact, Deal, Pipeline, Stage, User
+from tracklog.models import ACTIVITY_TYPES, Activity, Company, Contact, Deal, Stage
 from tracklog.tracking.pages import tracking_labels
 from tracklog.tracking.untrack import untracked_html
 
-records = Blueprint("records", __name__)
+record_pages = Blueprint("record_pages", __name__)
 
 PLURALS = {"contact": "contacts", "company": "companies", "deal": "deals", "ticket": "tickets"}
 SINGULARS = {plural: singular for singular, plural in PLURALS.items()}
@@ -112,13 +112,6 @@ SORTS = {
 TEXT_SORTS = {"name", "email", "domain", "subject"}
 
 
-@records.before_request
-def act_as_signed_in_user() -> None:
-    """The API's resources validate as g.api_user: on these pages that is the signed-in user."""
-    if current_user.is_authenticated:
-        g.api_user = current_user._get_current_object()
-
-
 def resource_for(plural: str) -> Resource:
     """The declared resource behind a list URL."""
     return RESOURCE_BY_NAME[plural]
@@ -132,7 +125,7 @@ def int_arg(name: str) -> int | None:
 def filtered_query(resource: Resource, args: dict[str, str]) -> Select:
     """The account's records of a list, searched and filtered by the list's arguments."""
     model = resource.model
-    query = resource.scoped()
+    query = resource.scoped(current_user)
     if args.get("q", "").strip():
         query = resource.search(query, args["q"])
     numbers = {key: stored_integer(value, from_text=True) for key, value in args.items()}
@@ -173,20 +166,6 @@ def sorted_query(resource: Resource, query: Select, sort: str, direction: str) -
     return query.order_by(*order)
 
 
-def account_users() -> list[User]:
-    """The users of the signed-in user's account, by name."""
-    query = select(User).where(User.account_id == current_user.account_id)
-    return list(db.session.scalars(query.order_by(User.display_name, User.id)))
-
-
-def account_pipelines(object_type: str) -> list[Pipeline]:
-    """The account's pipelines of deals or tickets, in display order."""
-    query = select(Pipeline).where(
-        Pipeline.account_id == current_user.account_id, Pipeline.object == object_type
-    )
-    return list(db.session.scalars(query.order_by(Pipeline.display_order, Pipeline.id)))
-
-
 def account_companies(limit: int = 500) -> list[tuple[int, str]]:
     """Companies of the account by name, for the contact list's filter."""
     query = select(Company.id, Company.name).where(Company.account_id == current_user.account_id)
@@ -196,10 +175,10 @@ def account_companies(limit: int = 500) -> list[tuple[int, str]]:
 def list_url(plural: str, args: dict[str, str], **changes: Any) -> str:
     """This list's URL with some arguments changed (None removes one)."""
     merged = {k: v for k, v in {**args, **changes}.items() if v not in (None, "")}
-    return url_for("records.list_page", plural=plural, **merged)
+    return url_for("record_pages.list_page", plural=plural, **merged)
 
 
-@records.get(f"/{RECORD_ROUTE}")
+@record_pages.get(f"/{RECORD_ROUTE}")
 @login_required
 def list_page(plural: str) -> str:
     """A searchable, filterable, sortable list of one record type, a page at a time."""
@@ -228,9 +207,13 @@ def list_page(plural: str) -> str:
         page=page,
         pages=pages,
         total=total,
-        users={user.id: user for user in account_users()},
+        users={user.id: user for user in account_users(current_user.account_id)},
         companies=account_companies() if plural == "contacts" else [],
-        pipelines=account_pipelines(object_type) if plural in ("deals", "tickets") else [],
+        pipelines=(
+            account_pipelines(current_user.account_id, object_type)
+            if plural in ("deals", "tickets")
+            else []
+        ),
         list_url=lambda **changes: list_url(plural, args, **changes),
     )
 
@@ -293,36 +276,15 @@ def posted_properties(form: Any) -> dict[str, str]:
     return properties
 
 
-def save_record(resource: Resource, record: Any, payload: dict[str, Any], creating: bool) -> None:
-    """Validate and save through the resource's declared fields and hooks, as the API does."""
-    resource.check_write_allowed()
-    try:
-        with db.session.no_autoflush:
-            values = resource.apply(record, payload, creating=creating)
-        if creating:
-            db.session.add(record)
-        after = resource.after_save
-        commit_or_conflict(after and (lambda: after(record, values, creating)))
-    except DomainError:
-        db.session.rollback()
-        raise
-
-
-def field_errors(error: DomainError) -> dict[str, str]:
-    """Each field's problem from a domain error's details."""
-    fields = error.details.get("fields") if isinstance(error.details, dict) else None
-    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
-
-
 def form_options(resource: Resource) -> dict[str, Any]:
     """What the selects of a form offer: users, pipelines with their stages."""
-    options: dict[str, Any] = {"users": account_users()}
+    options: dict[str, Any] = {"users": account_users(current_user.account_id)}
     if resource.name in ("deals", "tickets"):
-        options["pipelines"] = account_pipelines(resource.singular)
+        options["pipelines"] = account_pipelines(current_user.account_id, resource.singular)
     return options
 
 
-@records.route(f"/{RECORD_ROUTE}/new", methods=["GET", "POST"])
+@record_pages.route(f"/{RECORD_ROUTE}/new", methods=["GET", "POST"])
 @login_required
 def new_record(plural: str) -> Response | tuple[str, int] | str:
     """A form creating a record; deals and tickets may come from a contact or company."""
@@ -338,14 +300,13 @@ def new_record(plural: str) -> Response | tuple[str, int] | str:
             days = request.form.get("bring_activities_days", "").strip() or "30"
             number = stored_integer(days, from_text=True)
             payload["bring_activities_days"] = days if number is None else number
-        record = resource.model(account_id=current_user.account_id)
         try:
-            save_record(resource, record, payload, creating=True)
+            record = resource.create(current_user, payload)
         except DomainError as error:
             errors, message = field_errors(error), error.message
         else:
             flash(_("%(type)s created.", type=TYPE_LABELS[resource.singular]), "success")
-            return redirect(url_for("records.record_page", plural=plural, record_id=record.id))
+            return redirect(url_for("record_pages.record_page", plural=plural, record_id=record.id))
     html = render_template(
         "crm/record_new.html",
         plural=plural,
@@ -369,33 +330,33 @@ def created_from(form: Any) -> dict[str, Any] | None:
     return None
 
 
-@records.get(f"/{RECORD_ROUTE}/<int:record_id>")
+@record_pages.get(f"/{RECORD_ROUTE}/<int:record_id>")
 @login_required
 def record_page(plural: str, record_id: int) -> str:
     """One record: its properties, associated records and timeline."""
     resource = resource_for(plural)
-    return render_record(resource, resource.get(record_id))
+    return render_record(resource, resource.get(current_user, record_id))
 
 
-@records.post(f"/{RECORD_ROUTE}/<int:record_id>")
+@record_pages.post(f"/{RECORD_ROUTE}/<int:record_id>")
 @login_required
 def update_record(plural: str, record_id: int) -> Response | tuple[str, int]:
     """Save the properties form; invalid fields come back with their problems."""
     resource = resource_for(plural)
-    record = resource.get(record_id)
+    record = resource.get(current_user, record_id)
     payload = form_payload(resource, record, request.form)
     if not payload:
         flash(_("Nothing changed."), "info")
-        return redirect(url_for("records.record_page", plural=plural, record_id=record_id))
+        return redirect(url_for("record_pages.record_page", plural=plural, record_id=record_id))
     try:
-        save_record(resource, record, payload, creating=False)
+        resource.update(current_user, record_id, payload)
     except DomainError as error:
-        record = resource.get(record_id)
+        record = resource.get(current_user, record_id)
         return render_record(
             resource, record, dict(request.form), field_errors(error), error.message
         ), 422
     flash(_("Saved."), "success")
-    return redirect(url_for("records.record_page", plural=plural, record_id=record_id))
+    return redirect(url_for("record_pages.record_page", plural=plural, record_id=record_id))
 
 
 def render_record(
@@ -472,7 +433,7 @@ def decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for link in item["associations"]:
             link["label"] = labels.get((link["type"], link["id"]), "")
             link["url"] = url_for(
-                "records.record_page", plural=PLURALS[link["type"]], record_id=link["id"]
+                "record_pages.record_page", plural=PLURALS[link["type"]], record_id=link["id"]
             )
         thread = grouped.get(item["thread_key"]) or []
         item["thread_size"] = len(thread)
@@ -493,7 +454,7 @@ def timeline_context(record_type: str, record_id: int, cursor: str | None) -> di
     }
 
 
-@records.get(f"/{RECORD_ROUTE}/<int:record_id>/timeline")
+@record_pages.get(f"/{RECORD_ROUTE}/<int:record_id>/timeline")
 @login_required
 def timeline_items(plural: str, record_id: int) -> str:
     """The cards of one timeline page, for the page's script to insert."""
@@ -501,7 +462,7 @@ def timeline_items(plural: str, record_id: int) -> str:
     return render_template("crm/_timeline_items.html", timeline=timeline, plural=plural)
 
 
-@records.post(f"/{RECORD_ROUTE}/<int:record_id>/notes")
+@record_pages.post(f"/{RECORD_ROUTE}/<int:record_id>/notes")
 @login_required
 def post_note(plural: str, record_id: int) -> Response:
     """Add a note typed as plain text (line breaks kept) to the record's timeline."""
@@ -514,11 +475,11 @@ def post_note(plural: str, record_id: int) -> Response:
     else:
         flash(_("Note added."), "success")
     return redirect(
-        url_for("records.record_page", plural=plural, record_id=record_id) + "#timeline"
+        url_for("record_pages.record_page", plural=plural, record_id=record_id) + "#timeline"
     )
 
 
-@records.get("/activities/<int:activity_id>/thread")
+@record_pages.get("/activities/<int:activity_id>/thread")
 @login_required
 def activity_thread(activity_id: int) -> str:
     """Every activity of the mail's thread, newest first."""
@@ -537,7 +498,7 @@ def activity_thread(activity_id: int) -> str:
     )
 
 
-@records.get(f"/{IMPORT_ROUTE}/export.csv")
+@record_pages.get(f"/{IMPORT_ROUTE}/export.csv")
 @login_required
 def export(plural: str) -> Response:
     """Every contact or company of the account as CSV, streamed."""
@@ -547,7 +508,7 @@ def export(plural: str) -> Response:
     return response
 
 
-@records.route(f"/{IMPORT_ROUTE}/import", methods=["GET", "POST"])
+@record_pages.route(f"/{IMPORT_ROUTE}/import", methods=["GET", "POST"])
 @login_required
 def import_page(plural: str) -> tuple[str, int] | str:
     """Upload a CSV of contacts or companies; the result lists created, updated and skipped."""
@@ -562,7 +523,7 @@ def import_page(plural: str) -> tuple[str, int] | str:
             "crm/csv_import.html", plural=plural, fields=fields, error=error
         ), 422
     try:
-        result = csvio.import_csv(resource, current_user.account_id, upload.stream)
+        result = csvio.import_csv(current_user, resource, upload.stream)
     except ValidationFailed as failure:
         db.session.rollback()
         return render_template(
@@ -622,7 +583,7 @@ def script_labels() -> dict[str, Any]:
     }
 
 
-@records.app_context_processor
+@record_pages.app_context_processor
 def record_labels_for_templates() -> dict[str, Any]:
     """Translated names of record types, activity types, fields and choices for templates."""
     return {

@@ -1,4 +1,4 @@
-"""Pipelines every account starts with, and their stages' names in the reader's language.
+"""Pipelines every account starts with and has, and their stages' names in the reader's language.
 
 The default stages are stored with their English names and translated when shown, for as long as
 the account leaves a name unchanged: one account's users read them each in their own language
@@ -9,7 +9,9 @@ written.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from tracklog.extensions import db
 from tracklog.models import Account, Pipeline, Stage
 
 DEFAULT_SALES_PIPELINE = "Sales Pipeline"
@@ -77,3 +79,11 @@ def default_pipelines(account: Account) -> list[Pipeline]:
         build_pipeline(account, DEFAULT_SALES_PIPELINE, "deal", DEFAULT_SALES_STAGES, 0),
         build_pipeline(account, DEFAULT_TICKET_PIPELINE, "ticket", DEFAULT_TICKET_STAGES, 0),
     ]
+
+
+def account_pipelines(account_id: int, object_type: str | None = None) -> list[Pipeline]:
+    """The account's pipelines (of one kind of record), in display order."""
+    query = select(Pipeline).where(Pipeline.account_id == account_id)
+    if object_type:
+        query = query.where(Pipeline.object == object_type)
+    return list(db.session.scalars(query.order_by(Pipeline.display_order, Pipeline.id)))

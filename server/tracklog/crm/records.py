@@ -1,16 +1,19 @@
-"""Rules shared by every kind of record: placing in a pipeline, and removing a record's links."""
+"""Rules shared by every kind of record: placing in a pipeline, removing a record's links, and
+committing a change that may clash with another record."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from tracklog.crm.associations import Planned, add_record_link, apply_associations
 from tracklog.crm.explain import encode_why
-from tracklog.errors import ValidationFailed
+from tracklog.errors import Conflict, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
 from tracklog.models import (
@@ -27,6 +30,18 @@ from tracklog.models import (
     User,
     utcnow,
 )
+
+
+def commit_or_conflict(after_flush: Callable[[], None] | None = None) -> None:
+    """Flush, run what needs the new ids, commit; a constraint violation is a Conflict."""
+    try:
+        db.session.flush()
+        if after_flush is not None:
+            after_flush()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_("The change clashes with another record.")) from None
 
 
 def default_pipeline(account_id: int, object_type: str) -> Pipeline | None:

@@ -10,10 +10,9 @@ import nh3
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select
 
-from tracklog.api.fields import to_json
-from tracklog.api.pagination import InvalidCursor, decode_cursor, encode_cursor
 from tracklog.crm.associations import RECORD_MODELS, Planned, apply_associations
 from tracklog.crm.explain import encode_why, render_why
+from tracklog.crm.fields import to_json
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
@@ -31,6 +30,7 @@ from tracklog.models import (
     TimelineFilter,
     User,
 )
+from tracklog.paging import InvalidCursor, decode_cursor, encode_cursor
 from tracklog.tracking.untrack import untracked_html, untracked_text
 
 NOTE_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote"}

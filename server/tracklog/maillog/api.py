@@ -9,8 +9,7 @@ from flask import Response, g, jsonify, request, send_file
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracklog.api import api
-from tracklog.api.pagination import paginate_by_id
+from tracklog.api import api, requested_page
 from tracklog.crm.associations import rerun_for_record
 from tracklog.crm.timeline import require_record
 from tracklog.errors import NotFound, ValidationFailed
@@ -165,7 +164,7 @@ def search_inbound(user: User) -> tuple[list[InboundMessage], str | None]:
         )
     if request.args.get("status"):
         query = query.where(InboundMessage.status == request.args["status"])
-    return paginate_by_id(query, InboundMessage.id)
+    return requested_page(query, InboundMessage.id)
 
 
 @api.post("/records/<record_type>/<int:record_id>/reassociate")

@@ -10,8 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
-from tracklog.api import api
-from tracklog.api.pagination import paginate_by_id
+from tracklog.api import api, requested_page
 from tracklog.auth.tickets import issue_ticket
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
@@ -27,7 +26,7 @@ OPEN_CHOICES = ("first", "every", "none")
 def notifications_page(user: User) -> dict[str, Any]:
     """The user's notifications newest first, with how many are unread."""
     query = select(Notification).where(Notification.user_id == user.id)
-    rows, next_cursor = paginate_by_id(query, Notification.id)
+    rows, next_cursor = requested_page(query, Notification.id)
     unread = db.session.scalar(
         select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )

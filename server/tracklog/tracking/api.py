@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
 
-from tracklog.api import api
-from tracklog.api.pagination import paginate_by_id
+from tracklog.api import api, requested_page
 from tracklog.errors import ValidationFailed
 from tracklog.inputs import json_object
 from tracklog.models import Message
@@ -50,7 +49,7 @@ def list_messages() -> Response:
     query = visible_messages(g.api_user)
     if request.args.get("q", "").strip():
         query = query.where(Message.subject.ilike(f"%{request.args['q'].strip()}%"))
-    messages, next_cursor = paginate_by_id(query, Message.id)
+    messages, next_cursor = requested_page(query, Message.id)
     events = events_by_message(messages)
     items = [message_summary(message, events[message.id]) for message in messages]
     return jsonify({"items": items, "next_cursor": next_cursor})

@@ -6,9 +6,9 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from tracklog.api.pagination import paginate_by_id
 from tracklog.crm.people import contacts_by_email
 from tracklog.models import Message
+from tracklog.paging import paginate_by_id
 from tracklog.tracking.kpis import (
     events_by_message,
     find_message,
@@ -27,7 +27,9 @@ SENDER_COOKIE_SECONDS = 365 * 24 * 3600
 @login_required
 def message_list() -> str:
     """Tracked and logged mail with its counts."""
-    rows, next_cursor = paginate_by_id(visible_messages(current_user), Message.id)
+    rows, next_cursor = paginate_by_id(
+        visible_messages(current_user), Message.id, request.args.get("cursor")
+    )
     events = events_by_message(rows)
     summaries = [message_summary(message, events[message.id]) for message in rows]
     emails = [r["email"] for summary in summaries for r in summary["recipients"]]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from tracklog.crm.board import task_rows
 from tracklog.crm.deals import deals_closing_soon
 from tracklog.crm.people import contacts_by_email
+from tracklog.crm.tasks import task_rows
 from tracklog.extensions import db
 from tracklog.i18n import known_zone
 from tracklog.maillog.api import inbound_json, visible_inbound

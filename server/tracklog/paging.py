@@ -1,4 +1,8 @@
-"""Cursor pagination: lists answer {"items": [...], "next_cursor": "..." | null}."""
+"""Cursor pagination over any query: a page of rows and the opaque cursor of the next page.
+
+Lists answer {"items": [...], "next_cursor": "..." | null}; the API and the pages both page
+this way. Nothing here reads the request: callers pass the cursor and the page size.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import base64
 import json
 from typing import Any
 
-from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import Select
 
@@ -19,7 +22,7 @@ MAX_LIMIT = 200
 
 
 class InvalidCursor(DomainError):
-    """The cursor was not one this API handed out."""
+    """The cursor was not one this server handed out."""
 
     status = 400
     code = "invalid_cursor"
@@ -42,29 +45,15 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return position
 
 
-def requested_limit() -> int:
-    """The page size asked for with ?limit=, within bounds."""
-    raw = request.args.get("limit", "")
-    if not raw:
-        return DEFAULT_LIMIT
-    limit = stored_integer(raw, from_text=True)
-    if limit is None or not 1 <= limit <= MAX_LIMIT:
-        raise DomainError(
-            _("limit must be a whole number from 1 to %(max)d.", max=MAX_LIMIT),
-            code="invalid_limit",
-        )
-    return limit
-
-
-def paginate_by_id(query: Select, id_column: Any) -> tuple[list[Any], str | None]:
+def paginate_by_id(
+    query: Select, id_column: Any, cursor: str | None, limit: int = DEFAULT_LIMIT
+) -> tuple[list[Any], str | None]:
     """One page of a query, newest (highest id) first, and the cursor of the next page."""
-    cursor = request.args.get("cursor")
     if cursor:
         after = stored_integer(decode_cursor(cursor).get("before_id"))
         if after is None:
             raise InvalidCursor(_("The cursor is not valid; start again without it."))
         query = query.where(id_column < after)
-    limit = requested_limit()
     rows = list(db.session.scalars(query.order_by(id_column.desc()).limit(limit + 1)))
     if len(rows) > limit:
         return rows[:limit], encode_cursor({"before_id": rows[limit - 1].id})

@@ -1,4 +1,8 @@
-"""The record resources of /api/v1: which fields each has and the rules around saving them."""
+"""The kinds of record: which fields each has and the rules around saving them.
+
+Every road in (the API, the record pages, the CSV import) saves through these declarations,
+acting as a user it passes in.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
-from tracklog.api.fields import Field, to_json
 from tracklog.auth.accounts import check_address_unused, end_sign_ins_if_deactivated, set_password
 from tracklog.crm.deals import check_stage_entry, create_stage_tasks
+from tracklog.crm.fields import Field, to_json
 from tracklog.crm.pipelines import stage_label
 from tracklog.crm.records import (
     bring_in_from,
+    commit_or_conflict,
     delete_record_links,
     place_in_pipeline,
     records_in_stages,
 )
-from tracklog.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tracklog.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.models import (
     ROLES,
@@ -36,6 +40,11 @@ from tracklog.models.contact import MARKETING_STATUSES
 from tracklog.models.pipeline import PIPELINE_OBJECTS, STAGE_KINDS
 
 REFERENCED_MODELS = {"company": Company, "user": User, "pipeline": Pipeline, "stage": Stage}
+OWNER = Field("owner_id", "reference", nullable=True, references="user")
+IN_A_PIPELINE = (
+    Field("pipeline_id", "reference", references="pipeline"),
+    Field("stage_id", "reference", references="stage"),
+)
 READ_ONLY_TIMESTAMPS = (
     Field("created_at", "datetime", writable=False),
     Field("updated_at", "datetime", writable=False),
@@ -43,7 +52,7 @@ READ_ONLY_TIMESTAMPS = (
 
 # Day counts (a stage task's due date, how far back a new deal's activities come): ten years.
 MAX_DAYS = 3650
-Hook = Callable[[Any, dict[str, Any], bool], None]
+Hook = Callable[[User, Any, dict[str, Any], bool], None]
 CREATED_FROM_FIELDS = (
     Field("from", "object", readable=False, stored=False, create_only=True),
     Field(
@@ -60,7 +69,7 @@ CREATED_FROM_FIELDS = (
 
 @dataclass
 class Resource:
-    """A kind of record the API lists, reads, creates, updates and deletes."""
+    """A kind of record that users list, read, create, update and delete."""
 
     name: str
     singular: str
@@ -71,11 +80,11 @@ class Resource:
     before_save: Hook | None = None
     after_save: Hook | None = None
     extra_json: Callable[[Any], dict[str, Any]] = field(default=lambda record: {})
-    before_delete: Callable[[Any], None] | None = None
+    before_delete: Callable[[User, Any], None] | None = None
 
-    def scoped(self) -> Select:
-        """Every row of this kind in the caller's account."""
-        return select(self.model).where(self.model.account_id == g.api_user.account_id)
+    def scoped(self, user: User) -> Select:
+        """Every row of this kind in the user's account."""
+        return select(self.model).where(self.model.account_id == user.account_id)
 
     def search(self, query: Select, text: str) -> Select:
         """Rows whose searchable columns contain the text, ignoring case."""
@@ -83,9 +92,9 @@ class Resource:
         columns = [getattr(self.model, name) for name in self.search_columns]
         return query.where(or_(*(column.ilike(pattern) for column in columns)))
 
-    def get(self, record_id: int) -> Any:
-        """One row of the caller's account, or NotFound (also for other accounts' rows)."""
-        record = db.session.scalar(self.scoped().where(self.model.id == record_id))
+    def get(self, user: User, record_id: int) -> Any:
+        """One row of the user's account, or NotFound (also for other accounts' rows)."""
+        record = db.session.scalar(self.scoped(user).where(self.model.id == record_id))
         if record is None:
             raise NotFound(
                 _("There is no %(type)s with id %(id)s.", type=self.singular, id=record_id),
@@ -94,18 +103,18 @@ class Resource:
         return record
 
     def to_json(self, record: Any) -> dict[str, Any]:
-        """The record as the API shows it."""
+        """The record as JSON: the API's answer, the shape the OpenAPI document declares."""
         body = {"id": record.id}
         body.update({f.name: to_json(getattr(record, f.name)) for f in self.fields if f.readable})
         body.update(self.extra_json(record))
         return body
 
-    def check_write_allowed(self) -> None:
+    def check_write_allowed(self, user: User) -> None:
         """Only admins change users and pipelines."""
-        if self.admin_writes and not g.api_user.is_admin:
+        if self.admin_writes and not user.is_admin:
             raise Forbidden(_("Only an admin of the account can change %(name)s.", name=self.name))
 
-    def apply(self, record: Any, payload: Any, creating: bool) -> dict[str, Any]:
+    def apply(self, user: User, record: Any, payload: Any, creating: bool) -> dict[str, Any]:
         """Validate the payload field by field, copy it onto the record; the parsed values."""
         if not isinstance(payload, dict):
             raise ValidationFailed(_("Send a JSON object."), details={"fields": {}})
@@ -127,7 +136,7 @@ class Resource:
                 continue
             try:
                 value = spec.parse(payload[spec.name])
-                self._check_reference(spec, value)
+                self._check_reference(user, spec, value)
             except ValueError as error:
                 errors[spec.name] = str(error)
                 continue
@@ -137,21 +146,65 @@ class Resource:
         if errors:
             raise ValidationFailed(_("Some fields are not valid."), details={"fields": errors})
         if self.before_save:
-            self.before_save(record, values, creating)
+            self.before_save(user, record, values, creating)
         return values
 
     @staticmethod
-    def _check_reference(spec: Field, value: Any) -> None:
-        """A referenced record must exist in the caller's account."""
+    def _check_reference(user: User, spec: Field, value: Any) -> None:
+        """A referenced record must exist in the user's account."""
         if spec.references is None or value is None:
             return
         model = REFERENCED_MODELS[spec.references]
-        query = select(model.id).where(model.id == value, model.account_id == g.api_user.account_id)
+        query = select(model.id).where(model.id == value, model.account_id == user.account_id)
         if db.session.scalar(query) is None:
             raise ValueError(_("no %(type)s with id %(id)s", type=spec.references, id=value))
 
+    def create(self, user: User, payload: Any) -> Any:
+        """A new record in the user's account, validated and saved with this kind's rules."""
+        self.check_write_allowed(user)
+        record = self.model(account_id=user.account_id)
+        self._save(user, record, payload, creating=True)
+        return record
 
-def _unique_contact_email(contact: Contact, values: dict[str, Any], creating: bool) -> None:
+    def update(self, user: User, record_id: int, payload: Any) -> Any:
+        """Change some fields of a record, validated and saved with this kind's rules."""
+        self.check_write_allowed(user)
+        record = self.get(user, record_id)
+        self._save(user, record, payload, creating=False)
+        return record
+
+    def delete(self, user: User, record_id: int) -> None:
+        """Delete a record after this kind's checks (and with its links)."""
+        self.check_write_allowed(user)
+        record = self.get(user, record_id)
+        if self.before_delete:
+            self.before_delete(user, record)
+        db.session.delete(record)
+        commit_or_conflict()
+
+    def _save(self, user: User, record: Any, payload: Any, creating: bool) -> None:
+        """Apply the payload and commit; a failure leaves the session as it was."""
+        try:
+            with db.session.no_autoflush:
+                values = self.apply(user, record, payload, creating)
+            if creating:
+                db.session.add(record)
+            after = self.after_save
+            commit_or_conflict(after and (lambda: after(user, record, values, creating)))
+        except DomainError:
+            db.session.rollback()
+            raise
+
+
+def field_errors(error: DomainError) -> dict[str, str]:
+    """Each field's problem from a domain error's details (what apply() reports)."""
+    fields = error.details.get("fields") if isinstance(error.details, dict) else None
+    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
+
+
+def _unique_contact_email(
+    user: User, contact: Contact, values: dict[str, Any], creating: bool
+) -> None:
     """One contact per address in an account."""
     query = select(Contact.id).where(
         Contact.account_id == contact.account_id, Contact.email == contact.email
@@ -165,13 +218,13 @@ def _unique_contact_email(contact: Contact, values: dict[str, Any], creating: bo
         )
 
 
-def _lower_domain(company: Company, values: dict[str, Any], creating: bool) -> None:
+def _lower_domain(user: User, company: Company, values: dict[str, Any], creating: bool) -> None:
     """Domains are stored lower-case without a leading www."""
     if company.domain:
         company.domain = company.domain.lower().removeprefix("www.")
 
 
-def _place_deal(deal: Deal, values: dict[str, Any], creating: bool) -> None:
+def _place_deal(user: User, deal: Deal, values: dict[str, Any], creating: bool) -> None:
     """A deal sits in a stage of a deal pipeline, with the properties that stage requires."""
     place_in_pipeline(deal, "deal")
     if "properties" in values:
@@ -179,28 +232,30 @@ def _place_deal(deal: Deal, values: dict[str, Any], creating: bool) -> None:
     values["entered_stage"] = check_stage_entry(deal)
 
 
-def _deal_entered_stage(deal: Deal, values: dict[str, Any], creating: bool) -> None:
-    """Create the tasks of the stage the deal entered; link the record it was created from."""
-    if values.get("entered_stage"):
-        create_stage_tasks(deal, g.api_user)
+def _link_created_from(
+    user: User, record: Deal | Ticket, values: dict[str, Any], creating: bool
+) -> None:
+    """Link a new deal or ticket to the record it was created from, with its recent activities."""
     if creating and values.get("from"):
-        bring_in_from(g.api_user, deal, "deal", values["from"], values.get("bring_activities_days"))
-
-
-def _ticket_created(ticket: Ticket, values: dict[str, Any], creating: bool) -> None:
-    """Link a new ticket to the record it was created from, with its recent activities."""
-    if creating and values.get("from"):
+        record_type = "deal" if isinstance(record, Deal) else "ticket"
         bring_in_from(
-            g.api_user, ticket, "ticket", values["from"], values.get("bring_activities_days")
+            user, record, record_type, values["from"], values.get("bring_activities_days")
         )
 
 
-def _place_ticket(ticket: Ticket, values: dict[str, Any], creating: bool) -> None:
+def _deal_entered_stage(user: User, deal: Deal, values: dict[str, Any], creating: bool) -> None:
+    """Create the tasks of the stage the deal entered; link the record it was created from."""
+    if values.get("entered_stage"):
+        create_stage_tasks(deal, user)
+    _link_created_from(user, deal, values, creating)
+
+
+def _place_ticket(user: User, ticket: Ticket, values: dict[str, Any], creating: bool) -> None:
     """A ticket sits in a stage of a ticket pipeline."""
     place_in_pipeline(ticket, "ticket")
 
 
-def _save_user(user: User, values: dict[str, Any], creating: bool) -> None:
+def _save_user(admin: User, user: User, values: dict[str, Any], creating: bool) -> None:
     """One address is one user's; hash a given password; sign a deactivated user out."""
     check_address_unused(user)
     if "password" in values:
@@ -208,9 +263,9 @@ def _save_user(user: User, values: dict[str, Any], creating: bool) -> None:
     end_sign_ins_if_deactivated(user)
 
 
-def _refuse_self_delete(user: User) -> None:
+def _refuse_self_delete(admin: User, user: User) -> None:
     """An admin cannot delete their own user."""
-    if user.id == g.api_user.id:
+    if user.id == admin.id:
         raise Conflict(_("You cannot delete yourself."), code="cannot_delete_self")
 
 
@@ -292,7 +347,7 @@ def _parse_stage(raw: Any, index: int) -> dict[str, Any]:
     return parsed
 
 
-def _save_stages(pipeline: Pipeline, values: dict[str, Any], creating: bool) -> None:
+def _save_stages(user: User, pipeline: Pipeline, values: dict[str, Any], creating: bool) -> None:
     """Replace the pipeline's stages with the given list: keep, rename, reorder, add, remove."""
     if "stages" not in values:
         if creating:
@@ -334,7 +389,7 @@ def _save_stages(pipeline: Pipeline, values: dict[str, Any], creating: bool) -> 
     pipeline.stages = stages
 
 
-def _refuse_pipeline_in_use(pipeline: Pipeline) -> None:
+def _refuse_pipeline_in_use(user: User, pipeline: Pipeline) -> None:
     """A pipeline with deals or tickets in it cannot be deleted."""
     count = records_in_stages(pipeline.account_id, [stage.id for stage in pipeline.stages])
     if count:
@@ -345,10 +400,10 @@ def _refuse_pipeline_in_use(pipeline: Pipeline) -> None:
         )
 
 
-def _unlink(record_type: str) -> Callable[[Any], None]:
+def _unlink(record_type: str) -> Callable[[User, Any], None]:
     """A before_delete hook removing the record's associations and pin."""
 
-    def unlink(record: Any) -> None:
+    def unlink(user: User, record: Any) -> None:
         """Remove the record's links."""
         delete_record_links(record.account_id, record_type, record.id)
 
@@ -365,7 +420,7 @@ RESOURCES = (
             Field("first_name", max_length=100),
             Field("last_name", max_length=100),
             Field("company_id", "reference", nullable=True, references="company"),
-            Field("owner_id", "reference", nullable=True, references="user"),
+            OWNER,
             Field("legal_basis", nullable=True, max_length=40),
             Field("marketing_status", choices=MARKETING_STATUSES),
             Field("time_zone", nullable=True, max_length=64),
@@ -383,7 +438,7 @@ RESOURCES = (
         fields=(
             Field("name", required=True, max_length=200),
             Field("domain", nullable=True, max_length=253),
-            Field("owner_id", "reference", nullable=True, references="user"),
+            OWNER,
             *READ_ONLY_TIMESTAMPS,
         ),
         search_columns=("name", "domain"),
@@ -396,11 +451,10 @@ RESOURCES = (
         model=Deal,
         fields=(
             Field("name", required=True, max_length=200),
-            Field("pipeline_id", "reference", references="pipeline"),
-            Field("stage_id", "reference", references="stage"),
+            *IN_A_PIPELINE,
             Field("amount", "number", nullable=True),
             Field("close_date", "date", nullable=True),
-            Field("owner_id", "reference", nullable=True, references="user"),
+            OWNER,
             Field("properties", "object", stored=False),
             Field("status", writable=False, choices=("open", "won", "lost")),
             *CREATED_FROM_FIELDS,
@@ -417,16 +471,15 @@ RESOURCES = (
         model=Ticket,
         fields=(
             Field("subject", required=True, max_length=300),
-            Field("pipeline_id", "reference", references="pipeline"),
-            Field("stage_id", "reference", references="stage"),
-            Field("owner_id", "reference", nullable=True, references="user"),
+            *IN_A_PIPELINE,
+            OWNER,
             Field("status", writable=False, choices=("open", "closed")),
             *CREATED_FROM_FIELDS,
             *READ_ONLY_TIMESTAMPS,
         ),
         search_columns=("subject",),
         before_save=_place_ticket,
-        after_save=_ticket_created,
+        after_save=_link_created_from,
         before_delete=_unlink("ticket"),
     ),
     Resource(

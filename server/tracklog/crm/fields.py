@@ -1,4 +1,4 @@
-"""Declared fields of API resources: validation of input, shape of output, OpenAPI schema."""
+"""Declared fields of the kinds of record: validation of input, shape of output, OpenAPI schema."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ OPENAPI_TYPES = {
 
 @dataclass(frozen=True)
 class Field:
-    """One property of a resource as the API shows and accepts it."""
+    """One property of a kind of record as users see and send it."""
 
     name: str
     kind: str = "string"
