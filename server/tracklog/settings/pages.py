@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -212,30 +213,38 @@ def never_log() -> str:
     )
 
 
-@settings_pages.post("/never-log")
-@login_required
-def add_never_log() -> Response:
-    """Add a pattern to the account's list or the user's own."""
+def changed_never_log(change: Callable[[], str]) -> Response:
+    """Make a change to a never-log list and say what happened (or why it was refused)."""
     try:
-        entry = add_entry(current_user, request.form.get("pattern"), request.form.get("scope"))
-        flash(_("%(pattern)s will not be logged.", pattern=entry.pattern), "info")
+        flash(change(), "info")
     except DomainError as refused:
         db.session.rollback()
         flash(refused.message, "error")
     return redirect(url_for("settings_pages.never_log"))
+
+
+@settings_pages.post("/never-log")
+@login_required
+def add_never_log() -> Response:
+    """Add a pattern to the account's list or the user's own."""
+
+    def add() -> str:
+        entry = add_entry(current_user, request.form.get("pattern"), request.form.get("scope"))
+        return _("%(pattern)s will not be logged.", pattern=entry.pattern)
+
+    return changed_never_log(add)
 
 
 @settings_pages.post("/never-log/<int:entry_id>/remove")
 @login_required
 def remove_never_log(entry_id: int) -> Response:
     """Remove an entry of the account's list (admins) or of the user's own."""
-    try:
+
+    def remove() -> str:
         remove_entry(current_user, entry_id)
-        flash(_("The entry was removed."), "info")
-    except DomainError as refused:
-        db.session.rollback()
-        flash(refused.message, "error")
-    return redirect(url_for("settings_pages.never_log"))
+        return _("The entry was removed.")
+
+    return changed_never_log(remove)
 
 
 @settings_pages.get("/audit")
