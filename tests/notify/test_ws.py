@@ -166,3 +166,15 @@ def redis_app_environment(database_url, tmp_path):
     if reason := redis_reason():
         unavailable("Redis", reason)
     return app_environment(database_url, tmp_path, TRACKLOG_REDIS_URL=REDIS_URL)
+
+
+def test_deactivating_a_user_closes_their_open_sockets_with_4401(api, connect, world):
+    bobs, alices = connect(), connect()
+    assert bobs.auth(world.user_token)["type"] == "ready"
+    assert alices.auth(world.admin_token)["type"] == "ready"
+    assert api.patch(f"/users/{world.user.id}", {"active": False}).status_code == 200
+    assert bobs.close_code() == 4401
+    assert alices.next(timeout=1.5) is None
+    again = connect()
+    again.client.send(json.dumps({"type": "auth", "token": world.user_token, "after": None}))
+    assert again.close_code() == 4401

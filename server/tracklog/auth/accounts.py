@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import secrets
 from functools import cache
+from typing import Any
 
 from babel.numbers import list_currencies
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracklog.audit.log import record_audit
 from tracklog.auth.sessions import end_web_sessions
 from tracklog.crm.pipelines import default_pipelines
 from tracklog.errors import Conflict, NotFound, ValidationFailed
@@ -96,6 +99,33 @@ def change_own_password(user: User, current: str, new: str, *, keep_session: str
         )
     set_password(user, new, keep_session=keep_session)
     db.session.commit()
+
+
+def role_and_activation_changes(user: User) -> dict[str, list[Any]]:
+    """The role or activation a pending save changes, each as [old, new]."""
+    state = inspect(user)
+    changes = {}
+    for name in ("role", "active"):
+        history = state.attrs[name].history
+        if history.deleted and history.added and history.deleted[0] != history.added[0]:
+            changes[name] = [history.deleted[0], history.added[0]]
+    return changes
+
+
+def audit_role_and_activation(admin: User, user: User) -> bool:
+    """Refuse an admin's change of their own role or activation (so an account always keeps an
+    admin), audit the others; whether the user is being deactivated."""
+    changes = role_and_activation_changes(user)
+    if user.id == admin.id and changes:
+        raise Conflict(
+            _("You cannot change your own role or deactivate yourself."), code="cannot_change_self"
+        )
+    if "role" in changes:
+        record_audit(admin, user.account_id, "role_changed", ("user", user.id), changes)
+    if "active" in changes:
+        action = "user_reactivated" if user.active else "user_deactivated"
+        record_audit(admin, user.account_id, action, ("user", user.id), changes)
+    return changes.get("active") == [True, False]
 
 
 def end_sign_ins_if_deactivated(user: User) -> None:

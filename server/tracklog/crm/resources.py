@@ -13,7 +13,12 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
-from tracklog.auth.accounts import check_address_unused, end_sign_ins_if_deactivated, set_password
+from tracklog.auth.accounts import (
+    audit_role_and_activation,
+    check_address_unused,
+    end_sign_ins_if_deactivated,
+    set_password,
+)
 from tracklog.crm.deals import check_stage_entry, create_stage_tasks
 from tracklog.crm.fields import Field, to_json
 from tracklog.crm.pipelines import stage_label
@@ -38,6 +43,7 @@ from tracklog.models import (
 )
 from tracklog.models.contact import MARKETING_STATUSES
 from tracklog.models.pipeline import PIPELINE_OBJECTS, STAGE_KINDS
+from tracklog.notify.feed import close_sockets_of
 
 REFERENCED_MODELS = {"company": Company, "user": User, "pipeline": Pipeline, "stage": Stage}
 OWNER = Field("owner_id", "reference", nullable=True, references="user")
@@ -256,10 +262,13 @@ def _place_ticket(user: User, ticket: Ticket, values: dict[str, Any], creating: 
 
 
 def _save_user(admin: User, user: User, values: dict[str, Any], creating: bool) -> None:
-    """One address is one user's; hash a given password; sign a deactivated user out."""
+    """One address is one user's; hash a given password; audit role and activation changes; a
+    deactivated user is signed out everywhere and their open sockets close."""
     check_address_unused(user)
     if "password" in values:
         set_password(user, values["password"])
+    if not creating and audit_role_and_activation(admin, user):
+        close_sockets_of(user, _("Your user was deactivated."))
     end_sign_ins_if_deactivated(user)
 
 

@@ -124,6 +124,8 @@ def check_sender(ingest: Ingest) -> None:
     sender = parsed.sender.email if parsed.sender else inbound.envelope_from.lower()
     recipients = _addresses(parsed)
     ingest.names = {a.email: a.name for a in (*parsed.to, *parsed.cc, *parsed.bcc) if a.email}
+    if sender in users and not users[sender].active:
+        ingest.stop("sender", "sender_deactivated", email=sender)
     if sender in users:
         ingest.actor, ingest.direction = users[sender], "outgoing"
         ingest.people = list(recipients)

@@ -19,6 +19,9 @@ STEP_TEXTS = {
         "Not logged: the sender %(email)s is not a user of this account, nor one of their aliases "
         "or connected addresses."
     ),
+    "sender_deactivated": _l(
+        "Not logged: the sender %(email)s is a deactivated user of this account."
+    ),
     "incoming_for_user": _l("Received by %(user)s from %(email)s."),
     "never_log_removed": _l(
         "Left out: %(email)s is on the never-log list of %(owner)s (%(pattern)s), added by "

@@ -234,6 +234,11 @@ def publish(notifications: list[Notification]) -> None:
         )
 
 
+def close_sockets_of(user: User, reason: str) -> None:
+    """Close every open socket of the user, in every process (the user was deactivated)."""
+    get_bus().publish(NOTIFICATIONS_CHANNEL, {"user_id": user.id, "close": reason})
+
+
 def feed_after(user: User, after: int | None, limit: int = 500) -> list[Notification]:
     """The user's notifications after an id, oldest first (the backlog of a reconnecting client)."""
     if after is None:

@@ -22,6 +22,8 @@ class SocketQueue:
         self.pending: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=QUEUE_SIZE)
         self.overflowed = False
         self.closing: str | None = None
+        # Closed because the user may no longer sign in: the client must not reconnect.
+        self.signed_out = False
 
     def offer(self, notification: dict[str, Any]) -> None:
         """Queue a notification without ever blocking the publisher; a stuck client overflows."""
@@ -74,11 +76,16 @@ class NotificationHub:
             socket_queue.closing = reason
 
     def _deliver(self, published: dict[str, Any]) -> None:
-        """Hand a published notification to its user's sockets in this process only."""
+        """Hand a published notification to its user's sockets in this process only; a message
+        that tells the user's sockets to close (the user was deactivated) closes them."""
         with self._lock:
             queues = list(self._queues.get(published.get("user_id"), ()))
         for socket_queue in queues:
-            socket_queue.offer(published["notification"])
+            if "close" in published:
+                socket_queue.closing = str(published["close"])
+                socket_queue.signed_out = True
+            else:
+                socket_queue.offer(published["notification"])
 
     def stop(self) -> None:
         """Unsubscribe from the bus."""

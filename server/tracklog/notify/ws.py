@@ -82,7 +82,8 @@ def send_live(ws: Any, socket_queue: SocketQueue, last: int | None) -> None:
     idle_since = time.monotonic()
     while ws.connected:
         if socket_queue.closing:
-            ws.close(reason=GOING_AWAY, message=socket_queue.closing)
+            code = UNAUTHORIZED if socket_queue.signed_out else GOING_AWAY
+            ws.close(reason=code, message=socket_queue.closing)
             return
         if socket_queue.overflowed:
             ws.close(reason=TRY_AGAIN_LATER, message="too slow: reconnect and resume")
