@@ -221,3 +221,16 @@ def test_internal_domains_are_neither_tracked_nor_logged(api, world):
     assert processed.status == "not_logged"
     assert processed.steps[-1]["code"] == "internal_domains_only"
     assert "acme-labs.example" in render_step(processed.steps[-1])["text"]
+
+
+def test_a_contacts_legal_basis_is_one_the_account_offers(api, world):
+    created = api.post("/contacts", {"email": "peter@initech.example", "legal_basis": "consent"})
+    assert created.status_code == 201
+    change(api, legal_bases=["contract"])
+    refused = api.patch(f"/contacts/{created.json['id']}", {"legal_basis": "consent"})
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"]["fields"]["legal_basis"] == "contract"
+    assert (
+        api.patch(f"/contacts/{created.json['id']}", {"legal_basis": "contract"}).status_code == 200
+    )
+    assert api.patch(f"/contacts/{created.json['id']}", {"legal_basis": None}).status_code == 200

@@ -208,10 +208,17 @@ def field_errors(error: DomainError) -> dict[str, str]:
     return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
 
 
-def _unique_contact_email(
-    user: User, contact: Contact, values: dict[str, Any], creating: bool
-) -> None:
-    """One contact per address in an account."""
+def _save_contact(user: User, contact: Contact, values: dict[str, Any], creating: bool) -> None:
+    """A contact's legal basis is one the account offers; one contact per address."""
+    offered = user.account.legal_bases or []
+    if contact.legal_basis and contact.legal_basis not in offered:
+        raise ValidationFailed(
+            _(
+                "The legal basis must be one the account offers: %(bases)s.",
+                bases=", ".join(offered),
+            ),
+            details={"fields": {"legal_basis": ", ".join(offered)}},
+        )
     query = select(Contact.id).where(
         Contact.account_id == contact.account_id, Contact.email == contact.email
     )
@@ -437,7 +444,7 @@ RESOURCES = (
             *READ_ONLY_TIMESTAMPS,
         ),
         search_columns=("email", "first_name", "last_name"),
-        before_save=_unique_contact_email,
+        before_save=_save_contact,
         before_delete=_unlink("contact"),
     ),
     Resource(
