@@ -12,7 +12,7 @@ from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, Rul
 import tracklog
 from tracklog.api import record_routes
 from tracklog.api.errors import API_PREFIX
-from tracklog.api.schemas import OPERATIONS, PAGING, SCHEMAS, query
+from tracklog.api.schemas import JSON, OPERATIONS, PAGING, SCHEMAS, query
 from tracklog.crm.resources import RESOURCES, STAGE_FIELDS, Resource
 from tracklog.inputs import INTEGER_MAX
 
@@ -21,7 +21,6 @@ OPENAPI_VERSION = "3.1.0"
 METHOD_ORDER = ("GET", "POST", "PATCH", "PUT", "DELETE")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 RULE_VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>.*?)\))?:)?(?P<name>\w+)>")
-JSON = "application/json"
 
 ERROR_RESPONSES = {
     "400": ("BadRequest", "The request is malformed (a bad cursor, limit or parameter)."),

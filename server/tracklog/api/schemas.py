@@ -20,7 +20,7 @@ from tracklog.crm.activities import (
 from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
-from tracklog.models.tracking import CLASSIFICATIONS
+from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
 from tracklog.notify.api import OPEN_CHOICES
 from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED
@@ -35,7 +35,6 @@ BOOLEAN = {"type": "boolean"}
 DATE_TIME = {"type": "string", "format": "date-time"}
 EMAIL_LIST = {"type": "array", "items": STRING, "description": "Mail addresses"}
 EVENT_KINDS = ("open", "click", "attachment", "reply")
-TRACKING_MODES = ("individual", "anonymous", "off")
 BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
 MOMENT = {
     "type": "string",

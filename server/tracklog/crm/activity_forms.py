@@ -11,13 +11,12 @@ from flask_login import current_user, login_required
 
 from tracklog.crm import activities
 from tracklog.crm.activities import Creator
+from tracklog.crm.paths import RECORD_ROUTE, SINGULARS
 from tracklog.errors import ValidationFailed
 
 activity_forms = Blueprint("activity_forms", __name__)
 
-RECORD_ROUTE = "<any(contacts,companies,deals,tickets):plural>/<int:record_id>"
-SINGULARS = {"contacts": "contact", "companies": "company", "deals": "deal", "tickets": "ticket"}
-FIELD_LABELS = {
+ACTIVITY_FIELD_LABELS = {
     "title": _l("Title"),
     "due_at": _l("Due"),
     "owner_id": _l("Owner"),
@@ -46,7 +45,7 @@ def submit(plural: str, record_id: int, create: Creator, done: str) -> Response:
         create(current_user, SINGULARS[plural], record_id, request.form.to_dict(flat=True))
     except ValidationFailed as error:
         problems = error.details.get("fields", {})
-        named = "; ".join(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in problems.items())
+        named = "; ".join(f"{ACTIVITY_FIELD_LABELS.get(k, k)}: {v}" for k, v in problems.items())
         flash(f"{error.message} {named}", "error")
     else:
         flash(done, "success")
@@ -54,21 +53,21 @@ def submit(plural: str, record_id: int, create: Creator, done: str) -> Response:
     return redirect(page + "#timeline")
 
 
-@activity_forms.post(f"/{RECORD_ROUTE}/tasks")
+@activity_forms.post(f"/{RECORD_ROUTE}/<int:record_id>/tasks")
 @login_required
 def add_task(plural: str, record_id: int) -> Response:
     """Create a task about this record."""
     return submit(plural, record_id, activities.add_task, _("Task created."))
 
 
-@activity_forms.post(f"/{RECORD_ROUTE}/calls")
+@activity_forms.post(f"/{RECORD_ROUTE}/<int:record_id>/calls")
 @login_required
 def log_call(plural: str, record_id: int) -> Response:
     """Log a call on this record."""
     return submit(plural, record_id, activities.log_call, _("Call logged."))
 
 
-@activity_forms.post(f"/{RECORD_ROUTE}/meetings")
+@activity_forms.post(f"/{RECORD_ROUTE}/<int:record_id>/meetings")
 @login_required
 def log_meeting(plural: str, record_id: int) -> Response:
     """Log a meeting on this record."""

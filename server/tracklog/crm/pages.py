@@ -28,6 +28,7 @@ from tracklog.crm import csvio
 from tracklog.crm.activities import plain_text_html
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
 from tracklog.crm.fields import Field
+from tracklog.crm.paths import PLURALS, RECORD_ROUTE, SINGULARS
 from tracklog.crm.people import contacts_by_email
 from tracklog.crm.pipelines import account_pipelines
 from tracklog.crm.related import related_records
@@ -48,9 +49,6 @@ from tracklog.tracking.untrack import untracked_html
 
 record_pages = Blueprint("record_pages", __name__)
 
-PLURALS = {"contact": "contacts", "company": "companies", "deal": "deals", "ticket": "tickets"}
-SINGULARS = {plural: singular for singular, plural in PLURALS.items()}
-RECORD_ROUTE = "<any(contacts,companies,deals,tickets):plural>"
 IMPORT_ROUTE = "<any(contacts,companies):plural>"
 RESOURCE_BY_NAME = {resource.name: resource for resource in RESOURCES}
 PAGE_SIZE = 25

@@ -10,16 +10,10 @@ from flask_login import current_user, login_required
 from tracklog.auth.accounts import user_names
 from tracklog.crm.associations import record_labels
 from tracklog.crm.deals import open_tasks
+from tracklog.crm.paths import record_path
 from tracklog.models import User, utcnow
 
 tasks = Blueprint("tasks", __name__)
-
-RECORD_PATHS = {
-    "deal": "/deals",
-    "ticket": "/tickets",
-    "contact": "/contacts",
-    "company": "/companies",
-}
 
 
 def task_rows(user: User, everyone: bool) -> list[dict[str, Any]]:
@@ -38,9 +32,7 @@ def task_rows(user: User, everyone: bool) -> list[dict[str, Any]]:
             {
                 "task": task,
                 "record": labels.get(key),
-                "url": f"{RECORD_PATHS[task.record_type]}/{task.record_id}"
-                if key in labels
-                else None,
+                "url": record_path(task.record_type, task.record_id) if key in labels else None,
                 "owner": owners.get(task.owner_id),
                 "overdue": task.due_at is not None and task.due_at < now,
             }
