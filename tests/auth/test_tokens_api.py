@@ -73,3 +73,20 @@ def test_the_token_page_shows_a_user_only_their_own(client, world):
     sign_in(client, world.user)
     page = client.get("/settings/tokens").get_data(as_text=True)
     assert "Your tokens" in page and "alice@acme.example" not in page
+
+
+def test_the_add_in_token_may_only_prepare_and_log_mail(api, world):
+    created = api.as_token(world.user_token).post("/me/addin-token", {"name": "Outlook"})
+    assert created.status_code == 201 and created.json["scope"] == "compose"
+    scoped = api.as_token(created.json["token"])
+    assert scoped.get("/me").status_code == 200
+    composed = scoped.post(
+        "/compose", {"to": ["peter@initech.example"], "html": "<p>Hi</p>", "subject": "Hi"}
+    )
+    assert composed.status_code == 200
+    for refused in (scoped.get("/contacts"), scoped.get("/messages"), scoped.get("/tokens")):
+        assert refused.status_code == 403 and refused.json["error"]["code"] == "token_scope"
+    listed = api.as_token(world.user_token).get("/tokens").json["items"]
+    assert [item["scope"] for item in listed] == ["compose", "full"]
+    assert api.as_token(world.user_token).delete(f"/tokens/{listed[0]['id']}").status_code == 200
+    assert scoped.get("/me").status_code == 401

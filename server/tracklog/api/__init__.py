@@ -12,7 +12,7 @@ from sqlalchemy import Select
 from wtforms import ValidationError
 
 from tracklog.api.errors import API_PREFIX
-from tracklog.auth.bearer import authenticate, bearer_token
+from tracklog.auth.bearer import authenticate, bearer_token, check_scope
 from tracklog.errors import DomainError, Forbidden
 from tracklog.extensions import csrf
 from tracklog.inputs import stored_integer
@@ -41,7 +41,10 @@ def session_user() -> User | None:
 @api.before_request
 def authenticate_request() -> None:
     """Every API call acts as the user its bearer token (or the web UI's session) stands for."""
-    user = session_user() or authenticate(bearer_token(request))
+    user = session_user()
+    if user is None:
+        user, scope = authenticate(bearer_token(request))
+        check_scope(scope, request.endpoint)
     g.api_user = user
     g._login_user = user  # Flask-Login's current_user, so locale and time zone follow the user
     note_sighting(user, request)

@@ -232,7 +232,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         bcc={"type": "string", "description": "The account's logging BCC address"},
     ),
     "AddinTokenRequest": body(name={"type": "string", "maxLength": 100}),
-    "AddinToken": answer(token=STRING),
+    "AddinToken": answer(token=STRING, scope=enum(("compose",))),
     "MailUpload": body(("file",), file={"type": "string", "contentMediaType": "message/rfc822"}),
     "WhyStep": answer(
         step=nullable(STRING),
@@ -289,6 +289,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         id=INTEGER,
         name=STRING,
         prefix={**STRING, "description": "The token's first characters, to recognise it"},
+        scope=enum(("full", "compose")),
         owner=answer(id=INTEGER, email=STRING),
         created_at=DATE_TIME,
         last_used_at=nullable(DATE_TIME),
@@ -486,7 +487,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "api.me": operation(ok=answers("200", "Me", "The user and the account's defaults.")),
     "api.addin_token": operation(
         takes("AddinTokenRequest"),
-        created=answers("201", "AddinToken", "A new personal token, shown once."),
+        created=answers("201", "AddinToken", "A token for composing and logging only, shown once."),
     ),
     "api.log_mail": operation(
         UPLOAD,

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from tracklog.api import api
 from tracklog.auth.accounts import bcc_address
+from tracklog.auth.bearer import COMPOSE_SCOPE
 from tracklog.auth.tokens import create_token, list_tokens, revoke_token, token_json
 from tracklog.inputs import json_object
 
@@ -39,10 +40,12 @@ def addin_token() -> tuple[Response, int]:
     """A personal token for the add-in's send handler, which cannot sign in by itself.
 
     After single sign-on the pane asks for one; Windows classic Outlook runs the on-send handler
-    where no sign-in library can run, so it uses this token from the roaming settings.
+    where no sign-in library can run, so it uses this token from the roaming settings. The token
+    may only prepare and log mail (scope "compose"); it is listed and revocable like any other.
     """
     name = json_object().get("name") or _("Outlook add-in")
-    return jsonify({"token": create_token(g.api_user, str(name)[:100])[1]}), 201
+    _token, plain = create_token(g.api_user, str(name)[:100], scope=COMPOSE_SCOPE)
+    return jsonify({"token": plain, "scope": COMPOSE_SCOPE}), 201
 
 
 @api.get("/tokens")

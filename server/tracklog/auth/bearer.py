@@ -6,8 +6,8 @@ from flask import Request
 from flask_babel import gettext as _
 
 from tracklog.auth.entra import user_for_entra_token
-from tracklog.auth.tokens import TOKEN_PREFIX, user_for_token
-from tracklog.errors import Unauthorized
+from tracklog.auth.tokens import TOKEN_PREFIX, token_in_use
+from tracklog.errors import Forbidden, Unauthorized
 from tracklog.models import User
 
 
@@ -23,8 +23,25 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def authenticate(token: str) -> User:
-    """The user a bearer token stands for: personal tokens by prefix, anything else as a JWT."""
+FULL_SCOPE = "full"
+COMPOSE_SCOPE = "compose"
+# What a compose-scoped token may call: the defaults, preparing a mail and logging one.
+COMPOSE_ENDPOINTS = frozenset({"api.me", "api.compose", "api.compose_preview", "api.log_mail"})
+
+
+def authenticate(token: str) -> tuple[User, str]:
+    """The user a bearer token stands for and its scope: personal tokens by prefix, anything
+    else as an Entra ID access token (which may do all the user may)."""
     if token.startswith(TOKEN_PREFIX):
-        return user_for_token(token)
-    return user_for_entra_token(token)
+        personal = token_in_use(token)
+        return personal.user, personal.scope
+    return user_for_entra_token(token), FULL_SCOPE
+
+
+def check_scope(scope: str, endpoint: str | None) -> None:
+    """Forbidden when a compose-scoped token calls anything but compose and logging."""
+    if scope == COMPOSE_SCOPE and endpoint not in COMPOSE_ENDPOINTS:
+        raise Forbidden(
+            _("This token may only prepare and log mail; use a personal token for this."),
+            code="token_scope",
+        )

@@ -24,7 +24,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
+def create_token(user: User, name: str = "", scope: str = "full") -> tuple[ApiToken, str]:
     """A new token for the user; the plain text is returned here and never again."""
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -33,6 +33,7 @@ def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
         name=(name or "personal token").strip()[:100],
         token_hash=hash_token(plain),
         prefix=plain[:10],
+        scope=scope,
     )
     db.session.add(token)
     db.session.flush()
@@ -43,6 +44,11 @@ def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
 
 def user_for_token(plain: str) -> User:
     """The active user a personal token belongs to, or Unauthorized saying why not."""
+    return token_in_use(plain).user
+
+
+def token_in_use(plain: str) -> ApiToken:
+    """A known, unrevoked token of an active user (its last use noted), or Unauthorized."""
     token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=hash_token(plain)))
     if token is None:
         raise Unauthorized(_("The API token is not known."), code="invalid_token")
@@ -55,7 +61,7 @@ def user_for_token(plain: str) -> User:
         # Written at most once a minute: a write on every API call would cost more than the call.
         token.last_used_at = now
         db.session.commit()
-    return token.user
+    return token
 
 
 def visible_tokens(actor: User) -> Select:
@@ -88,6 +94,7 @@ def token_json(token: ApiToken) -> dict[str, Any]:
         "id": token.id,
         "name": token.name,
         "prefix": token.prefix,
+        "scope": token.scope,
         "owner": {"id": token.user_id, "email": token.user.email},
         "created_at": token.created_at.isoformat(),
         "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,

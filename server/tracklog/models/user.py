@@ -85,6 +85,9 @@ class ApiToken(AccountScoped, Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
+    # "full": everything the user may do; "compose": only preparing and logging mail (the token
+    # Outlook's classic send handler keeps in the mailbox's roaming settings).
+    scope: Mapped[str] = mapped_column(String(20), default="full", server_default="full")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app
 from simple_websocket import ConnectionClosed
 
-from tracklog.auth.bearer import authenticate
+from tracklog.auth.bearer import authenticate, check_scope
 from tracklog.auth.tickets import TICKET_PREFIX, user_for_ticket
 from tracklog.errors import DomainError
 from tracklog.extensions import db, sock
@@ -59,7 +59,10 @@ def read_auth(ws: Any) -> tuple[User, int | None]:
     if after is not None and stored_integer(after) is None:
         raise AuthFailed("after must be a notification id or null")
     try:
-        user = user_for_ticket(token) if token.startswith(TICKET_PREFIX) else authenticate(token)
+        if token.startswith(TICKET_PREFIX):
+            return user_for_ticket(token), after
+        user, scope = authenticate(token)
+        check_scope(scope, "ws")
     except DomainError as error:
         raise AuthFailed(error.code) from None
     return user, after
