@@ -200,3 +200,17 @@ def test_preview_suggests_five_open_deals_or_tickets_in_total(api, world):
     picked = [a for a in preview["associations"] if a["type"] in ("deal", "ticket")]
     assert len(picked) == 5
     assert {a["type"] for a in picked} == {"deal", "ticket"}
+
+
+def test_a_from_address_the_receiver_would_refuse_is_shown_as_not_logged(api, world):
+    answer = compose(api, ["peter@initech.example"], **{"from": "alice@private.example"})
+    [peter] = answer["recipients"]
+    assert peter["log"] is False and peter["track"] is True
+    assert "alice@private.example" in peter["reason"] and "alias" in peter["reason"]
+    world.user.active = False
+    db.session.commit()
+    answer = compose(api, ["peter@initech.example"], item_id="b", **{"from": "bob@acme.example"})
+    assert answer["recipients"][0]["log"] is False
+    assert "deactivated" in answer["recipients"][0]["reason"]
+    answer = compose(api, ["peter@initech.example"], item_id="c")
+    assert answer["recipients"][0]["log"] is True

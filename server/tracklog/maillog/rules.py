@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from tracklog.extensions import db
@@ -42,6 +43,24 @@ def users_by_address(account_id: int) -> dict[str, User]:
     for alias in db.session.scalars(select(UserAddress).filter_by(account_id=account_id)):
         addresses[alias.email] = alias.user
     return addresses
+
+
+def sender_refusal(account_id: int, sender: str) -> str | None:
+    """Why the BCC receiver would not log a mail from this From address (not a user or alias of
+    the account, or a deactivated user's), or None when it would; an unknown From is the user's."""
+    email = sender.strip().lower()
+    if not email:
+        return None
+    owner = users_by_address(account_id).get(email)
+    if owner is None:
+        return _(
+            "Will not be logged: the From address %(email)s is not a user of this account nor "
+            "one of their aliases.",
+            email=email,
+        )
+    if not owner.active:
+        return _("Will not be logged: %(email)s is a deactivated user.", email=email)
+    return None
 
 
 def never_log_entries(account_id: int, user_id: int | None) -> list[NeverLogEntry]:

@@ -21,7 +21,7 @@ from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.loggingaddress import ALPHABET, is_logging_address, logging_address
 from tracklog.mailaddress import normalise_email
-from tracklog.maillog.rules import RecipientStanding, recipient_standings
+from tracklog.maillog.rules import RecipientStanding, recipient_standings, sender_refusal
 from tracklog.models import Account, Contact, Message, MessageRecipient, TrackedLink, User
 from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
 from tracklog.tracking.tokens import TokenClaims, make_token
@@ -146,9 +146,10 @@ def tracking_mode(request: ComposeRequest, standings: list[RecipientStanding]) -
 
 
 def recipient_decision(
-    standing: RecipientStanding, mode: str, mode_reason: str, log_requested: bool
+    standing: RecipientStanding, mode: str, mode_reason: str, not_logging: str | None
 ) -> tuple[bool, bool, str]:
-    """Whether one recipient is tracked and logged, and the reason when either is not."""
+    """Whether one recipient is tracked and logged, and the reason when either is not
+    (not_logging: why the whole mail will not be logged, if it will not)."""
     if standing.internal_user is not None:
         return False, False, _("Internal: a user of this account.")
     if standing.internal:
@@ -166,13 +167,13 @@ def recipient_decision(
     reasons = [] if track else [mode_reason]
     if mode == "anonymous":
         reasons.append(_("Tracked anonymously: the mail has several external recipients."))
-    log = log_requested and standing.never_log is None
+    log = not_logging is None and standing.never_log is None
     if standing.never_log is not None:
         reasons.append(
             _("On the never-log list (%(pattern)s).", pattern=standing.never_log.pattern)
         )
-    elif not log_requested:
-        reasons.append(_("Logging was turned off for this mail."))
+    elif not_logging is not None:
+        reasons.append(not_logging)
     return track, log, " ".join(reasons)
 
 
@@ -280,9 +281,14 @@ def plan_recipients(user: User, request: ComposeRequest) -> tuple[str, str, list
     unique = list(dict.fromkeys(fields_and_emails))
     standings = recipient_standings(user.account, user, [email for _field, email in unique])
     mode, mode_reason = tracking_mode(request, standings)
+    not_logging = (
+        sender_refusal(user.account_id, request.sender)
+        if request.log
+        else _("Logging was turned off for this mail.")
+    )
     plans = []
     for slot, ((field, email), standing) in enumerate(zip(unique, standings, strict=True), start=1):
-        track, log, reason = recipient_decision(standing, mode, mode_reason, request.log)
+        track, log, reason = recipient_decision(standing, mode, mode_reason, not_logging)
         plans.append(RecipientPlan(slot, field, email, standing.contact, track, log, reason))
     return mode, mode_reason, plans
 
