@@ -285,6 +285,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         changes={"type": "object", "description": "Each changed field as [old, new]"},
     ),
     "AuditLog": page("AuditEntry"),
+    "ContactErased": answer(
+        contact_id=INTEGER,
+        removed={
+            "type": "object",
+            "description": "How many of each kind of row (and stored file) were removed",
+            "additionalProperties": INTEGER,
+        },
+    ),
     "AccountSettings": answer(**ACCOUNT_SETTINGS_FIELDS),
     "AccountSettingsChange": {**body(**ACCOUNT_SETTINGS_FIELDS), "additionalProperties": False},
     "NeverLogEntry": answer(
@@ -488,6 +496,23 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "api.list_audit_log": operation(
         query(action=(enum(AUDIT_ACTIONS), "Only entries of this action."), **PAGING),
         ok=answers("200", "AuditLog", "A page of the audit log, newest first."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.export_contact_data": {
+        "responses": {
+            "200": {
+                "description": "A ZIP of JSON and CSV files (see its README.txt) and the files of "
+                "the contact's logged mail, always as a download.",
+                "content": {
+                    "application/zip": {
+                        "schema": {"type": "string", "contentMediaType": "application/zip"}
+                    }
+                },
+            }
+        }
+    },
+    "api.erase_contact_data": operation(
+        ok=answers("200", "ContactErased", "Erased; a tombstone of the address is kept."),
         refused=ADMINS_ONLY,
     ),
     "api.get_account_settings": operation(
