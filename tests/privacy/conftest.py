@@ -21,6 +21,7 @@ from tracklog.models import (
     TrackedLink,
     utcnow,
 )
+from tracklog.tracking.compose import new_public_id
 
 ZEB = "zebulon.quixfeather@initech.example"
 ZEB_HEADER = f"Zebulon Quixfeather <{ZEB}>"
@@ -51,7 +52,7 @@ def tracked(world, subject: str, *emails: str) -> Message:
     message = Message(
         account_id=world.account.id,
         user_id=world.admin.id,
-        public_id=f"m{abs(hash(subject)) % 10**12}",
+        public_id=new_public_id(),
         subject=subject,
         tracking="individual",
     )
@@ -67,7 +68,7 @@ def tracked(world, subject: str, *emails: str) -> Message:
         db.session.flush()
         event = EngagementEvent(
             account_id=world.account.id,
-            hit_id=f"{message.public_id}-{slot}",
+            hit_id=f"{message.public_id[:30]}-{slot}",
             message_id=message.id,
             kind="open",
             recipient_id=recipient.id,
