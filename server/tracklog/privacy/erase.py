@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String, cast, delete, func, or_, select
 
 from tracklog.audit.log import record_audit
+from tracklog.crm.explain import encode_why
 from tracklog.crm.records import delete_record_links
 from tracklog.extensions import db
 from tracklog.models import (
@@ -53,6 +54,7 @@ class Erasure:
         self.mentions = {self.address.lower(), contact.name.lower()}
         self.removed: Counter[str] = Counter()
         self.logged_mail_messages: set[int] = set()
+        self.unused_files: list[str] = []
 
     def names_them(self, value: Any) -> bool:
         """Whether a stored value carries the contact's address or name."""
@@ -93,23 +95,16 @@ def erase_activities(erasure: Erasure, activity_ids: list[int]) -> None:
     erasure.logged_mail_messages = set(db.session.scalars(messages))
     erase_inbound(erasure, list(db.session.scalars(inbound)))
     erasure.delete("activities", delete(Activity).where(Activity.id.in_(activity_ids)))
-    for sha256 in hashes:
-        remove_unused_file(erasure, sha256)
+    erasure.unused_files = [sha256 for sha256 in sorted(hashes) if not file_in_use(sha256)]
+    erasure.removed["files"] += len(erasure.unused_files)
 
 
-def remove_unused_file(erasure: Erasure, sha256: str) -> None:
-    """Delete a stored file once no logged mail or shared link of any account uses it."""
-    used = db.session.scalar(
-        select(func.count()).select_from(MailAttachment).where(MailAttachment.sha256 == sha256)
-    ) + db.session.scalar(
-        select(func.count())
-        .select_from(TrackedAttachment)
-        .where(TrackedAttachment.sha256 == sha256)
-    )
-    path = attachment_path(sha256)
-    if not used and path.exists():
-        path.unlink()
-        erasure.removed["files"] += 1
+def file_in_use(sha256: str) -> bool:
+    """Whether logged mail or a shared link of any account still uses a stored file."""
+    for column in (MailAttachment.sha256, TrackedAttachment.sha256):
+        if db.session.scalar(select(func.count()).where(column == sha256)):
+            return True
+    return False
 
 
 def erase_inbound(erasure: Erasure, inbound_ids: list[int]) -> None:
@@ -239,8 +234,8 @@ def unnamed_why(stored: str, erasure: Erasure) -> str:
             key: f"#{erasure.contact.id}" if erasure.names_them(value) else value
             for key, value in decoded.get("params", {}).items()
         }
-        return json.dumps({**decoded, "params": params}, ensure_ascii=False, separators=(",", ":"))
-    except (ValueError, AttributeError):
+        return encode_why(decoded["code"], **params)
+    except (ValueError, AttributeError, KeyError, TypeError):
         return f"#{erasure.contact.id}"
 
 
@@ -271,4 +266,7 @@ def erase_contact(actor: User, contact_id: int) -> dict[str, int]:
     removed = dict(erasure.removed)
     record_audit(actor, actor.account_id, "contact_erased", ("contact", contact_id), removed)
     db.session.commit()
+    # Files go only once the rows naming them are gone for good.
+    for sha256 in erasure.unused_files:
+        attachment_path(sha256).unlink(missing_ok=True)
     return removed
