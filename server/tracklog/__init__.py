@@ -61,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
     import tracklog.crm.api  # noqa: F401 - adds timelines, pins, associations, tasks to `api`
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
     import tracklog.notify.api  # noqa: F401 - adds the notification operations to `api`
+    import tracklog.privacy.api  # noqa: F401 - adds contact export and erasure to `api`
     import tracklog.settings.api  # noqa: F401 - adds account settings and never-log lists to `api`
     import tracklog.tracking.api  # noqa: F401 - adds the tracking operations to `api`
     from tracklog.api import api

@@ -206,6 +206,13 @@ def walk_settings(api: DocumentedApi) -> None:
     api.call("DELETE", f"/tokens/{newest['id']}")
 
 
+def walk_data_rights(api: DocumentedApi) -> None:
+    """A contact's export, then its erasure."""
+    contact = api.call("POST", "/contacts", {"email": "milton@initech.example"}).json["id"]
+    api.call("GET", f"/contacts/{contact}/export")
+    api.call("POST", f"/contacts/{contact}/erase")
+
+
 def test_every_operation_answers_what_the_document_says(app, api, world, recipient, record):  # noqa: F811
     documented = DocumentedApi(app, api)
     documented.call("GET", "/me")
@@ -219,6 +226,7 @@ def test_every_operation_answers_what_the_document_says(app, api, world, recipie
     db.session.commit()
     assert documented.call("GET", "/audit-log?action=token_created").json["items"]
     walk_settings(documented)
+    walk_data_rights(documented)
 
     not_called = sorted(set(documented.operations) - documented.called)
     assert not_called == [], f"operations never checked against a real answer; {NOT_CALLED_HINT}"

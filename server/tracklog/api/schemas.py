@@ -304,6 +304,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "RotateLoggingAddress": body(
         grace_days={**INTEGER, "minimum": 0, "maximum": MAX_GRACE_DAYS, "default": 7}
     ),
+    "ContactErased": answer(
+        contact_id=INTEGER,
+        removed={
+            "type": "object",
+            "description": "How many of each kind of row (and stored file) were removed",
+            "additionalProperties": INTEGER,
+        },
+    ),
     "AccountSettings": answer(**ACCOUNT_SETTINGS_FIELDS),
     "AccountSettingsChange": {**body(**ACCOUNT_SETTINGS_FIELDS), "additionalProperties": False},
     "NeverLogEntry": answer(
@@ -519,6 +527,23 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "api.rotate_logging_address_now": operation(
         takes("RotateLoggingAddress"),
         ok=answers("200", "LoggingAddress", "The new address and the old one's last day."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.export_contact_data": {
+        "responses": {
+            "200": {
+                "description": "A ZIP of JSON and CSV files (see its README.txt) and the files of "
+                "the contact's logged mail, always as a download.",
+                "content": {
+                    "application/zip": {
+                        "schema": {"type": "string", "contentMediaType": "application/zip"}
+                    }
+                },
+            }
+        }
+    },
+    "api.erase_contact_data": operation(
+        ok=answers("200", "ContactErased", "Erased; a tombstone of the address is kept."),
         refused=ADMINS_ONLY,
     ),
     "api.get_account_settings": operation(

@@ -52,6 +52,7 @@ from tracklog.models import (
     utcnow,
 )
 from tracklog.notify.feed import notify_logging, publish
+from tracklog.privacy.tombstones import is_erased
 from tracklog.tracking.attachments import store_file
 from tracklog.tracking.compose import new_public_id
 from tracklog.tracking.replies import record_reply
@@ -254,6 +255,9 @@ def find_or_create_contacts(ingest: Ingest) -> list[Contact]:
     contacts = []
     for email in ingest.people:
         contact = existing.get(email)
+        if contact is None and is_erased(ingest.account.id, email):
+            ingest.note("contacts", "erased_on_request", "note", email=email)
+            continue
         if contact is None and may_create:
             contact = _new_contact(ingest, email)
         elif contact is None:

@@ -47,6 +47,7 @@ STEP_TEXTS = {
     "contact_found": _l("%(email)s is the contact %(name)s."),
     "contact_created": _l("Created the contact %(email)s, owned by %(owner)s."),
     "contact_not_created": _l("No contact for %(email)s: creating contacts is turned off."),
+    "erased_on_request": _l("No contact for %(email)s: the address was erased on request."),
     "company_created": _l("Created the company %(domain)s for %(email)s."),
     "company_found": _l("%(email)s works at %(company)s (by the mail domain)."),
     "freemail_no_company": _l("No company for %(email)s: %(domain)s is a free mail domain."),
