@@ -39,7 +39,7 @@ def test_an_admin_changes_settings_and_the_never_log_list(
     page.check("input[name=privacy_mode]")
     page.fill("#input-currency", "EUR")
     page.fill("#input-internal_domains", "acme-labs.example")
-    page.click(".settings-form button[type=submit]")
+    page.click("#account-settings button[type=submit]")
     page.wait_for_selector(".flash")
     assert SAVED[locale] in page.inner_text(".flash")
     assert page.input_value("#input-currency") == "EUR"

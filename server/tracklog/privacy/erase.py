@@ -32,14 +32,13 @@ from tracklog.models import (
     Notification,
     RecordAssociation,
     Task,
-    TrackedAttachment,
     TrackedLink,
     User,
 )
 from tracklog.privacy.subject import data_subject, timeline_activity_ids, tracked_recipients
 from tracklog.privacy.tombstones import add_tombstone
 from tracklog.settings.account import require_admin
-from tracklog.tracking.attachments import attachment_path
+from tracklog.tracking.attachments import remove_unused_files, unused_hashes
 
 
 class Erasure:
@@ -95,16 +94,8 @@ def erase_activities(erasure: Erasure, activity_ids: list[int]) -> None:
     erasure.logged_mail_messages = set(db.session.scalars(messages))
     erase_inbound(erasure, list(db.session.scalars(inbound)))
     erasure.delete("activities", delete(Activity).where(Activity.id.in_(activity_ids)))
-    erasure.unused_files = [sha256 for sha256 in sorted(hashes) if not file_in_use(sha256)]
+    erasure.unused_files = sorted(unused_hashes(hashes))
     erasure.removed["files"] += len(erasure.unused_files)
-
-
-def file_in_use(sha256: str) -> bool:
-    """Whether logged mail or a shared link of any account still uses a stored file."""
-    for column in (MailAttachment.sha256, TrackedAttachment.sha256):
-        if db.session.scalar(select(func.count()).where(column == sha256)):
-            return True
-    return False
 
 
 def erase_inbound(erasure: Erasure, inbound_ids: list[int]) -> None:
@@ -267,6 +258,5 @@ def erase_contact(actor: User, contact_id: int) -> dict[str, int]:
     record_audit(actor, actor.account_id, "contact_erased", ("contact", contact_id), removed)
     db.session.commit()
     # Files go only once the rows naming them are gone for good.
-    for sha256 in erasure.unused_files:
-        attachment_path(sha256).unlink(missing_ok=True)
+    remove_unused_files(set(erasure.unused_files))
     return removed

@@ -41,10 +41,10 @@ def attachment_path(sha256: str) -> Path:
     return store_folder() / sha256[:2] / sha256
 
 
-def remove_unused_files(hashes: set[str]) -> None:
-    """Delete the stored files of these hashes that no logged or tracked attachment uses."""
+def unused_hashes(hashes: set[str]) -> set[str]:
+    """The hashes whose stored file no logged or tracked attachment of any account uses."""
     if not hashes:
-        return
+        return set()
     used = set(
         db.session.scalars(select(MailAttachment.sha256).where(MailAttachment.sha256.in_(hashes)))
     ) | set(
@@ -52,7 +52,13 @@ def remove_unused_files(hashes: set[str]) -> None:
             select(TrackedAttachment.sha256).where(TrackedAttachment.sha256.in_(hashes))
         )
     )
-    for sha256 in hashes - used:
+    return hashes - used
+
+
+def remove_unused_files(hashes: set[str]) -> None:
+    """Delete the stored files of these hashes that no logged or tracked attachment uses
+    (called once the rows that named them are committed away)."""
+    for sha256 in unused_hashes(hashes):
         attachment_path(sha256).unlink(missing_ok=True)
 
 
