@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -19,8 +20,10 @@ from tracklog.models import (
     Contact,
     Deal,
     Pipeline,
+    RecordAssociation,
     Ticket,
     User,
+    utcnow,
 )
 
 PASSWORD = "correct horse battery"
@@ -187,3 +190,20 @@ def make_activity(
     )
     db.session.commit()
     return activity
+
+
+def link_contact(
+    account: Account, contact: Contact, record_type: str, record_id: int, days_ago: float = 0
+) -> None:
+    """Associate a contact with a deal or ticket (some days ago)."""
+    db.session.add(
+        RecordAssociation(
+            account_id=account.id,
+            from_type="contact",
+            from_id=contact.id,
+            to_type=record_type,
+            to_id=record_id,
+            created_at=utcnow() - timedelta(days=days_ago),
+        )
+    )
+    db.session.commit()

@@ -18,7 +18,6 @@ from tracklog.models import (
     MailAttachment,
     Message,
     NeverLogEntry,
-    RecordAssociation,
     UserAddress,
     utcnow,
 )
@@ -35,21 +34,6 @@ def timeline_of(activity: Activity) -> set[tuple[str, int]]:
         db.select(ActivityAssociation).filter_by(activity_id=activity.id)
     ).all()
     return {(row.record_type, row.record_id) for row in rows}
-
-
-def link(account, contact, record_type: str, record_id: int, days_ago: float = 0) -> None:
-    """Associate a contact with a deal or ticket, some days ago."""
-    db.session.add(
-        RecordAssociation(
-            account_id=account.id,
-            from_type="contact",
-            from_id=contact.id,
-            to_type=record_type,
-            to_id=record_id,
-            created_at=utcnow() - timedelta(days=days_ago),
-        )
-    )
-    db.session.commit()
 
 
 def test_sent_mail_is_logged_on_a_new_contact_and_its_company(deliver, world):
@@ -175,7 +159,9 @@ def test_outgoing_mail_goes_on_the_five_most_recently_associated_open_deals_or_t
     closed = factories.make_ticket(account, "Old", stage_index=3)
     newest_last = [deals[0], tickets[0], deals[1], tickets[1], deals[2], tickets[2], deals[3]]
     for age, record in enumerate(reversed([*newest_last, won, closed])):
-        link(account, contact, "deal" if record in (*deals, won) else "ticket", record.id, age)
+        factories.link_contact(
+            account, contact, "deal" if record in (*deals, won) else "ticket", record.id, age
+        )
     deals[0].updated_at = utcnow() + timedelta(days=1)  # updated last, associated first
     db.session.commit()
 
@@ -253,7 +239,7 @@ def test_reply_threads_marks_replied_and_follows_the_deal_rules(api, deliver, wo
     lost = factories.make_deal(account, "Lost", stage_index=6)
     won = factories.make_deal(account, "Won", stage_index=5)
     for age, deal in enumerate((won, lost, newer, older)):
-        link(account, contact, "deal", deal.id, days_ago=age)
+        factories.link_contact(account, contact, "deal", deal.id, days_ago=age)
     composed = api.post(
         "/compose",
         {"to": ["peter@initech.example"], "html": "<p>offer</p>", "client": {"item_id": "d3"}},

@@ -16,7 +16,7 @@ from tracklog.extensions import db
 from tracklog.maillog.ingest import process_inbound
 from tracklog.maillog.store import store_inbound
 from tracklog.maillog.why import render_step
-from tracklog.models import AuditEntry, Message, RecordAssociation, TrackedAttachment, utcnow
+from tracklog.models import AuditEntry, Message, TrackedAttachment, utcnow
 from tracklog.tracking.recording import record_hits
 
 
@@ -141,16 +141,7 @@ def test_the_association_settings_decide_what_the_preview_suggests(api, world):
     contact = factories.make_contact(world.account, "peter@initech.example")
     deals = [factories.make_deal(world.account, f"Deal {n}") for n in range(3)]
     for deal in deals:
-        db.session.add(
-            RecordAssociation(
-                account_id=world.account.id,
-                from_type="contact",
-                from_id=contact.id,
-                to_type="deal",
-                to_id=deal.id,
-            )
-        )
-    db.session.commit()
+        factories.link_contact(world.account, contact, "deal", deal.id)
     body = {"to": ["peter@initech.example"], "html": HTML}
 
     def suggested() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests import factories
 from tests.tracking.helpers import HTML, click_paths, compose, pixel_path
 from tracklog.extensions import db
-from tracklog.models import Message, NeverLogEntry, RecordAssociation
+from tracklog.models import Message, NeverLogEntry
 
 
 def test_one_external_recipient_is_tracked_individually(api, world):
@@ -158,16 +158,7 @@ def test_huge_and_broken_html_gets_a_best_effort_answer(api, world):
 def test_preview_shows_status_and_automatic_associations_without_saving(api, world):
     contact = factories.make_contact(world.account, "peter@initech.example", first_name="Peter")
     deal = factories.make_deal(world.account, "Renewal")
-    db.session.add(
-        RecordAssociation(
-            account_id=world.account.id,
-            from_type="contact",
-            from_id=contact.id,
-            to_type="deal",
-            to_id=deal.id,
-        )
-    )
-    db.session.commit()
+    factories.link_contact(world.account, contact, "deal", deal.id)
     body = {"to": ["peter@initech.example", "bob@acme.example"], "html": HTML}
     preview = api.post("/compose/preview", body).json
     assert preview["tracking"] == "individual"
@@ -184,16 +175,9 @@ def test_preview_suggests_five_open_deals_or_tickets_in_total(api, world):
     deals = [factories.make_deal(world.account, f"Deal {n}") for n in range(4)]
     tickets = [factories.make_ticket(world.account, f"Ticket {n}") for n in range(3)]
     for record in (*deals, *tickets):
-        db.session.add(
-            RecordAssociation(
-                account_id=world.account.id,
-                from_type="contact",
-                from_id=contact.id,
-                to_type="deal" if record in deals else "ticket",
-                to_id=record.id,
-            )
+        factories.link_contact(
+            world.account, contact, "deal" if record in deals else "ticket", record.id
         )
-    db.session.commit()
 
     preview = api.post("/compose/preview", {"to": ["peter@initech.example"], "html": HTML}).json
 
