@@ -7,15 +7,15 @@ from flask_babel import gettext as _
 
 from tracklog.api import api, requested_page
 from tracklog.audit.log import AUDIT_ACTIONS, audit_json, audit_query
-from tracklog.errors import Forbidden, ValidationFailed
+from tracklog.auth.accounts import require_admin
+from tracklog.errors import ValidationFailed
 from tracklog.models import AuditEntry
 
 
 @api.get("/audit-log")
 def list_audit_log() -> Response:
     """The account's audit log, newest first; ?action= keeps one kind of act."""
-    if not g.api_user.is_admin:
-        raise Forbidden(_("Only an admin can read the audit log."))
+    require_admin(g.api_user, _("Only an admin can read the audit log."))
     action = request.args.get("action") or None
     if action is not None and action not in AUDIT_ACTIONS:
         raise ValidationFailed(

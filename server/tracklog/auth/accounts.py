@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from tracklog.audit.log import record_audit
 from tracklog.auth.sessions import end_web_sessions
 from tracklog.crm.pipelines import default_pipelines
-from tracklog.errors import Conflict, NotFound, ValidationFailed
+from tracklog.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.loggingaddress import ALPHABET, logging_address
 from tracklog.mailaddress import normalise_email
@@ -126,6 +126,12 @@ def audit_role_and_activation(admin: User, user: User) -> bool:
         action = "user_reactivated" if user.active else "user_deactivated"
         record_audit(admin, user.account_id, action, ("user", user.id), changes)
     return changes.get("active") == [True, False]
+
+
+def require_admin(user: User, message: str) -> None:
+    """Forbidden, with the message, unless the user is an admin of their account."""
+    if not user.is_admin:
+        raise Forbidden(message)
 
 
 def end_sign_ins_if_deactivated(user: User) -> None:

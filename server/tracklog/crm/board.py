@@ -26,7 +26,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from tracklog.auth.accounts import user_names
+from tracklog.auth.accounts import require_admin, user_names
 from tracklog.crm.deals import STANDARD_PROPERTIES
 from tracklog.crm.pipelines import (
     DEFAULT_SALES_STAGES,
@@ -35,7 +35,7 @@ from tracklog.crm.pipelines import (
     build_pipeline,
     stage_label,
 )
-from tracklog.errors import Forbidden, NotFound, ValidationFailed
+from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import json_object
 from tracklog.models import Deal, Pipeline, Stage, Ticket, User
@@ -110,10 +110,9 @@ def stage_record_counts(pipeline: Pipeline) -> dict[int, int]:
     return counts
 
 
-def require_admin(user: User) -> None:
+def require_pipeline_admin(user: User) -> None:
     """Only admins change pipelines."""
-    if not user.is_admin:
-        raise Forbidden(_("Only an admin of the account can change pipelines."))
+    require_admin(user, _("Only an admin of the account can change pipelines."))
 
 
 def move_stage_records(pipeline: Pipeline, from_stage: Stage, to_stage: Stage) -> int:
@@ -141,7 +140,7 @@ def move_stage_records(pipeline: Pipeline, from_stage: Stage, to_stage: Stage) -
 
 def delete_stage(user: User, pipeline: Pipeline, stage_id: int, move_to: int | None) -> int:
     """Delete a stage after moving its records to another stage, in one transaction; how many."""
-    require_admin(user)
+    require_pipeline_admin(user)
     stages = {stage.id: stage for stage in pipeline.stages}
     stage = stages.get(stage_id)
     if stage is None:
@@ -168,7 +167,7 @@ def delete_stage(user: User, pipeline: Pipeline, stage_id: int, move_to: int | N
 
 def create_pipeline(user: User, name: str, object_type: str) -> Pipeline:
     """A new pipeline, last of its kind, starting with the default stages of that kind."""
-    require_admin(user)
+    require_pipeline_admin(user)
     stages = DEFAULT_SALES_STAGES if object_type == "deal" else DEFAULT_TICKET_STAGES
     last = db.session.scalar(
         select(func.max(Pipeline.display_order)).where(
@@ -289,7 +288,7 @@ def pipeline_list() -> str | Response:
     """Every pipeline of the account; admins create new ones here."""
     form = NewPipelineForm()
     if request.method == "POST":
-        require_admin(current_user)
+        require_pipeline_admin(current_user)
         if form.validate_on_submit():
             pipeline = create_pipeline(current_user, form.name.data, form.object.data)
             flash(_("The pipeline %(name)s was created.", name=pipeline.name), "info")

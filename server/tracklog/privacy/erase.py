@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String, cast, delete, func, or_, select
 
 from tracklog.audit.log import record_audit
+from tracklog.auth.accounts import require_admin
 from tracklog.crm.explain import encode_why
 from tracklog.crm.records import delete_record_links
 from tracklog.extensions import db
@@ -37,7 +38,6 @@ from tracklog.models import (
 )
 from tracklog.privacy.subject import data_subject, timeline_activity_ids, tracked_recipients
 from tracklog.privacy.tombstones import add_tombstone
-from tracklog.settings.account import require_admin
 from tracklog.tracking.attachments import remove_unused_files, unused_hashes
 
 

@@ -11,8 +11,9 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from tracklog.audit.log import changed_fields, record_audit
+from tracklog.auth.accounts import require_admin
 from tracklog.crm.associations import OPEN_RECORDS_PER_CONTACT as MAX_ASSOCIATED
-from tracklog.errors import Forbidden, ValidationFailed
+from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
 from tracklog.mailaddress import is_mail_domain
@@ -47,7 +48,7 @@ def _boolean(value: Any) -> bool:
     return value
 
 
-def _whole(low: int, high: int) -> Callable[[Any], int]:
+def whole_number(low: int, high: int) -> Callable[[Any], int]:
     """A reader of whole numbers from low to high."""
 
     def read(value: Any) -> int:
@@ -102,7 +103,7 @@ def _currency(value: Any) -> str:
 
 def _attachment_limit(value: Any) -> int:
     """Bytes, up to the largest mail the installation accepts."""
-    return _whole(1024 * 1024, current_app.config["MAX_MAIL_BYTES"])(value)
+    return whole_number(1024 * 1024, current_app.config["MAX_MAIL_BYTES"])(value)
 
 
 ASSOCIATION_TYPES = tuple(DEFAULT_ASSOCIATION_TYPES)
@@ -116,24 +117,24 @@ ACCOUNT_SETTINGS = (
         "choices",
         choices=ASSOCIATION_TYPES,
     ),
-    Setting("max_associated_deals", _whole(0, MAX_ASSOCIATED), "number"),
-    Setting("max_associated_tickets", _whole(0, MAX_ASSOCIATED), "number"),
+    Setting("max_associated_deals", whole_number(0, MAX_ASSOCIATED), "number"),
+    Setting("max_associated_tickets", whole_number(0, MAX_ASSOCIATED), "number"),
     Setting("privacy_mode", _boolean, "boolean"),
     Setting(
         "legal_bases", _choices(LEGAL_BASES, at_least_one=True), "choices", choices=LEGAL_BASES
     ),
     Setting("internal_domains", _domains, "domains"),
     Setting("attachment_size_limit", _attachment_limit, "number"),
-    Setting("tracked_attachment_days", _whole(1, MAX_DAYS), "number", nullable=True),
+    Setting("tracked_attachment_days", whole_number(1, MAX_DAYS), "number", nullable=True),
     Setting(
         "open_repeat_window_seconds",
-        _whole(0, MAX_REPEAT_WINDOW_SECONDS),
+        whole_number(0, MAX_REPEAT_WINDOW_SECONDS),
         "number",
         nullable=True,
     ),
     Setting("currency", _currency, "text"),
-    Setting("event_retention_days", _whole(1, MAX_DAYS), "number", nullable=True),
-    Setting("mail_retention_days", _whole(1, MAX_DAYS), "number", nullable=True),
+    Setting("event_retention_days", whole_number(1, MAX_DAYS), "number", nullable=True),
+    Setting("mail_retention_days", whole_number(1, MAX_DAYS), "number", nullable=True),
     Setting("recipient_opt_out_link", _boolean, "boolean"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in ACCOUNT_SETTINGS}
@@ -173,12 +174,6 @@ def read_changes(sent: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise ValidationFailed(_("Some settings were not changed."), details={"fields": problems})
     return changes
-
-
-def require_admin(actor: User, message: str) -> None:
-    """Forbidden unless the acting user is an admin of their account."""
-    if not actor.is_admin:
-        raise Forbidden(message)
 
 
 def change_account_settings(actor: User, sent: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,9 @@ from flask import Response, g, jsonify
 from flask_babel import gettext as _
 
 from tracklog.api import api
+from tracklog.auth.accounts import require_admin
 from tracklog.inputs import json_object
-from tracklog.settings.account import account_settings, change_account_settings, require_admin
+from tracklog.settings.account import account_settings, change_account_settings
 from tracklog.settings.loggingkey import logging_address_json, rotate_logging_address
 from tracklog.settings.neverlog import add_entry, entry_json, remove_entry, visible_entries
 

@@ -8,13 +8,12 @@ from typing import Any
 from flask_babel import gettext as _
 
 from tracklog.audit.log import record_audit
-from tracklog.auth.accounts import bcc_address, new_bcc_key
+from tracklog.auth.accounts import bcc_address, new_bcc_key, require_admin
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
-from tracklog.inputs import stored_integer
 from tracklog.loggingaddress import logging_address
 from tracklog.models import Account, User, utcnow
-from tracklog.settings.account import require_admin
+from tracklog.settings.account import SettingRefused, whole_number
 
 DEFAULT_GRACE_DAYS = 7
 MAX_GRACE_DAYS = 90
@@ -34,11 +33,12 @@ def read_grace_days(value: Any) -> int:
     """Whole days from 0 to MAX_GRACE_DAYS (absent: the default), or ValidationFailed."""
     if value is None:
         return DEFAULT_GRACE_DAYS
-    days = stored_integer(value)
-    if days is None or not 0 <= days <= MAX_GRACE_DAYS:
-        message = _("must be a whole number from %(min)d to %(max)d", min=0, max=MAX_GRACE_DAYS)
-        raise ValidationFailed(message, details={"fields": {"grace_days": message}})
-    return days
+    try:
+        return whole_number(0, MAX_GRACE_DAYS)(value)
+    except SettingRefused as refused:
+        raise ValidationFailed(
+            str(refused), details={"fields": {"grace_days": str(refused)}}
+        ) from None
 
 
 def rotate_logging_address(actor: User, grace_days: Any = None) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from tracklog.audit.log import record_audit
+from tracklog.auth.accounts import require_admin
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.mailaddress import is_mail_domain, normalise_email
 from tracklog.models import NeverLogEntry, User
-from tracklog.settings.account import require_admin
 
 SCOPES = ("account", "user")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from tracklog.audit.log import audit_query
+from tracklog.auth.accounts import require_admin
 from tracklog.errors import DomainError, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
@@ -172,8 +173,7 @@ def index() -> Any:
 @login_required
 def save_account() -> Any:
     """Save the account settings form; nothing changes unless every value is right."""
-    if not current_user.is_admin:
-        abort(403)
+    require_admin(current_user, _("Only an admin can change the account's settings."))
     sent = {setting.name: form_value(setting, request.form) for setting in ACCOUNT_SETTINGS}
     try:
         change_account_settings(current_user, sent)
@@ -189,8 +189,7 @@ def save_account() -> Any:
 @login_required
 def rotate_logging_address_page() -> Response:
     """Give the account a new logging address; the old one works for 7 more days."""
-    if not current_user.is_admin:
-        abort(403)
+    require_admin(current_user, _("Only an admin can change the account's logging address."))
     rotated = rotate_logging_address(current_user)
     flash(_("The new logging address is %(address)s.", address=rotated["address"]), "info")
     return redirect(url_for("settings_pages.index"))
@@ -251,8 +250,7 @@ def remove_never_log(entry_id: int) -> Response:
 @login_required
 def audit_log() -> str:
     """The account's audit log, newest first (admins only)."""
-    if not current_user.is_admin:
-        abort(403)
+    require_admin(current_user, _("Only an admin can read the audit log."))
     query = audit_query(current_user.account_id).order_by(AuditEntry.id.desc())
     entries = db.session.scalars(query.limit(AUDIT_PAGE_SIZE))
     return render_template("settings/audit.html", entries=entries, action_labels=ACTION_LABELS)
