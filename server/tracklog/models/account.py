@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracklog.models.base import AccountScoped, Base, utcnow
+
+if TYPE_CHECKING:
+    from tracklog.models.user import User
 
 DEFAULT_ATTACHMENT_LIMIT_BYTES = 50 * 1024 * 1024
 DEFAULT_ASSOCIATION_TYPES = ["contact", "company", "deal", "ticket"]
@@ -70,6 +74,8 @@ class NeverLogEntry(AccountScoped, Base):
     kind: Mapped[str] = mapped_column(String(10))
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id], lazy="selectin")
 
 
 class RetentionRun(Base):

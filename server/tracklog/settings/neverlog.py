@@ -101,7 +101,7 @@ def remove_entry(actor: User, entry_id: int) -> None:
 
 def entry_json(entry: NeverLogEntry) -> dict[str, Any]:
     """An entry as the API shows it: what, whose list, who added it and when."""
-    added_by = db.session.get(User, entry.added_by_id) if entry.added_by_id else None
+    added_by = entry.added_by
     return {
         "id": entry.id,
         "pattern": entry.pattern,

@@ -9,7 +9,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -18,7 +17,7 @@ from tracklog.auth.accounts import require_admin
 from tracklog.errors import DomainError, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
-from tracklog.models import AuditEntry, User
+from tracklog.models import AuditEntry
 from tracklog.settings.account import (
     ACCOUNT_SETTINGS,
     Setting,
@@ -200,15 +199,10 @@ def rotate_logging_address_page() -> Response:
 def never_log() -> str:
     """The account's never-log list and the user's own, with forms to change them."""
     entries = visible_entries(current_user)
-    adders = {entry.added_by_id for entry in entries}
-    added_by = dict(
-        db.session.execute(select(User.id, User.email).where(User.id.in_(adders))).all()
-    )
     return render_template(
         "settings/never_log.html",
         account_entries=[entry for entry in entries if entry.user_id is None],
         own_entries=[entry for entry in entries if entry.user_id is not None],
-        added_by=added_by,
     )
 
 
