@@ -27,6 +27,7 @@ from tracklog.settings.account import MAX_ASSOCIATED
 from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
 from tracklog.tracking.compose import CLIENT_HOSTS
+from tracklog.tracking.followed import MAX_NO_OPEN_DAYS, SORTS
 
 JSON = "application/json"
 STRING = {"type": "string"}
@@ -172,7 +173,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         associations=array(ref("SuggestedRecord")),
         bcc=nullable(STRING),
     ),
-    "MessageRecipient": answer(**RECIPIENT_DECISION),
+    "MessageRecipient": with_optional(
+        answer(**RECIPIENT_DECISION), name=nullable({**STRING, "description": "The contact's name"})
+    ),
     "Kpis": answer(
         human_opens=INTEGER,
         unique_openers=INTEGER,
@@ -183,9 +186,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         clicks_per_link=array(answer(link_id=INTEGER, url=STRING, clicks=INTEGER)),
         attachment_views=INTEGER,
         replies=INTEGER,
+        last_opened_at=nullable(DATE_TIME),
         last_activity_at=nullable(DATE_TIME),
     ),
-    "Message": answer(**MESSAGE_FIELDS),
+    "Message": with_optional(
+        answer(**MESSAGE_FIELDS), sender=nullable({**STRING, "description": "Who sent it"})
+    ),
     "MessageList": page("Message"),
     "MessageDetail": answer(**MESSAGE_FIELDS, events=array(ref("EngagementEvent"))),
     "EngagementEvent": answer(
@@ -477,7 +483,21 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         ok=answers("200", "ComposePreview", "What compose would decide; nothing is stored."),
     ),
     "api.list_messages": operation(
-        query(q=(STRING, "Text searched in the subject."), **PAGING),
+        query(
+            q=(STRING, "Text searched in the subject."),
+            no_open_days=(
+                {**INTEGER, "minimum": 0, "maximum": MAX_NO_OPEN_DAYS},
+                "Tracked mail sent at least this many days ago that no person has opened.",
+            ),
+            opened_no_reply=(BOOLEAN, "Opened by a person, not answered."),
+            clicked=(BOOLEAN, "A person clicked a link."),
+            recipient=(STRING, "Part of a recipient's address."),
+            company=({**INTEGER, "minimum": 1}, "Sent to a contact of this company."),
+            deal=({**INTEGER, "minimum": 1}, "Logged on this deal or sent to one of its contacts."),
+            sort=(enum(SORTS), "What the list is ordered by (default: sent)."),
+            order=(enum(("asc", "desc")), "Ascending or descending (default: desc)."),
+            **PAGING,
+        ),
         ok=answers("200", "MessageList", "A page of messages."),
     ),
     "api.get_message": operation(

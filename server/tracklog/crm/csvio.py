@@ -86,12 +86,27 @@ def export_columns(resource: Resource) -> list[str]:
     return ["id", *(spec.name for spec in resource.fields if spec.readable)]
 
 
-def export_csv(resource: Resource, account_id: int) -> Iterator[str]:
-    """Every record of the account as CSV text, a batch at a time, oldest first."""
-    columns = export_columns(resource)
+def csv_text(columns: list[str] | tuple[str, ...], batches: Iterator[list]) -> Iterator[str]:
+    """CSV text of a header and batches of rows, one chunk per batch; cells made safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
+    for rows in batches:
+        for row in rows:
+            writer.writerow([safe_cell(value) for value in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def export_csv(resource: Resource, account_id: int) -> Iterator[str]:
+    """Every record of the account as CSV text, a batch at a time, oldest first."""
+    columns = export_columns(resource)
+    return csv_text(columns, _record_batches(resource, columns, account_id))
+
+
+def _record_batches(resource: Resource, columns: list[str], account_id: int) -> Iterator[list]:
+    """The account's records as rows of these columns, a batch at a time, oldest first."""
     model = resource.model
     selected = [getattr(model, name) for name in columns]
     last_id = 0
@@ -102,11 +117,7 @@ def export_csv(resource: Resource, account_id: int) -> Iterator[str]:
             .order_by(model.id)
             .limit(EXPORT_BATCH)
         ).all()
-        for row in rows:
-            writer.writerow([safe_cell(value) for value in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        yield rows
         if len(rows) < EXPORT_BATCH:
             return
         last_id = rows[-1].id

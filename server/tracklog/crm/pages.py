@@ -31,6 +31,7 @@ from tracklog.crm.fields import Field
 from tracklog.crm.paths import PLURALS, RECORD_ROUTE, SINGULARS
 from tracklog.crm.people import contacts_by_email
 from tracklog.crm.pipelines import account_pipelines
+from tracklog.crm.records import record_choices
 from tracklog.crm.related import related_records
 from tracklog.crm.replies import reply_links, team_addresses
 from tracklog.crm.resources import RESOURCES, Resource, field_errors
@@ -164,12 +165,6 @@ def sorted_query(resource: Resource, query: Select, sort: str, direction: str) -
     return query.order_by(*order)
 
 
-def account_companies(limit: int = 500) -> list[tuple[int, str]]:
-    """Companies of the account by name, for the contact list's filter."""
-    query = select(Company.id, Company.name).where(Company.account_id == current_user.account_id)
-    return [tuple(row) for row in db.session.execute(query.order_by(Company.name).limit(limit))]
-
-
 def list_url(plural: str, args: dict[str, str], **changes: Any) -> str:
     """This list's URL with some arguments changed (None removes one)."""
     merged = {k: v for k, v in {**args, **changes}.items() if v not in (None, "")}
@@ -206,7 +201,7 @@ def list_page(plural: str) -> str:
         pages=pages,
         total=total,
         users={user.id: user for user in account_users(current_user.account_id)},
-        companies=account_companies() if plural == "contacts" else [],
+        companies=record_choices(Company, current_user.account_id) if plural == "contacts" else [],
         pipelines=(
             account_pipelines(current_user.account_id, object_type)
             if plural in ("deals", "tickets")

@@ -166,3 +166,9 @@ def bring_in_from(
     for activity in db.session.scalars(select(Activity).where(Activity.id.in_(activity_ids))):
         apply_associations(activity, [Planned(record_type, record.id, "manual", why)])
     return len(activity_ids)
+
+
+def record_choices(model: Any, account_id: int, limit: int = 500) -> list[tuple[int, str]]:
+    """Companies or deals of the account by name, (id, name), for a filter's choices."""
+    query = select(model.id, model.name).where(model.account_id == account_id)
+    return [tuple(row) for row in db.session.execute(query.order_by(model.name).limit(limit))]

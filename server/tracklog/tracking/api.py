@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
 
-from tracklog.api import api, requested_page
+from tracklog.api import api, requested_limit
 from tracklog.errors import ValidationFailed
 from tracklog.inputs import json_object
-from tracklog.models import Message
 from tracklog.tracking.attachments import attachment_json, revoke_attachment, share_file
 from tracklog.tracking.compose import (
     ComposeRequest,
@@ -16,13 +15,8 @@ from tracklog.tracking.compose import (
     prepare_message,
     preview_message,
 )
-from tracklog.tracking.kpis import (
-    events_by_message,
-    find_message,
-    message_detail,
-    message_summary,
-    visible_messages,
-)
+from tracklog.tracking.followed import followed_page, read_filters
+from tracklog.tracking.kpis import find_message, message_detail
 
 
 def composed_draft() -> ComposeRequest:
@@ -45,13 +39,12 @@ def compose_preview() -> Response:
 
 @api.get("/messages")
 def list_messages() -> Response:
-    """Tracked and logged mail, newest first, each with its KPIs."""
-    query = visible_messages(g.api_user)
-    if request.args.get("q", "").strip():
-        query = query.where(Message.subject.ilike(f"%{request.args['q'].strip()}%"))
-    messages, next_cursor = requested_page(query, Message.id)
-    events = events_by_message(messages)
-    items = [message_summary(message, events[message.id]) for message in messages]
+    """Followed mail (tracked and logged), newest first unless sorted, each with its KPIs;
+    narrowed by the filters of the followed-mail page."""
+    filters = read_filters(request.args)
+    items, next_cursor = followed_page(
+        g.api_user, filters, request.args.get("cursor"), requested_limit()
+    )
     return jsonify({"items": items, "next_cursor": next_cursor})
 
 

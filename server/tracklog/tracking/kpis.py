@@ -67,6 +67,7 @@ def kpis(message: Message, events: list[EngagementEvent]) -> dict[str, Any]:
         ],
         "attachment_views": sum(1 for e in person if e.kind == "attachment"),
         "replies": sum(1 for e in events if e.kind == "reply"),
+        "last_opened_at": _iso(max((e.occurred_at for e in opens), default=None)),
         "last_activity_at": _iso(max((e.occurred_at for e in events), default=None)),
     }
 

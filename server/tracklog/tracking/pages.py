@@ -1,21 +1,23 @@
-"""Web pages of tracked mail: the list with KPIs and each message's open history."""
+"""Web pages of tracked mail: followed mail with KPIs, its CSV export and each message's history."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracklog.crm.people import contacts_by_email
-from tracklog.models import Message
-from tracklog.paging import paginate_by_id
-from tracklog.tracking.kpis import (
-    events_by_message,
-    find_message,
-    message_detail,
-    message_summary,
-    visible_messages,
+from tracklog.crm.records import record_choices
+from tracklog.errors import DomainError
+from tracklog.models import Company, Deal
+from tracklog.tracking.followed import (
+    SORT_LABELS,
+    FollowedFilters,
+    export_followed,
+    followed_page,
+    read_filters,
 )
+from tracklog.tracking.kpis import find_message, message_detail
 from tracklog.tracking.sightings import note_sighting
 from tracklog.tracking.views import SENDER_COOKIE, sender_cookie_serializer
 
@@ -25,19 +27,43 @@ SENDER_COOKIE_SECONDS = 365 * 24 * 3600
 
 @messages.get("")
 @login_required
-def message_list() -> str:
-    """Tracked and logged mail with its counts."""
-    rows, next_cursor = paginate_by_id(
-        visible_messages(current_user), Message.id, request.args.get("cursor")
-    )
-    events = events_by_message(rows)
-    summaries = [message_summary(message, events[message.id]) for message in rows]
+def message_list() -> str | tuple[str, int]:
+    """Followed mail: every tracked and logged message with its counts, filtered and sorted."""
+    try:
+        filters = read_filters(request.args)
+    except DomainError as error:
+        return _list_page(FollowedFilters(), [], None, error.details.get("fields", {})), 400
+    summaries, next_cursor = followed_page(current_user, filters, request.args.get("cursor"))
+    return _list_page(filters, summaries, next_cursor, {})
+
+
+def _list_page(
+    filters: FollowedFilters, summaries: list[dict], next_cursor: str | None, problems: dict
+) -> str:
+    """The followed-mail page for these filters and rows."""
     emails = [r["email"] for summary in summaries for r in summary["recipients"]]
     return render_template(
         "tracking/messages.html",
         messages=summaries,
         people=contacts_by_email(current_user.account_id, emails),
+        companies=record_choices(Company, current_user.account_id),
+        deals=record_choices(Deal, current_user.account_id),
+        filters=filters,
+        problems=problems,
+        sort_labels=SORT_LABELS,
         next_cursor=next_cursor,
+    )
+
+
+@messages.get("/export.csv")
+@login_required
+def export_messages() -> Response:
+    """Followed mail as CSV, with the same filters and sort as the page."""
+    filters = read_filters(request.args)
+    return Response(
+        stream_with_context(export_followed(current_user, filters)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=followed-mail.csv"},
     )
 
 
