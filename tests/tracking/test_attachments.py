@@ -5,8 +5,12 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from tests.tracking.helpers import CHROME_WINDOWS, compose
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent, TrackedAttachment, utcnow
+
+
+MAIL_CLIENT = {"User-Agent": CHROME_WINDOWS}
 
 
 def upload(api, content: bytes = b"%PDF-1.7 proposal", name: str = "proposal.pdf"):
@@ -69,3 +73,24 @@ def test_other_users_cannot_revoke(api, world):
     assert (
         api.as_token(world.other_token).delete(f"/attachments/{created['id']}").status_code == 404
     )
+
+
+def test_a_file_linked_in_the_mail_belongs_to_it_and_counts_in_its_kpis(
+    api, recipient, world, record
+):
+    shared = upload(api).json
+    html = f'<html><body><p>Proposal: <a href="{shared["url"]}">proposal.pdf</a></p></body></html>'
+    sent = compose(api, ["peter@initech.example"], html=html)
+    assert sent["html"].count(shared["url"]) == 1  # the download link is not wrapped as a click
+    recipient.get(shared["url"].removeprefix("https://tracklog.test"), headers=MAIL_CLIENT)
+    record()
+    kpis = api.get(f"/messages/{sent['message_id']}").json["kpis"]
+    assert kpis["attachment_views"] == 1 and kpis["clicks"] == 0
+
+
+def test_another_users_file_is_not_claimed_by_a_mail_that_links_it(api, world):
+    shared = upload(api.as_token(world.user_token)).json
+    html = f'<p><a href="{shared["url"]}">theirs</a></p>'
+    compose(api, ["peter@initech.example"], html=html)
+    row = db.session.get(TrackedAttachment, shared["id"])
+    assert row.message_id is None

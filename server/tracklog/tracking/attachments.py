@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -11,16 +12,17 @@ from typing import IO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import storable_text
 from tracklog.models import MailAttachment, Message, TrackedAttachment, User, utcnow
 from tracklog.settings.account import tracked_attachment_days
-from tracklog.tracking.tokens import TokenClaims, make_token
+from tracklog.tracking.tokens import TokenClaims, make_token, read_token
 
 CHUNK = 1024 * 1024
+TOKEN = r"([A-Za-z0-9_-]+)"
 
 
 class AttachmentTooLarge(DomainError):
@@ -115,6 +117,26 @@ def share_file(
     db.session.add(shared)
     db.session.commit()
     return shared
+
+
+def claim_shared_files(message: Message, html: str) -> None:
+    """Make the sender's tracked files whose links the mail carries belong to it, so their views
+    count in its KPIs (the pane uploads a file before the message exists)."""
+    prefix = re.escape(f"{current_app.config['BASE_URL']}/t/a/")
+    claims = (read_token(token, "attachment") for token in re.findall(prefix + TOKEN, html))
+    ids = {claim.target_id for claim in claims if claim is not None}
+    if not ids:
+        return
+    db.session.execute(
+        update(TrackedAttachment)
+        .where(
+            TrackedAttachment.id.in_(ids),
+            TrackedAttachment.account_id == message.account_id,
+            TrackedAttachment.user_id == message.user_id,
+            TrackedAttachment.message_id.is_(None),
+        )
+        .values(message_id=message.id)
+    )
 
 
 def download_url(shared: TrackedAttachment) -> str:

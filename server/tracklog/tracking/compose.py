@@ -23,6 +23,7 @@ from tracklog.loggingaddress import ALPHABET, is_logging_address, logging_addres
 from tracklog.mailaddress import normalise_email
 from tracklog.maillog.rules import RecipientStanding, recipient_standings, sender_refusal
 from tracklog.models import Account, Contact, Message, MessageRecipient, TrackedLink, User
+from tracklog.tracking.attachments import claim_shared_files
 from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
 from tracklog.tracking.tokens import TokenClaims, make_token
 
@@ -374,6 +375,7 @@ def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
     db.session.flush()
     tracked_slot = next((p.slot for p in plans if mode == "individual" and p.track), 0)
     html = request.html
+    claim_shared_files(message, html)
     if mode != "off":
         html = rewrite_for_tracking(message, html, tracked_slot)
     db.session.commit()
