@@ -9,7 +9,6 @@ from tests.tracking.helpers import CHROME_WINDOWS, compose
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent, TrackedAttachment, utcnow
 
-
 MAIL_CLIENT = {"User-Agent": CHROME_WINDOWS}
 
 
