@@ -95,6 +95,14 @@ export async function setBodyHtml(html) {
   );
 }
 
+/** Attaches a file to the mail as it is, from its bytes in base64 (Mailbox 1.8). */
+export async function attachFile(name, base64) {
+  const current = item();
+  await officeCall("item.addFileAttachmentFromBase64Async", (done) =>
+    current.addFileAttachmentFromBase64Async(base64, name, { isInline: false }, done),
+  );
+}
+
 function sessionData() {
   const data = item().sessionData;
   if (!data) {

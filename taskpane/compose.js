@@ -11,6 +11,7 @@ import {
 } from "../addin/api.js";
 import {
   CHOICES_KEY,
+  attachFile,
   bodyHtml,
   hostName,
   recipients,
@@ -18,6 +19,7 @@ import {
   sessionSet,
   setBodyHtml,
   subject,
+  supports,
   userEmail,
 } from "../addin/office.js";
 import { formatDateTime, t } from "./i18n.js";
@@ -513,24 +515,53 @@ function withLinkAtEnd(html, shared) {
   return end === -1 ? `${source}${link}` : `${source.slice(0, end)}${link}${source.slice(end)}`;
 }
 
+function listAttachment(name, note) {
+  $("attachments").append(
+    element(
+      "li",
+      { className: "attachment" },
+      name,
+      element("span", { className: "reason" }, note),
+    ),
+  );
+}
+
+async function attachTracked(file) {
+  showStatus(t("attachments.uploading", { filename: file.name }));
+  const shared = await uploadAttachment(file, null);
+  await setBodyHtml(withLinkAtEnd(await bodyHtml(), shared));
+  const expires = formatDateTime(shared.expires_at);
+  listAttachment(
+    element("a", { href: shared.url, target: "_blank", rel: "noopener" }, shared.filename),
+    t("attachments.expires", { date: expires }),
+  );
+  showStatus(t("attachments.added", { filename: shared.filename, date: expires }));
+}
+
+function base64Of(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let binary = "";
+  for (let start = 0; start < bytes.length; start += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(start, start + 0x8000));
+  }
+  return btoa(binary);
+}
+
+async function attachPlain(file) {
+  await attachFile(file.name, base64Of(await file.arrayBuffer()));
+  listAttachment(file.name, t("attachments.plain_note"));
+  showStatus(t("attachments.plain_added", { filename: file.name }));
+}
+
+// Which button chose the files: a tracked link, or attached as it is.
+let attachTracking = true;
+
 async function attach(file) {
-  const button = $("attachment-button");
+  const button = $(attachTracking ? "attachment-button" : "attach-plain-button");
   button.disabled = true;
   showError("");
-  showStatus(t("attachments.uploading", { filename: file.name }));
   try {
-    const shared = await uploadAttachment(file, null);
-    await setBodyHtml(withLinkAtEnd(await bodyHtml(), shared));
-    const expires = formatDateTime(shared.expires_at);
-    $("attachments").append(
-      element(
-        "li",
-        { className: "attachment" },
-        element("a", { href: shared.url, target: "_blank", rel: "noopener" }, shared.filename),
-        element("span", { className: "reason" }, t("attachments.expires", { date: expires })),
-      ),
-    );
-    showStatus(t("attachments.added", { filename: shared.filename, date: expires }));
+    await (attachTracking ? attachTracked(file) : attachPlain(file));
   } catch (error) {
     showError(
       error instanceof ApiError
@@ -545,8 +576,15 @@ async function attach(file) {
   }
 }
 
-function wireAttachments() {
-  $("attachment-button").addEventListener("click", () => $("attachment-input").click());
+async function wireAttachments() {
+  const choose = (tracked) => {
+    attachTracking = tracked;
+    $("attachment-input").click();
+  };
+  $("attachment-button").addEventListener("click", () => choose(true));
+  $("attach-plain-button").addEventListener("click", () => choose(false));
+  // Attaching from the pane needs Mailbox 1.8; elsewhere Outlook's own button does it.
+  $("attach-plain-button").hidden = !(await supports("Mailbox", "1.8").catch(() => false));
   $("attachment-input").addEventListener("change", async (event) => {
     for (const file of Array.from(event.target.files || [])) {
       await attach(file);

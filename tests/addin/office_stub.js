@@ -132,6 +132,11 @@
         later(lastCallback(args), succeeded());
       },
     },
+    addFileAttachmentFromBase64Async(base64, name, ...args) {
+      record("addFileAttachmentFromBase64Async", name, base64);
+      recorded.attachments = [...(recorded.attachments || []), { name, base64 }];
+      later(lastCallback(args), succeeded(`attachment-${recorded.attachments.length}`));
+    },
     getItemIdAsync: (...args) => later(lastCallback(args), succeeded(config.itemId || "draft-1")),
     saveAsync: (...args) => later(lastCallback(args), succeeded(config.itemId || "draft-1")),
   };
@@ -205,7 +210,8 @@
       requirements: {
         isSetSupported(name, version) {
           const have = supported[name];
-          return Boolean(have) && parseFloat(version || "1.1") <= parseFloat(have);
+          const minor = (text) => Number(String(text).split(".")[1] || 0);
+          return Boolean(have) && minor(version || "1.1") <= minor(have);
         },
       },
       roamingSettings,

@@ -206,6 +206,25 @@ def test_tracked_attachment_link_is_added_to_the_end_of_the_body(
     screenshots(page, "attachment")
 
 
+def test_a_file_can_be_attached_as_it_is_beside_a_tracked_one(open_pane, world, tmp_path):
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    brochure, price_list = tmp_path / "brochure.pdf", tmp_path / "prices.csv"
+    brochure.write_bytes(b"%PDF-1.4 brochure")
+    price_list.write_bytes(b"item,price\nwidget,10\n")
+    page.set_input_files("#attachment-input", str(brochure))
+    page.wait_for_selector("#attachments li", timeout=TIMEOUT_MS)
+    with page.expect_file_chooser() as chooser:
+        page.click("#attach-plain-button")
+    chooser.value.set_files(str(price_list))
+    page.wait_for_selector("#attachments li:nth-child(2)", timeout=TIMEOUT_MS)
+    [attached] = page.evaluate("window.__office.attachments")
+    assert attached["name"] == "prices.csv"
+    assert base64.b64decode(attached["base64"]) == price_list.read_bytes()
+    body = page.evaluate("window.__office.body")
+    assert "brochure.pdf" in body and "prices.csv" not in body
+    assert "Attached as it is (not tracked)" in page.inner_text("#attachments")
+
+
 def test_read_pane_creates_the_missing_contact_and_logs_the_mail(open_pane, world, screenshots):
     office = {
         "mode": "read",
