@@ -28,6 +28,7 @@ from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
 from tracklog.tracking.compose import CLIENT_HOSTS
 from tracklog.tracking.followed import MAX_NO_OPEN_DAYS, SORTS
+from tracklog.tracking.sendtime import SEND_TIME_BASES
 
 JSON = "application/json"
 STRING = {"type": "string"}
@@ -188,6 +189,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         replies=INTEGER,
         last_opened_at=nullable(DATE_TIME),
         last_activity_at=nullable(DATE_TIME),
+    ),
+    "SendTime": answer(
+        suggested_at=DATE_TIME,
+        time_zone={**STRING, "description": "IANA name"},
+        basis=enum(SEND_TIME_BASES),
+        reason=STRING,
     ),
     "Message": with_optional(
         answer(**MESSAGE_FIELDS), sender=nullable({**STRING, "description": "Who sent it"})
@@ -499,6 +506,9 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             **PAGING,
         ),
         ok=answers("200", "MessageList", "A page of messages."),
+    ),
+    "api.contact_send_time": operation(
+        ok=answers("200", "SendTime", "The suggested moment in UTC, the time zone and why.")
     ),
     "api.get_message": operation(
         ok=answers("200", "MessageDetail", "The message, its KPIs, its events newest first.")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from tracklog.api import api, requested_limit
 from tracklog.errors import ValidationFailed
 from tracklog.inputs import json_object
+from tracklog.privacy.subject import data_subject
 from tracklog.tracking.attachments import attachment_json, revoke_attachment, share_file
 from tracklog.tracking.compose import (
     ComposeRequest,
@@ -17,6 +18,7 @@ from tracklog.tracking.compose import (
 )
 from tracklog.tracking.followed import followed_page, read_filters
 from tracklog.tracking.kpis import find_message, message_detail
+from tracklog.tracking.sendtime import suggest_send_time
 
 
 def composed_draft() -> ComposeRequest:
@@ -52,6 +54,14 @@ def list_messages() -> Response:
 def get_message(message_id: str) -> Response:
     """One message: KPIs and every event newest first, with its classification and reason."""
     return jsonify(message_detail(find_message(g.api_user, message_id)))
+
+
+@api.get("/contacts/<int:contact_id>/send-time")
+def contact_send_time(contact_id: int) -> Response:
+    """When to send the contact mail: from the hours they opened mail before, else the start of
+    their (or your) working day; the reason says which."""
+    contact = data_subject(g.api_user, contact_id)
+    return jsonify(suggest_send_time(g.api_user, contact))
 
 
 @api.post("/attachments")
