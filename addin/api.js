@@ -11,6 +11,7 @@ export const ENDPOINTS = {
   message: (id) => `/api/v1/messages/${encodeURIComponent(id)}`,
   defaults: "/api/v1/me",
   addinToken: "/api/v1/me/addin-token",
+  sendTime: (id) => `/api/v1/contacts/${encodeURIComponent(id)}/send-time`,
   config: "/addin/config.json",
 };
 
@@ -128,6 +129,11 @@ export function compose(payload) {
 /** What compose would decide for a draft (recipients, records with reasons), saving nothing. */
 export function composePreview(payload) {
   return request("POST", ENDPOINTS.composePreview, { json: payload });
+}
+
+/** GET /api/v1/contacts/<id>/send-time: {suggested_at, time_zone, basis, reason}. */
+export function sendTime(contactId) {
+  return request("GET", ENDPOINTS.sendTime(contactId));
 }
 
 /** One record: type is contacts, companies, deals or tickets. */

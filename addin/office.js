@@ -103,6 +103,12 @@ export async function attachFile(name, base64) {
   );
 }
 
+/** Holds the mail in the Outbox until this moment (Mailbox 1.13, item.delayDeliveryTime). */
+export async function delayDelivery(date) {
+  const delay = item().delayDeliveryTime;
+  await officeCall("item.delayDeliveryTime.setAsync", (done) => delay.setAsync(date, done));
+}
+
 function sessionData() {
   const data = item().sessionData;
   if (!data) {

@@ -7,12 +7,14 @@ import {
   defaults,
   getRecord,
   searchRecords,
+  sendTime,
   uploadAttachment,
 } from "../addin/api.js";
 import {
   CHOICES_KEY,
   attachFile,
   bodyHtml,
+  delayDelivery,
   hostName,
   recipients,
   sessionGet,
@@ -49,6 +51,7 @@ const state = {
   labels: new Map(),
   recipientsSeen: null,
   previewRun: 0,
+  sendAt: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -230,6 +233,39 @@ function showRecipients(preview) {
   $("tracking-summary").textContent = preview.recipients.length ? preview.tracking_reason : "";
 }
 
+// The best time to send to the first recipient who is a contact, and a button to hold the mail
+// until then where Outlook supports delayed delivery (Mailbox 1.13).
+async function offerSendTime(preview) {
+  const box = $("send-time");
+  const contact = preview.recipients.find((recipient) => recipient.contact_id);
+  if (!contact) {
+    box.hidden = true;
+    return;
+  }
+  let answer;
+  try {
+    answer = await sendTime(contact.contact_id);
+  } catch {
+    box.hidden = true;
+    return;
+  }
+  const when = formatDateTime(answer.suggested_at);
+  $("send-time-when").textContent = t("sendTime.when", { email: contact.email, when });
+  $("send-time-reason").textContent = answer.reason;
+  state.sendAt = new Date(answer.suggested_at);
+  $("send-time-button").hidden = !(await supports("Mailbox", "1.13").catch(() => false));
+  box.hidden = false;
+}
+
+async function sendAtSuggestedTime() {
+  try {
+    await delayDelivery(state.sendAt);
+    showStatus(t("sendTime.scheduled", { when: formatDateTime(state.sendAt) }));
+  } catch (error) {
+    showError(t("error.office", { message: error.message }));
+  }
+}
+
 function showAssociations() {
   const selected = selectedRecords();
   const list = $("associations");
@@ -310,6 +346,7 @@ async function refreshPreview(force = false) {
     }
     showError("");
     showRecipients(preview);
+    await offerSendTime(preview);
     state.automatic = (preview.associations || []).map((item) => ({ ...item }));
     await Promise.all(
       [...state.automatic, ...state.manual].map(async (record) => {
@@ -581,6 +618,7 @@ async function wireAttachments() {
     attachTracking = tracked;
     $("attachment-input").click();
   };
+  $("send-time-button").addEventListener("click", sendAtSuggestedTime);
   $("attachment-button").addEventListener("click", () => choose(true));
   $("attach-plain-button").addEventListener("click", () => choose(false));
   // Attaching from the pane needs Mailbox 1.8; elsewhere Outlook's own button does it.

@@ -132,6 +132,13 @@
         later(lastCallback(args), succeeded());
       },
     },
+    delayDeliveryTime: {
+      setAsync(date, ...args) {
+        record("delayDeliveryTime.setAsync", date.toISOString());
+        recorded.delayDeliveryTime = date.toISOString();
+        later(lastCallback(args), succeeded());
+      },
+    },
     addFileAttachmentFromBase64Async(base64, name, ...args) {
       record("addFileAttachmentFromBase64Async", name, base64);
       recorded.attachments = [...(recorded.attachments || []), { name, base64 }];

@@ -130,6 +130,19 @@ def test_automatic_records_are_preselected_with_their_reason(open_pane, world, s
     assert choices(page)["associations"] == [{"type": "company", "id": company.id}]
 
 
+def test_pane_offers_the_send_time_and_holds_the_mail_until_then(open_pane, api, world):
+    contact = make_contact(world.account, CUSTOMER, first_name="Peter", time_zone="Asia/Tokyo")
+    suggested = api.get(f"/contacts/{contact.id}/send-time").json
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    page.wait_for_selector("#send-time:not([hidden])", timeout=TIMEOUT_MS)
+    assert CUSTOMER in page.inner_text("#send-time-when")
+    assert page.inner_text("#send-time-reason") == suggested["reason"]
+    page.click("#send-time-button")
+    expect(page.locator("#status")).to_contain_text("Outlook will send the mail at")
+    held = page.evaluate("window.__office.delayDeliveryTime")
+    assert held.replace(".000Z", "Z") == suggested["suggested_at"]
+
+
 def test_internal_recipient_is_greyed_with_the_reason(open_pane, world, screenshots):
     office = compose_office(recipients={"to": [CUSTOMER, "bob@acme.example"]})
     page = ready(open_pane(COMPOSE, office, world.admin_token))
