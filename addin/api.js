@@ -11,6 +11,7 @@ export const ENDPOINTS = {
   message: (id) => `/api/v1/messages/${encodeURIComponent(id)}`,
   defaults: "/api/v1/me",
   addinToken: "/api/v1/me/addin-token",
+  templates: "/api/v1/templates",
   sendTime: (id) => `/api/v1/contacts/${encodeURIComponent(id)}/send-time`,
   config: "/addin/config.json",
 };
@@ -129,6 +130,11 @@ export function compose(payload) {
 /** What compose would decide for a draft (recipients, records with reasons), saving nothing. */
 export function composePreview(payload) {
   return request("POST", ENDPOINTS.composePreview, { json: payload });
+}
+
+/** GET /api/v1/templates: the user's and the team's templates with their results ({items}). */
+export function listTemplates() {
+  return request("GET", ENDPOINTS.templates);
 }
 
 /** GET /api/v1/contacts/<id>/send-time: {suggested_at, time_zone, basis, reason}. */

@@ -420,6 +420,7 @@ async function trackAndLog(deadline) {
     associations: choices.associations || [],
     create_contacts: choices.create_contacts !== false,
     client: { host: hostName(), item_id: await draftId() },
+    ...(choices.template_id ? { template_id: choices.template_id } : {}),
   };
   const answer = await request("POST", "/api/v1/compose", payload, deadline);
   const returnedBcc = answer.bcc ? answer.bcc.toLowerCase() : null;

@@ -87,6 +87,20 @@ export async function bodyHtml() {
   return officeCall("item.body.getAsync", (done) => body.getAsync(htmlCoercion(), done));
 }
 
+/** Replaces the subject of the mail being written. */
+export async function setSubject(text) {
+  const value = item().subject;
+  await officeCall("item.subject.setAsync", (done) => value.setAsync(text, done));
+}
+
+/** Inserts HTML where the cursor is in the body (at the start when it has not been placed). */
+export async function insertHtml(html) {
+  const body = item().body;
+  await officeCall("item.body.setSelectedDataAsync", (done) =>
+    body.setSelectedDataAsync(html, { coercionType: htmlCoercion() }, done),
+  );
+}
+
 /** Replaces the body with this HTML. */
 export async function setBodyHtml(html) {
   const body = item().body;

@@ -6,6 +6,7 @@ import {
   composePreview,
   defaults,
   getRecord,
+  listTemplates,
   searchRecords,
   sendTime,
   uploadAttachment,
@@ -16,10 +17,12 @@ import {
   bodyHtml,
   delayDelivery,
   hostName,
+  insertHtml,
   recipients,
   sessionGet,
   sessionSet,
   setBodyHtml,
+  setSubject,
   subject,
   supports,
   userEmail,
@@ -52,6 +55,7 @@ const state = {
   recipientsSeen: null,
   previewRun: 0,
   sendAt: null,
+  templates: [],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -630,6 +634,56 @@ async function wireAttachments() {
   });
 }
 
+// --- Templates ---------------------------------------------------------------------------------
+
+function templateOption(template) {
+  const label = template.recommended
+    ? t("templates.recommended", { name: template.name })
+    : template.name;
+  return element("option", { value: String(template.id) }, label);
+}
+
+function showTemplateReason() {
+  const chosen = state.templates.find((item) => String(item.id) === $("template-select").value);
+  $("template-reason").textContent = chosen ? chosen.recommendation : "";
+}
+
+async function loadTemplates() {
+  try {
+    state.templates = (await listTemplates()).items;
+  } catch {
+    state.templates = [];
+  }
+  $("templates-card").hidden = state.templates.length === 0;
+  $("template-select").replaceChildren(...state.templates.map(templateOption));
+  showTemplateReason();
+}
+
+// The template's body goes where the cursor is, its subject only into an empty subject line;
+// compose is told which template the mail started from, so its results can be counted.
+async function insertTemplate() {
+  const chosen = state.templates.find((item) => String(item.id) === $("template-select").value);
+  if (!chosen) {
+    return;
+  }
+  try {
+    await insertHtml(chosen.html);
+    if (chosen.subject && !(await subject())) {
+      await setSubject(chosen.subject);
+    }
+    state.choices.template_id = chosen.id;
+    await saveChoices();
+    showStatus(t("templates.inserted", { name: chosen.name }));
+  } catch (error) {
+    showError(t("error.office", { message: error.message }));
+  }
+}
+
+function wireTemplates() {
+  $("template-select").addEventListener("change", showTemplateReason);
+  $("template-insert").addEventListener("click", insertTemplate);
+}
+
 // --- Start -----------------------------------------------------------------------------------------
 
 function wireChoices() {
@@ -649,6 +703,7 @@ async function main() {
   wireChoices();
   wirePicker();
   wireAttachments();
+  wireTemplates();
   if (!started.online) {
     state.online = false;
     showError(t("error.unreachableSend"));
@@ -667,6 +722,7 @@ async function main() {
   }
   showChoices();
   showAssociations();
+  await loadTemplates();
   await refreshPreview(true);
   watchRecipients();
   document.body.dataset.ready = "true";

@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     import tracklog.auth.api  # noqa: F401 - adds /me to `api`
     import tracklog.crm.api  # noqa: F401 - adds timelines, pins, associations, tasks to `api`
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
+    import tracklog.mailtemplates.api  # noqa: F401 - adds the template library to `api`
     import tracklog.notify.api  # noqa: F401 - adds the notification operations to `api`
     import tracklog.privacy.api  # noqa: F401 - adds contact export and erasure to `api`
     import tracklog.settings.api  # noqa: F401 - adds account settings and never-log lists to `api`
@@ -74,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.crm.tasks import tasks
     from tracklog.health import health
     from tracklog.maillog.pages import maillog
+    from tracklog.mailtemplates.pages import template_pages
     from tracklog.notify.api import bell
     from tracklog.notify.bus import init_bus
     from tracklog.notify.ws import init_hub, realtime
@@ -106,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(record_pages)
     app.register_blueprint(activity_forms)
     app.register_blueprint(settings_pages)
+    app.register_blueprint(template_pages)
     register_error_handlers(app)
     init_security_headers(app)
 

@@ -18,7 +18,7 @@
       bcc: [...((config.recipients || {}).bcc || [])],
     },
     body: config.body || "<html><body><p>Hello</p></body></html>",
-    subject: config.subject || "Proposal",
+    subject: config.subject ?? "Proposal",
     completed: [],
   };
   window.__office = recorded;
@@ -122,6 +122,11 @@
       setAsync(html, ...args) {
         record("body.setAsync", html);
         recorded.body = html;
+        later(lastCallback(args), succeeded());
+      },
+      setSelectedDataAsync(html, ...args) {
+        record("body.setSelectedDataAsync", html);
+        recorded.body = recorded.body.replace(/<body>/i, (tag) => `${tag}${html}`);
         later(lastCallback(args), succeeded());
       },
     },

@@ -143,6 +143,23 @@ def test_pane_offers_the_send_time_and_holds_the_mail_until_then(open_pane, api,
     assert held.replace(".000Z", "Z") == suggested["suggested_at"]
 
 
+def test_a_template_is_inserted_and_the_sent_mail_knows_it(open_pane, api, live, world):
+    template = api.post(
+        "/templates", {"name": "Intro", "subject": "Meet Acme", "html": "<p>We make widgets.</p>"}
+    ).json
+    office = compose_office(subject="")
+    page = ready(open_pane(COMPOSE, office, world.admin_token))
+    page.wait_for_selector("#templates-card:not([hidden])", timeout=TIMEOUT_MS)
+    assert "Not enough sends to judge yet" in page.inner_text("#template-reason")
+    page.click("#template-insert")
+    expect(page.locator("#status")).to_contain_text("Intro inserted")
+    assert "<p>We make widgets.</p>" in page.evaluate("window.__office.body")
+    assert page.evaluate("window.__office.subject") == "Meet Acme"
+    assert choices(page)["template_id"] == template["id"]
+    assert run_send_handler(page, live.url) == {"allowEvent": True}
+    assert api.get(f"/templates/{template['id']}").json["uses"] == 1
+
+
 def test_internal_recipient_is_greyed_with_the_reason(open_pane, world, screenshots):
     office = compose_office(recipients={"to": [CUSTOMER, "bob@acme.example"]})
     page = ready(open_pane(COMPOSE, office, world.admin_token))

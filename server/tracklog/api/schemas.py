@@ -17,6 +17,9 @@ from tracklog.crm.activities import (
     MAX_NOTES_LENGTH,
     MAX_TITLE_LENGTH,
 )
+from tracklog.mailtemplates.library import MAX_HTML as MAX_TEMPLATE_HTML
+from tracklog.mailtemplates.library import MAX_NAME as MAX_TEMPLATE_NAME
+from tracklog.mailtemplates.library import MAX_SUBJECT as MAX_TEMPLATE_SUBJECT
 from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
@@ -121,6 +124,12 @@ ACCOUNT_SETTINGS_FIELDS = {
     "mail_retention_days": {**WHOLE_OR_DEFAULT, "description": "null: kept"},
     "recipient_opt_out_link": BOOLEAN,
 }
+TEMPLATE_FIELDS = {
+    "name": {**STRING, "minLength": 1, "maxLength": MAX_TEMPLATE_NAME},
+    "subject": {**STRING, "maxLength": MAX_TEMPLATE_SUBJECT},
+    "html": {**STRING, "maxLength": MAX_TEMPLATE_HTML},
+    "shared": BOOLEAN,
+}
 HH_MM = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
 PREFERENCES = {
     "opens": enum(OPEN_CHOICES),
@@ -152,6 +161,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         associations={**array(ref("RecordRef")), "description": "Records picked by hand"},
         create_contacts={**BOOLEAN, "default": True},
         client=body(host=enum(CLIENT_HOSTS), item_id={"type": "string", "maxLength": 500}),
+        template_id={**INTEGER, "minimum": 1, "description": "The template the mail started from"},
     ),
     "ComposeRecipient": answer(**RECIPIENT_DECISION, contact_id=nullable(INTEGER)),
     "ChosenRecord": answer(type=enum(RECORD_TYPES), id=INTEGER, why=STRING),
@@ -341,6 +351,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         pattern={**STRING, "description": "An address, or a domain (example.com or @example.com)"},
         scope=enum(NEVER_LOG_SCOPES),
     ),
+    "Template": answer(
+        id=INTEGER,
+        name=STRING,
+        subject=STRING,
+        html={**STRING, "description": "Sanitised HTML"},
+        shared=BOOLEAN,
+        owner_id=nullable(INTEGER),
+        uses=INTEGER,
+        open_rate=nullable({"type": "number", "description": "Tracked sends a person opened"}),
+        reply_rate=nullable({"type": "number", "description": "Sends that were answered"}),
+        recommended=BOOLEAN,
+        recommendation={**STRING, "description": "Why it is or is not recommended"},
+    ),
+    "TemplateList": answer(items=array(ref("Template"))),
+    "TemplateRequest": {**body(**TEMPLATE_FIELDS), "additionalProperties": False},
+    "NewTemplate": {**body(("name",), **TEMPLATE_FIELDS), "additionalProperties": False},
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -584,6 +610,17 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         ok=answers("200", "AccountSettings", "The settings after the change."),
         refused=ADMINS_ONLY,
     ),
+    "api.list_templates": operation(
+        ok=answers("200", "TemplateList", "Your templates and the team's, with their results.")
+    ),
+    "api.post_template": operation(
+        takes("NewTemplate"), created=answers("201", "Template", "The new template.")
+    ),
+    "api.get_template": operation(ok=answers("200", "Template", "The template and its results.")),
+    "api.patch_template": operation(
+        takes("TemplateRequest"), ok=answers("200", "Template", "The changed template.")
+    ),
+    "api.remove_template": operation(deleted=DELETED),
     "api.list_never_log": operation(
         ok=answers("200", "NeverLogList", "The account's never-log list and your own.")
     ),

@@ -18,6 +18,7 @@ from tracklog.models.contact import Company, Contact
 from tracklog.models.deal import Deal, Ticket
 from tracklog.models.installation import Installation
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
+from tracklog.models.mailtemplate import MailTemplate, TemplateUse
 from tracklog.models.notification import Notification
 from tracklog.models.pipeline import Pipeline, Stage
 from tracklog.models.privacy import ErasedAddress
@@ -49,6 +50,7 @@ __all__ = [
     "EngagementEvent",
     "ErasedAddress",
     "InboundMessage",
+    "MailTemplate",
     "Installation",
     "InboundRecipient",
     "MailAttachment",
@@ -65,6 +67,7 @@ __all__ = [
     "Stage",
     "Task",
     "Ticket",
+    "TemplateUse",
     "TimelineFilter",
     "TrackedAttachment",
     "TrackedLink",

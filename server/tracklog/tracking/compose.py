@@ -19,9 +19,11 @@ from tracklog.crm.associations import (
 from tracklog.crm.explain import render_why
 from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import stored_integer
 from tracklog.loggingaddress import ALPHABET, is_logging_address, logging_address
 from tracklog.mailaddress import normalise_email
 from tracklog.maillog.rules import RecipientStanding, recipient_standings, sender_refusal
+from tracklog.mailtemplates.library import record_template_use
 from tracklog.models import Account, Contact, Message, MessageRecipient, TrackedLink, User
 from tracklog.tracking.attachments import claim_shared_files
 from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
@@ -55,6 +57,7 @@ class ComposeRequest:
     create_contacts: bool
     client_host: str | None
     client_item_id: str | None
+    template_id: int | None = None
 
 
 def _addresses(payload: dict[str, Any], field: str, errors: dict[str, str]) -> list[str]:
@@ -107,6 +110,11 @@ def parse_compose_request(payload: Any, account: Account) -> ComposeRequest:
     item_id = client.get("item_id")
     if item_id is not None and (not isinstance(item_id, str) or len(item_id) > 500):
         errors["client.item_id"] = _("must be a string of at most 500 characters")
+    template_id = payload.get("template_id")
+    if template_id is not None:
+        template_id = stored_integer(template_id)
+        if template_id is None or template_id < 1:
+            errors["template_id"] = _("must be the id of a template")
     if sum(len(addresses) for addresses in recipients.values()) > MAX_RECIPIENTS:
         errors["to"] = _("at most %(count)d recipients", count=MAX_RECIPIENTS)
     if errors:
@@ -118,6 +126,7 @@ def parse_compose_request(payload: Any, account: Account) -> ComposeRequest:
         associations=associations,
         client_host=client.get("host"),
         client_item_id=item_id or None,
+        template_id=template_id,
         **recipients,
         **flags,
     )
@@ -376,6 +385,7 @@ def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
     tracked_slot = next((p.slot for p in plans if mode == "individual" and p.track), 0)
     html = request.html
     claim_shared_files(message, html)
+    record_template_use(user, message, request.template_id)
     if mode != "off":
         html = rewrite_for_tracking(message, html, tracked_slot)
     db.session.commit()
