@@ -258,8 +258,9 @@ def test_reply_threads_marks_replied_and_follows_the_deal_rules(api, deliver, wo
     assert reply_activity.direction == "incoming"
     assert reply_activity.thread_key == sent_activity.thread_key
     on = timeline_of(reply_activity)
-    assert ("deal", newer.id) in on and ("deal", won.id) in on
+    assert ("deal", newer.id) in on  # the most recently updated open deal wins over a won one
     assert ("deal", older.id) not in on and ("deal", lost.id) not in on
+    assert ("deal", won.id) not in on
     assert ("contact", contact.id) in on
     message = db.session.scalar(db.select(Message).filter_by(public_id=composed["message_id"]))
     assert message.replied_at is not None

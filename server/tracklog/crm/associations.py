@@ -195,12 +195,12 @@ def contact_open_records(
 
 def _open_records_for(account: Account, contact: Contact, direction: str) -> list[Planned]:
     """The contact's five most recently associated open deals and tickets in total; a received
-    mail goes on one open deal only (the most recent), as it answers about one."""
+    mail goes on one deal only (see _incoming_deal), as it answers about one."""
     wanted = set(account.default_association_types)
+    if direction == "incoming":
+        wanted.discard("deal")
     candidates = contact_open_records(account.id, contact.id, wanted)
     caps = {"deal": account.max_associated_deals, "ticket": account.max_associated_tickets}
-    if direction == "incoming":
-        caps["deal"] = min(caps["deal"], 1)
     open_deals = sum(1 for record_type, _id in candidates if record_type == "deal")
     chosen: list[tuple[str, int]] = []
     for record_type, record_id in candidates:
@@ -221,16 +221,26 @@ def _open_why(record_type: str, open_deals: int, contact: Contact) -> str:
     return encode_why(code, contact=contact.name)
 
 
-def _won_deals_for(account: Account, contact: Contact, direction: str) -> list[Planned]:
-    """A received mail also goes on every won deal of its contact (never on a lost one)."""
-    if direction != "incoming" or "deal" not in account.default_association_types:
+def _incoming_deal(account: Account, contact: Contact, direction: str) -> list[Planned]:
+    """The one deal a received mail goes on: the contact's only open deal, else the most
+    recently updated of their open deals, else their (most recently updated) won deal; never a
+    lost one — with only lost deals the mail stays on the contact."""
+    wanted = "deal" in account.default_association_types and account.max_associated_deals > 0
+    if direction != "incoming" or not wanted:
         return []
-    why = encode_why("won_deal", contact=contact.name)
-    return [
-        Planned("deal", deal.id, "automatic", why)
-        for deal in contact_deals(account.id, contact.id)
-        if deal.status == "won"
-    ]
+    deals = contact_deals(account.id, contact.id)
+    open_deals = [deal for deal in deals if deal.status == "open"]
+    if len(open_deals) == 1:
+        return [Planned("deal", open_deals[0].id, "automatic", _open_why("deal", 1, contact))]
+    if open_deals:
+        why = encode_why("updated_open_deal", contact=contact.name, count=len(open_deals))
+        return [Planned("deal", open_deals[0].id, "automatic", why)]
+    won = [deal for deal in deals if deal.status == "won"]
+    if won:
+        return [
+            Planned("deal", won[0].id, "automatic", encode_why("won_deal", contact=contact.name))
+        ]
+    return []
 
 
 def automatic_associations(
@@ -247,7 +257,7 @@ def automatic_associations(
             why = encode_why("company_of_contact", contact=contact.name)
             planned.append(Planned("company", contact.company_id, "automatic", why))
         planned += _open_records_for(account, contact, direction)
-        planned += _won_deals_for(account, contact, direction)
+        planned += _incoming_deal(account, contact, direction)
     return unique_planned(planned)
 
 

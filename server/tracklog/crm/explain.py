@@ -17,6 +17,7 @@ WHY_TEXTS = {
     "company_of_contact": _l("the company of %(contact)s"),
     "recent_open_deal": _l("one of the most recently associated open deals of %(contact)s"),
     "only_open_deal": _l("the only open deal of %(contact)s"),
+    "updated_open_deal": _l("the most recently updated of the %(count)s open deals of %(contact)s"),
     "won_deal": _l("won deal of %(contact)s"),
     "open_ticket": _l("one of the most recently associated open tickets of %(contact)s"),
     "added_by_user": _l("added by %(user)s"),

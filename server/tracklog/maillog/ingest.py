@@ -73,6 +73,9 @@ SUBJECT_PREFIX = re.compile(
 THREAD_BY_SUBJECT_DAYS = 30
 
 
+FORWARDED_TYPES = ("message/rfc822", "message/global")
+
+
 class NotLogged(Exception):
     """A check decided the mail is not logged; the why says which."""
 
@@ -118,8 +121,19 @@ def _addresses(parsed: ParsedMail) -> list[str]:
     return [e for e in dict.fromkeys(emails) if not is_logging_address(e)]
 
 
-def check_sender(ingest: Ingest) -> None:
-    """Check 2: outgoing mail must come from a user of the account (or an alias of one)."""
+def forwarded_original(parsed: ParsedMail) -> ParsedMail | None:
+    """The mail a user forwarded as an attachment to the logging address (a mailbox rule's
+    "forward as attachment"), or None when this is not such a forward."""
+    if _addresses(parsed):
+        return None
+    nested = [part for part in parsed.attachments if part.content_type in FORWARDED_TYPES]
+    return parse_mail(nested[0].data) if len(nested) == 1 else None
+
+
+def check_sender(ingest: Ingest, forwarder: User | None = None) -> None:
+    """Check 2: outgoing mail must come from a user of the account (or an alias of one);
+    incoming mail must reach one: as a recipient (a mailbox rule redirected it to the logging
+    address, or it was uploaded or synced), or by a user forwarding it as an attachment."""
     users = users_by_address(ingest.account.id)
     parsed, inbound = ingest.parsed, ingest.inbound
     sender = parsed.sender.email if parsed.sender else inbound.envelope_from.lower()
@@ -127,6 +141,12 @@ def check_sender(ingest: Ingest) -> None:
     ingest.names = {a.email: a.name for a in (*parsed.to, *parsed.cc, *parsed.bcc) if a.email}
     if sender in users and not users[sender].active:
         ingest.stop("sender", "sender_deactivated", email=sender)
+    original = forwarded_original(parsed) if sender in users and forwarder is None else None
+    if original is not None:
+        ingest.note("sender", "forwarded_by_user", user=users[sender].display_name, email=sender)
+        ingest.parsed = original
+        check_sender(ingest, forwarder=users[sender])
+        return
     if sender in users:
         ingest.actor, ingest.direction = users[sender], "outgoing"
         ingest.people = list(recipients)
@@ -134,13 +154,16 @@ def check_sender(ingest: Ingest) -> None:
         return
     uploader = db.session.get(User, inbound.uploader_id) if inbound.uploader_id else None
     receiver = next((users[email] for email in recipients if email in users), None)
-    if inbound.channel != "smtp" and (receiver or uploader):
-        ingest.actor, ingest.direction = receiver or uploader, "incoming"
+    receiver = receiver or forwarder or (uploader if inbound.channel != "smtp" else None)
+    if receiver is not None and receiver.active:
+        ingest.actor, ingest.direction = receiver, "incoming"
         ingest.people = [sender] if sender else []
         if parsed.sender:
             ingest.names[sender] = parsed.sender.name
         ingest.note("sender", "incoming_for_user", user=ingest.actor.display_name, email=sender)
         return
+    if receiver is not None:
+        ingest.stop("sender", "receiver_deactivated", email=receiver.email)
     ingest.stop("sender", "sender_not_user", email=sender or "?")
 
 
@@ -570,6 +593,7 @@ def _process(inbound: InboundMessage) -> None:
     ingest = Ingest(inbound=inbound, account=account, parsed=parsed)
     try:
         activity = run_checks(ingest)
+        inbound.subject, inbound.rfc_message_id = ingest.parsed.subject, ingest.parsed.message_id
         if inbound.status == "stored":
             inbound.status = "logged"
     except NotLogged:

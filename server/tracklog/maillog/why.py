@@ -23,6 +23,12 @@ STEP_TEXTS = {
         "Not logged: the sender %(email)s is a deactivated user of this account."
     ),
     "incoming_for_user": _l("Received by %(user)s from %(email)s."),
+    "forwarded_by_user": _l(
+        "Forwarded as an attachment by %(user)s (%(email)s): the attached mail is the one logged."
+    ),
+    "receiver_deactivated": _l(
+        "Not logged: it was received by %(email)s, whose user is deactivated."
+    ),
     "never_log_removed": _l(
         "Left out: %(email)s is on the never-log list of %(owner)s (%(pattern)s), added by "
         "%(added_by)s on %(added_on)s."
