@@ -135,7 +135,7 @@ def read_filters(args: Mapping[str, str]) -> FollowedFilters:
     return filters
 
 
-def _person_hit(kind: str) -> ColumnElement[bool]:
+def person_hit(kind: str) -> ColumnElement[bool]:
     """Whether a message has a counted hit of this kind by a person."""
     return exists().where(
         EngagementEvent.message_id == Message.id,
@@ -145,7 +145,7 @@ def _person_hit(kind: str) -> ColumnElement[bool]:
     )
 
 
-def _replied() -> ColumnElement[bool]:
+def replied() -> ColumnElement[bool]:
     """Whether a message was answered."""
     reply = exists().where(
         EngagementEvent.message_id == Message.id, EngagementEvent.kind == "reply"
@@ -197,12 +197,12 @@ def filtered_messages(user: User, filters: FollowedFilters) -> Select:
     if filters.no_open_days is not None:
         sent_before = utcnow() - timedelta(days=filters.no_open_days)
         query = query.where(
-            Message.tracking != "off", Message.sent_at <= sent_before, ~_person_hit("open")
+            Message.tracking != "off", Message.sent_at <= sent_before, ~person_hit("open")
         )
     if filters.opened_no_reply:
-        query = query.where(_person_hit("open"), ~_replied())
+        query = query.where(person_hit("open"), ~replied())
     if filters.clicked:
-        query = query.where(_person_hit("click"))
+        query = query.where(person_hit("click"))
     if filters.recipient:
         query = query.where(
             exists().where(
