@@ -563,6 +563,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             ),
         ),
         ok=answers("200", "Insights", "The numbers the insights page draws."),
+        refused=ADMINS_ONLY,
     ),
     "api.contact_send_time": operation(
         ok=answers("200", "SendTime", "The suggested moment in UTC, the time zone and why.")
