@@ -15,6 +15,7 @@ from babel.lists import format_list
 from flask_babel import format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from markupsafe import Markup
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -23,7 +24,7 @@ EMPTY = "#e5e7eb"
 PEOPLE = "#2563eb"
 RATE_COLOURS = {"open_rate": "#2563eb", "click_rate": "#7c3aed", "reply_rate": "#059669"}
 STEP_LABELS = {
-    "sent": _l("Sent"),
+    "sent": lazy_pgettext("funnel step", "Sent"),
     "opened": _l("Opened"),
     "clicked": _l("Clicked"),
     "replied": _l("Replied"),
