@@ -12,10 +12,9 @@ from xml.etree import ElementTree
 
 from babel.dates import get_day_names
 from babel.lists import format_list
-from flask_babel import format_percent, get_locale, ngettext
+from flask_babel import format_percent, get_locale, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from markupsafe import Markup
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
