@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 
 from tracklog.auth.accounts import require_admin
 from tracklog.errors import DomainError, NotFound
@@ -73,12 +74,12 @@ def account_users(account_id: int, user_id: int | None = None) -> list[User]:
     return list(db.session.scalars(query))
 
 
-def scoped_messages(user: User, scope: InsightsScope) -> Any:
-    """The messages of the scope sent within its period (a subquery of their ids)."""
+def scoped_messages(user: User, scope: InsightsScope) -> Select:
+    """The ids of the scope's messages sent within its period."""
     query = visible_messages(user).where(Message.sent_at >= utcnow() - timedelta(days=scope.days))
     if scope.user_id is not None:
         query = query.where(Message.user_id == scope.user_id)
-    return query.with_only_columns(Message.id).scalar_subquery()
+    return query.with_only_columns(Message.id)
 
 
 def opens_by_hour(user: User, scope: InsightsScope) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def opens_by_hour(user: User, scope: InsightsScope) -> dict[str, Any]:
     return {"cells": cells, "total": sum(sources.values()), "time_zones": sources}
 
 
-def _local_zone(time_zone: str | None, country: str | None) -> tuple[Any, str]:
+def _local_zone(time_zone: str | None, country: str | None) -> tuple[ZoneInfo | None, str]:
     """The zone an open is read in and where it came from: the contact, the country, or UTC."""
     zone = zone_named(time_zone)
     if zone is not None:
