@@ -209,3 +209,5 @@ def test_a_user_sees_no_comparison_and_cannot_ask_for_another(client, world, see
     page = client.get("/insights").get_data(as_text=True)
     assert set(charts(page)) == {"opens-heat-map", "funnel"}
     assert client.get(f"/insights?user={seeded['alice']}").status_code == 403
+    bad_period = client.get("/insights?days=14")
+    assert bad_period.status_code == 400 and bad_period.mimetype == "text/html"
