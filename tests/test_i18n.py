@@ -58,9 +58,9 @@ def load_mo(locale: str) -> Catalog:
 
 
 def translations(catalog: Catalog) -> dict[object, object]:
-    """Msgid to translation of every translated, non-fuzzy entry (what compile keeps)."""
+    """(Context, msgid) to translation of every translated, non-fuzzy entry (what compile keeps)."""
     return {
-        as_tuple(m.id): as_tuple(m.string)
+        (m.context, as_tuple(m.id)): as_tuple(m.string)
         for m in catalog
         if m.id and is_translated(m.string) and not m.fuzzy
     }

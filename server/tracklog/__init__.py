@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.notify.ws import init_hub, realtime
     from tracklog.settings.pages import settings_pages
     from tracklog.tracking.hits import init_hit_recording
+    from tracklog.tracking.insightspage import insights_page
     from tracklog.tracking.pages import messages
     from tracklog.tracking.views import tracking
     from tracklog.web.addin_files import addin_files
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(formatting)
     app.register_blueprint(tracking)
     app.register_blueprint(messages)
+    app.register_blueprint(insights_page)
     app.register_blueprint(maillog)
     app.register_blueprint(realtime)
     app.register_blueprint(bell)

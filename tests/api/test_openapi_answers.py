@@ -137,6 +137,8 @@ def walk_mail(api: DocumentedApi, mail_client: Any, record_hits: Any, kept: dict
     hit(mail_client, pixel_path(composed["html"]), agent=CHROME_WINDOWS)
     record_hits()
     api.call("GET", "/messages?q=Pricing")
+    api.call("GET", "/insights?days=7")
+    api.call("GET", f"/contacts/{kept['contacts']}/send-time")
     api.call("GET", f"/messages/{message_id}")
     api.call("GET", f"/messages/{message_id}/why")
     api.call("PUT", f"/messages/{message_id}/mute", {"muted": False})

@@ -31,6 +31,7 @@ from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
 from tracklog.tracking.compose import CLIENT_HOSTS
 from tracklog.tracking.followed import MAX_NO_OPEN_DAYS, SORTS
+from tracklog.tracking.insights import MACHINE_CLASSES, PERIODS, ZONE_SOURCES
 from tracklog.tracking.sendtime import SEND_TIME_BASES
 
 JSON = "application/json"
@@ -205,6 +206,49 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         time_zone={**STRING, "description": "IANA name"},
         basis=enum(SEND_TIME_BASES),
         reason=STRING,
+    ),
+    "Insights": answer(
+        days={**INTEGER, "enum": list(PERIODS)},
+        user_id={**nullable(INTEGER), "description": "null: every user's mail (admins)"},
+        opens_by_hour=answer(
+            cells={
+                **array({**array({**INTEGER, "minimum": 0}), "minItems": 24, "maxItems": 24}),
+                "minItems": 7,
+                "maxItems": 7,
+                "description": "People's opens: 7 weekdays (Monday first) × 24 hours, in the "
+                "recipients' local time",
+            },
+            total=INTEGER,
+            time_zones={
+                **answer(**dict.fromkeys(ZONE_SOURCES, INTEGER)),
+                "description": "How many opens were read in the contact's zone, the zone of "
+                "the open's country, or UTC",
+            },
+        ),
+        funnel={
+            **answer(
+                sent=INTEGER, tracked=INTEGER, opened=INTEGER, clicked=INTEGER, replied=INTEGER
+            ),
+            "description": "Messages counted once at each step; opened and clicked by people, "
+            "tracked mail only",
+        },
+        machine_hits={
+            **answer(**dict.fromkeys(MACHINE_CLASSES, INTEGER)),
+            "description": "Hits by machines on the same mail, per class",
+        },
+        per_user={**array(ref("UserRates")), "description": "Admins only; empty for users"},
+    ),
+    "UserRates": answer(
+        user_id=INTEGER,
+        name=STRING,
+        sent=INTEGER,
+        tracked=INTEGER,
+        opened=INTEGER,
+        clicked=INTEGER,
+        replied=INTEGER,
+        open_rate={**nullable({"type": "number"}), "description": "opened / tracked"},
+        click_rate={**nullable({"type": "number"}), "description": "clicked / tracked"},
+        reply_rate={**nullable({"type": "number"}), "description": "replied / sent"},
     ),
     "Message": with_optional(
         answer(**MESSAGE_FIELDS), sender=nullable({**STRING, "description": "Who sent it"})
@@ -532,6 +576,20 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             **PAGING,
         ),
         ok=answers("200", "MessageList", "A page of messages."),
+    ),
+    "api.get_insights": operation(
+        query(
+            days=(
+                {**INTEGER, "enum": list(PERIODS), "default": 30},
+                "Mail sent in the last N days.",
+            ),
+            user=(
+                {"anyOf": [{**INTEGER, "minimum": 1}, {"type": "string", "enum": ["all"]}]},
+                "One user's mail (admins: anyone's; users: their own), or all (the default).",
+            ),
+        ),
+        ok=answers("200", "Insights", "The numbers the insights page draws."),
+        refused=ADMINS_ONLY,
     ),
     "api.contact_send_time": operation(
         ok=answers("200", "SendTime", "The suggested moment in UTC, the time zone and why.")

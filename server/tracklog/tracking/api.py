@@ -17,6 +17,7 @@ from tracklog.tracking.compose import (
     preview_message,
 )
 from tracklog.tracking.followed import followed_page, read_filters
+from tracklog.tracking.insights import insights, read_scope
 from tracklog.tracking.kpis import find_message, message_detail
 from tracklog.tracking.sendtime import suggest_send_time
 
@@ -54,6 +55,13 @@ def list_messages() -> Response:
 def get_message(message_id: str) -> Response:
     """One message: KPIs and every event newest first, with its classification and reason."""
     return jsonify(message_detail(find_message(g.api_user, message_id)))
+
+
+@api.get("/insights")
+def get_insights() -> Response:
+    """The numbers of the insights page over a period: opens by weekday and hour in the
+    recipients' local time, the funnel beside the machine hits, each user's rates (admins)."""
+    return jsonify(insights(g.api_user, read_scope(g.api_user, request.args)))
 
 
 @api.get("/contacts/<int:contact_id>/send-time")
