@@ -195,6 +195,18 @@ def walk_timeline(api: DocumentedApi, world: factories.World, kept: dict[str, in
     api.call("POST", f"/records/contact/{contact}/meetings", meeting)
 
 
+def walk_templates(api: DocumentedApi) -> None:
+    """The template library, and a mail composed from a template."""
+    body = {"name": "Intro", "subject": "Hello", "html": "<p>Hi</p>", "shared": True}
+    template_id = api.call("POST", "/templates", body).json["id"]
+    api.call("GET", "/templates")
+    api.call("GET", f"/templates/{template_id}")
+    api.call("PATCH", f"/templates/{template_id}", {"shared": False})
+    draft = {"to": ["peter@initech.example"], "html": "<p>Hi</p>", "template_id": template_id}
+    api.call("POST", "/compose", {**draft, "client": {"item_id": "from-template"}})
+    api.call("DELETE", f"/templates/{template_id}")
+
+
 def walk_settings(api: DocumentedApi) -> None:
     """The account's settings, the never-log lists and the tokens."""
     api.call("GET", "/account/settings")
@@ -228,6 +240,7 @@ def test_every_operation_answers_what_the_document_says(app, api, world, recipie
     db.session.commit()
     assert documented.call("GET", "/audit-log?action=token_created").json["items"]
     walk_settings(documented)
+    walk_templates(documented)
     walk_data_rights(documented)
 
     not_called = sorted(set(documented.operations) - documented.called)
