@@ -30,7 +30,7 @@ from tracklog.models.tracking import (
     TrackedAttachment,
     TrackedLink,
 )
-from tracklog.models.user import ROLES, ApiToken, User, UserAddress
+from tracklog.models.user import ROLES, ApiToken, Invitation, User, UserAddress
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -51,6 +51,7 @@ __all__ = [
     "InboundMessage",
     "Installation",
     "InboundRecipient",
+    "Invitation",
     "MailAttachment",
     "Message",
     "MessageRecipient",
