@@ -19,9 +19,9 @@ from tracklog.crm.activities import (
 )
 from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
-from tracklog.models.user import ROLES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
+from tracklog.models.user import ROLES
 from tracklog.notify.api import OPEN_CHOICES
 from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED

@@ -33,7 +33,7 @@ from tracklog.crm.people import contacts_by_email
 from tracklog.crm.pipelines import account_pipelines
 from tracklog.crm.related import related_records
 from tracklog.crm.replies import reply_links, team_addresses
-from tracklog.crm.resources import RESOURCE_BY_NAME, RESOURCES, Resource, field_errors
+from tracklog.crm.resources import RESOURCE_BY_NAME, Resource, field_errors
 from tracklog.crm.timeline import (
     add_note,
     require_activity,
