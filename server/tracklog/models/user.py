@@ -57,8 +57,10 @@ class User(UserMixin, AccountScoped, Base):
         return self.active
 
     def all_addresses(self) -> set[str]:
-        """Every address this user sends from: the sign-in address, aliases and connected ones."""
-        return {self.email, *(address.email for address in self.addresses)}
+        """Every address this user sends from: the sign-in address and the verified aliases and
+        connected ones (an unverified one may be anybody's)."""
+        verified = (address.email for address in self.addresses if address.verified_at)
+        return {self.email, *verified}
 
 
 class UserAddress(AccountScoped, Base):
