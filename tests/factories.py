@@ -23,6 +23,7 @@ from tracklog.models import (
     RecordAssociation,
     Ticket,
     User,
+    UserAddress,
     utcnow,
 )
 
@@ -37,6 +38,20 @@ def make_account(name: str = "Acme Sales") -> Account:
 def make_user(account: Account, email: str, role: str = "user") -> User:
     """A local user with the test password."""
     return add_user(account, email, role=role, password=PASSWORD, display_name=email.split("@")[0])
+
+
+def make_alias(user: User, email: str, *, verified: bool = True) -> UserAddress:
+    """Another address of the user: verified (as every alias was before verification by a link)
+    unless said otherwise."""
+    alias = UserAddress(
+        account_id=user.account_id,
+        user_id=user.id,
+        email=email,
+        verified_at=utcnow() if verified else None,
+    )
+    db.session.add(alias)
+    db.session.commit()
+    return alias
 
 
 def token_for(user: User) -> str:

@@ -1,7 +1,7 @@
 """the team's mail templates and the sent messages that used them
 
 Revision ID: 0023
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-03 12:10:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

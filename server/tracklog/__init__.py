@@ -68,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.api import api
     from tracklog.api.docs import docs
     from tracklog.api.errors import register_error_handlers
+    from tracklog.auth.user_pages import user_pages
     from tracklog.auth.views import auth
     from tracklog.crm.activity_forms import activity_forms
     from tracklog.crm.board import pipelines
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     init_hit_recording(app)
     app.register_blueprint(health)
     app.register_blueprint(auth)
+    app.register_blueprint(user_pages)
     app.register_blueprint(api)
     app.register_blueprint(docs)
     app.register_blueprint(web)

@@ -77,6 +77,9 @@ class Config:
         self.BCC_DOMAIN = env.get("TRACKLOG_BCC_DOMAIN") or "bcc.localhost"
         self.SMTP_HOST = env.get("TRACKLOG_SMTP_HOST") or "127.0.0.1"
         self.SMTP_PORT = self._int(env, "TRACKLOG_SMTP_PORT", 2525)
+        # The relay for tracklog's own mail to its users (invitations, address verification),
+        # `host:port`; unset, the links are shown to whoever asked for them instead.
+        self.OUTGOING_SMTP = env.get("TRACKLOG_OUTGOING_SMTP") or None
         self.PROXY_HOPS = self._int(env, "TRACKLOG_PROXY_HOPS", 0)
         self.ENTRA_CLIENT_ID = env.get("TRACKLOG_ENTRA_CLIENT_ID") or None
         self.ENTRA_CLIENT_SECRET = env.get("TRACKLOG_ENTRA_CLIENT_SECRET") or None

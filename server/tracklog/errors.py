@@ -39,6 +39,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Gone(DomainError):
+    """The thing existed but may no longer be used (an expired or used one-time link)."""
+
+    status = 410
+    code = "gone"
+
+
 class Unauthorized(DomainError):
     """Missing or invalid credentials; the code names what was wrong."""
 

@@ -220,6 +220,16 @@ def walk_settings(api: DocumentedApi) -> None:
     api.call("DELETE", f"/tokens/{newest['id']}")
 
 
+def walk_users(api: DocumentedApi) -> None:
+    """Invitations and the caller's own addresses."""
+    invited = api.call("POST", "/invitations", {"email": "dora@acme.example", "role": "user"})
+    assert api.call("GET", "/invitations").json["items"]
+    api.call("DELETE", f"/invitations/{invited.json['id']}")
+    alias = api.call("POST", "/me/addresses", {"email": "alice.sales@acme.example"}).json
+    assert api.call("GET", "/me/addresses").json["items"]
+    api.call("DELETE", f"/me/addresses/{alias['id']}")
+
+
 def walk_data_rights(api: DocumentedApi) -> None:
     """A contact's export, then its erasure."""
     contact = api.call("POST", "/contacts", {"email": "milton@initech.example"}).json["id"]
@@ -241,6 +251,7 @@ def test_every_operation_answers_what_the_document_says(app, api, world, recipie
     assert documented.call("GET", "/audit-log?action=token_created").json["items"]
     walk_settings(documented)
     walk_templates(documented)
+    walk_users(documented)
     walk_data_rights(documented)
 
     not_called = sorted(set(documented.operations) - documented.called)

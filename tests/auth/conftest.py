@@ -1,4 +1,5 @@
-"""Fixtures of the identity tests: a stub Entra ID, a hand-moved clock, and a live server.
+"""Fixtures of the identity tests: a stub Entra ID, a hand-moved clock, a live server and a real
+SMTP sink as the outgoing relay.
 
 `app` is not imported from tests.browser here (it would put every test of the package on SQLite
 only): the end-to-end module imports it for itself.
@@ -8,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 
 from tests.browser import base_url, live, port, screenshots  # noqa: F401 - for the e2e tests
 from tests.idp_stub import StubIdentityProvider
+from tests.services import free_port
 from tracklog.auth.entra import entra_keys
 from tracklog.models import utcnow
 
@@ -87,3 +93,26 @@ def clock(app: Flask) -> HandMovedClock:
     """The app's clock for sign-in, sessions and throttling, moved by the test."""
     app.config["CLOCK"] = HandMovedClock()
     return app.config["CLOCK"]
+
+
+class MailSink:
+    """An SMTP server that keeps every mail it is given (tracklog's outgoing relay in tests)."""
+
+    def __init__(self) -> None:
+        self.mails: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        """Keep the mail and accept it."""
+        self.mails.append(message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+
+@pytest.fixture
+def relay(app: Flask) -> Iterator[MailSink]:
+    """A real SMTP sink on a free port, set as the app's TRACKLOG_OUTGOING_SMTP."""
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config["OUTGOING_SMTP"] = f"127.0.0.1:{controller.port}"
+    yield sink
+    controller.stop()

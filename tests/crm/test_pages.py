@@ -23,7 +23,6 @@ from tracklog.models import (
     Contact,
     Deal,
     Ticket,
-    UserAddress,
 )
 
 
@@ -316,7 +315,7 @@ def test_reply_addresses_the_contact_side_whoever_of_the_team_opens_it(
     client, world, direction, sender, recipients, reply_all
 ):
     alias = "alice.sales@acme.example"
-    db.session.add(UserAddress(account_id=world.account.id, user_id=world.admin.id, email=alias))
+    factories.make_alias(world.admin, alias)
     contact = factories.make_contact(world.account, "peter@initech.example")
     logged_mail(world, contact, direction, sender, recipients)
     sign_in(client, "bob@acme.example")

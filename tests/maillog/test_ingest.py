@@ -18,7 +18,6 @@ from tracklog.models import (
     MailAttachment,
     Message,
     NeverLogEntry,
-    UserAddress,
     utcnow,
 )
 
@@ -66,10 +65,7 @@ def test_sender_who_is_no_user_is_not_logged(deliver, world):
 
 
 def test_alias_of_a_user_is_logged(deliver, world):
-    db.session.add(
-        UserAddress(account_id=world.account.id, user_id=world.user.id, email="sales@acme.example")
-    )
-    db.session.commit()
+    factories.make_alias(world.user, "sales@acme.example")
     inbound = deliver(raw(outgoing(sender="sales@acme.example")))
     assert inbound.status == "logged"
     assert db.session.get(Activity, inbound.activity_id).owner_id == world.user.id

@@ -8,7 +8,7 @@ from tests.maillog.mail import outgoing, raw
 from tests.tracking.helpers import compose
 from tracklog.extensions import db
 from tracklog.maillog.rules import recipient_standings
-from tracklog.models import NeverLogEntry, UserAddress
+from tracklog.models import NeverLogEntry
 
 EXTERNAL = "peter@initech.example"
 NEVER_LOGGED = "bob@partner.example"
@@ -22,10 +22,10 @@ def set_up_rules(world) -> None:
     db.session.add_all(
         [
             NeverLogEntry(account_id=world.account.id, pattern="partner.example", kind="domain"),
-            UserAddress(account_id=world.account.id, user_id=world.user.id, email=ALIAS),
         ]
     )
     db.session.commit()
+    factories.make_alias(world.user, ALIAS)
     factories.make_contact(world.account, EXTERNAL, legal_basis="consent")
     factories.make_contact(world.account, NEVER_LOGGED, legal_basis="consent")
 

@@ -24,6 +24,7 @@ from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
+from tracklog.models.user import ROLES
 from tracklog.notify.api import OPEN_CHOICES
 from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED
@@ -132,6 +133,13 @@ TEMPLATE_FIELDS = {
     "shared": BOOLEAN,
 }
 HH_MM = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
+ONE_TIME_LINK_SENT = {
+    "sent": {**BOOLEAN, "description": "Whether the link was mailed through the outgoing relay"}
+}
+ONE_TIME_LINK = {
+    **STRING,
+    "description": "The one-time link, only when it was not mailed: shown this once, never again",
+}
 PREFERENCES = {
     "opens": enum(OPEN_CHOICES),
     "clicks": BOOLEAN,
@@ -411,6 +419,37 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "TemplateList": answer(items=array(ref("Template"))),
     "TemplateRequest": {**body(**TEMPLATE_FIELDS), "additionalProperties": False},
     "NewTemplate": {**body(("name",), **TEMPLATE_FIELDS), "additionalProperties": False},
+    "Invitation": answer(
+        id=INTEGER,
+        email=STRING,
+        display_name=STRING,
+        role=enum(ROLES),
+        invited_by=nullable(STRING),
+        created_at=DATE_TIME,
+        expires_at=DATE_TIME,
+    ),
+    "InvitationList": answer(items=array(ref("Invitation"))),
+    "InvitationCreated": with_optional(
+        {**answer(**ONE_TIME_LINK_SENT), "allOf": [ref("Invitation")]}, link=ONE_TIME_LINK
+    ),
+    "InvitationRequest": body(
+        ("email",),
+        email={**STRING, "format": "email"},
+        role={**enum(ROLES), "default": "user"},
+        display_name={**STRING, "maxLength": 200},
+    ),
+    "OwnAddress": answer(
+        id=INTEGER,
+        email=STRING,
+        kind=enum(("alias", "connected")),
+        verified=BOOLEAN,
+        verified_at=nullable(DATE_TIME),
+    ),
+    "OwnAddressList": answer(items=array(ref("OwnAddress"))),
+    "OwnAddressCreated": with_optional(
+        {**answer(**ONE_TIME_LINK_SENT), "allOf": [ref("OwnAddress")]}, link=ONE_TIME_LINK
+    ),
+    "OwnAddressRequest": body(("email",), email={**STRING, "format": "email"}),
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -688,6 +727,26 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         refused=ADMINS_ONLY,
     ),
     "api.delete_never_log": operation(deleted=DELETED, refused=ADMINS_ONLY),
+    "api.get_invitations": operation(
+        ok=answers("200", "InvitationList", "The pending invitations, newest first."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.post_invitation": operation(
+        takes("InvitationRequest"),
+        created=answers("201", "InvitationCreated", "The invitation; its link if not mailed."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.delete_invitation": operation(deleted=DELETED, refused=ADMINS_ONLY),
+    "api.get_own_addresses": operation(
+        ok=answers("200", "OwnAddressList", "Your extra addresses, verified or not.")
+    ),
+    "api.post_own_address": operation(
+        takes("OwnAddressRequest"),
+        created=answers(
+            "201", "OwnAddressCreated", "The address, unverified; its link if not mailed."
+        ),
+    ),
+    "api.delete_own_address": operation(deleted=DELETED),
     "api.list_notifications": operation(
         query(**PAGING),
         ok=answers("200", "NotificationPage", "A page of notifications and the unread count."),

@@ -14,6 +14,7 @@ AUDIT_ACTIONS = (
     "never_log_added",
     "never_log_removed",
     "user_invited",
+    "invitation_revoked",
     "role_changed",
     "user_deactivated",
     "user_reactivated",

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from tracklog.auth.invitations import claim_invitation
 from tracklog.errors import Unauthorized, ValidationFailed
 from tracklog.extensions import db
 from tracklog.mailaddress import normalise_email
@@ -332,13 +333,14 @@ def provision_entra_user(claims: Mapping[str, Any]) -> User:
     user = db.session.scalar(db.select(User).filter_by(email=email))
     if user is None:
         name = claims.get("name")
+        invitation = claim_invitation(account, email)
         user = User(
             account_id=account.id,
             email=email,
             display_name=(
                 name.strip() if isinstance(name, str) and name.strip() else email.split("@")[0]
             )[:200],
-            role="user",
+            role=invitation.role if invitation else "user",
         )
         db.session.add(user)
     elif user.account_id != account.id or user.entra_object_id is not None:

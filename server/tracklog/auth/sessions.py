@@ -16,7 +16,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 
 from tracklog.errors import NotFound
 from tracklog.extensions import db
@@ -197,3 +197,13 @@ def end_web_sessions(user: User, *, keep: str | None = None) -> None:
     if keep is not None:
         query = query.where(WebSession.selector != keep)
     db.session.execute(query)
+
+
+def last_sign_ins(account_id: int) -> dict[int, datetime]:
+    """When each user of the account last used a browser sign-in that still exists, by user id."""
+    query = (
+        select(WebSession.user_id, func.max(WebSession.last_used_at))
+        .where(WebSession.account_id == account_id)
+        .group_by(WebSession.user_id)
+    )
+    return {user_id: at for user_id, at in db.session.execute(query)}

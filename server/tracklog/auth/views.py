@@ -1,4 +1,5 @@
-"""Sign-in and sign-out, remembered browsers, the signed-in devices and API token pages."""
+"""Sign-in and sign-out, invitations, remembered browsers, the signed-in devices and API token
+pages."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracklog.auth.accounts import change_own_password
+from tracklog.auth.invitations import accept_invitation, usable_invitation
 from tracklog.auth.sessions import (
     REMEMBERED_FOR,
     device_label,
@@ -39,7 +41,7 @@ from tracklog.auth.sessions import (
 )
 from tracklog.auth.throttle import Clock, SignInRefused, TooManyAttempts, authenticate
 from tracklog.auth.tokens import create_token, list_tokens, revoke_token
-from tracklog.errors import DomainError
+from tracklog.errors import DomainError, ValidationFailed
 from tracklog.extensions import db, login_manager
 from tracklog.models import User
 
@@ -66,15 +68,20 @@ class NewTokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
 
 
-class ChangePasswordForm(FlaskForm):
-    """The current password and the new one, twice."""
+class NewPasswordForm(FlaskForm):
+    """A new password, twice (its strength is checked by auth.accounts when it is set)."""
 
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired()])
     repeat = PasswordField(
         _l("New password again"),
         validators=[DataRequired(), EqualTo("new", message=_l("The new passwords differ."))],
     )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """The current password and the new one, twice."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
 class EmptyForm(FlaskForm):
@@ -184,19 +191,46 @@ def sign_in() -> Response:
     if form.validate_on_submit():
         user = authenticated_user(form)
         if user is not None:
-            _end_this_browser_sign_in()
-            web_session, cookie = start_web_session(
-                user,
-                remember=form.remember.data,
-                device=device_label(request.user_agent.string),
-                ip=request.remote_addr,
-                now=clock().now(),
-            )
-            login_user(user)
-            session[SESSION_KEY] = web_session.selector
-            g.device_cookie = cookie or ""
+            begin_sign_in(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
     return sign_in_page("auth/sign_in.html", form)
+
+
+def begin_sign_in(user: User, *, remember: bool) -> None:
+    """Sign this browser in as the user, ending whatever sign-in it held before."""
+    _end_this_browser_sign_in()
+    web_session, cookie = start_web_session(
+        user,
+        remember=remember,
+        device=device_label(request.user_agent.string),
+        ip=request.remote_addr,
+        now=clock().now(),
+    )
+    login_user(user)
+    session[SESSION_KEY] = web_session.selector
+    g.device_cookie = cookie or ""
+
+
+@auth.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str) -> Response | str:
+    """An invitation's page: choose a password, become a user of the account, signed in."""
+    invitation = usable_invitation(token)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accept_invitation(token, form.new.data)
+        except ValidationFailed as refusal:
+            form.new.errors.append(refusal.message)
+        else:
+            begin_sign_in(user, remember=False)
+            flash(_("Welcome to %(account)s.", account=user.account.name), "info")
+            return redirect(url_for("web.home"))
+    return render_template(
+        "auth/invite.html",
+        invitation=invitation,
+        form=form,
+        entra_sign_in=bool(invitation.account.entra_tenant_id),
+    )
 
 
 @auth.post("/sign-out")

@@ -34,7 +34,7 @@ from tracklog.crm.pipelines import account_pipelines
 from tracklog.crm.records import record_choices
 from tracklog.crm.related import related_records
 from tracklog.crm.replies import reply_links, team_addresses
-from tracklog.crm.resources import RESOURCES, Resource, field_errors
+from tracklog.crm.resources import RESOURCE_BY_NAME, Resource, field_errors
 from tracklog.crm.timeline import (
     add_note,
     require_activity,
@@ -51,7 +51,6 @@ from tracklog.tracking.untrack import untracked_html
 record_pages = Blueprint("record_pages", __name__)
 
 IMPORT_ROUTE = "<any(contacts,companies):plural>"
-RESOURCE_BY_NAME = {resource.name: resource for resource in RESOURCES}
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 20
 TYPE_LABELS = {

@@ -86,7 +86,7 @@ def visible_inbound(user: User, mine_only: bool = False):
     query = select(InboundMessage).where(InboundMessage.account_id == user.account_id)
     if user.is_admin and not mine_only:
         return query
-    mine = [user.email, *(address.email for address in user.addresses)]
+    mine = sorted(user.all_addresses())
     return query.where((InboundMessage.uploader_id == user.id) | (InboundMessage.sender.in_(mine)))
 
 

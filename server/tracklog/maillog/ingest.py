@@ -35,7 +35,12 @@ from tracklog.extensions import db
 from tracklog.loggingaddress import is_logging_address
 from tracklog.mailaddress import domain_of
 from tracklog.maillog.parse import ParsedMail, Part, parse_mail
-from tracklog.maillog.rules import RecipientStanding, recipient_standings, users_by_address
+from tracklog.maillog.rules import (
+    RecipientStanding,
+    is_unverified_alias,
+    recipient_standings,
+    users_by_address,
+)
 from tracklog.maillog.store import lock_for_processing, store_inbound
 from tracklog.maillog.why import step
 from tracklog.models import (
@@ -164,6 +169,8 @@ def check_sender(ingest: Ingest, forwarder: User | None = None) -> None:
         return
     if receiver is not None:
         ingest.stop("sender", "receiver_deactivated", email=receiver.email)
+    if sender and is_unverified_alias(ingest.account.id, sender):
+        ingest.stop("sender", "sender_alias_unverified", email=sender)
     ingest.stop("sender", "sender_not_user", email=sender or "?")
 
 

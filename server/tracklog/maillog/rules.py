@@ -37,21 +37,42 @@ class RecipientStanding:
 
 
 def users_by_address(account_id: int) -> dict[str, User]:
-    """Every address of every user of the account (sign-in, aliases, connected), to its user."""
+    """Every address of every user of the account (sign-in, verified aliases, connected), to its
+    user; an alias not verified yet is nobody's."""
     users = db.session.scalars(select(User).filter_by(account_id=account_id)).all()
     addresses = {user.email: user for user in users}
-    for alias in db.session.scalars(select(UserAddress).filter_by(account_id=account_id)):
+    aliases = select(UserAddress).where(
+        UserAddress.account_id == account_id, UserAddress.verified_at.is_not(None)
+    )
+    for alias in db.session.scalars(aliases):
         addresses[alias.email] = alias.user
     return addresses
 
 
+def is_unverified_alias(account_id: int, email: str) -> bool:
+    """Whether the address is an alias of a user of the account that is not verified yet."""
+    query = select(UserAddress.id).where(
+        UserAddress.account_id == account_id,
+        UserAddress.email == email,
+        UserAddress.verified_at.is_(None),
+    )
+    return db.session.scalar(query) is not None
+
+
 def sender_refusal(account_id: int, sender: str) -> str | None:
-    """Why the BCC receiver would not log a mail from this From address (not a user or alias of
-    the account, or a deactivated user's), or None when it would; an unknown From is the user's."""
+    """Why the BCC receiver would not log a mail from this From address (not a user or verified
+    alias of the account, or a deactivated user's), or None when it would; an unknown From is
+    the user's."""
     email = sender.strip().lower()
     if not email:
         return None
     owner = users_by_address(account_id).get(email)
+    if owner is None and is_unverified_alias(account_id, email):
+        return _(
+            "Will not be logged: the alias %(email)s is not verified yet. Follow the link sent "
+            "to it.",
+            email=email,
+        )
     if owner is None:
         return _(
             "Will not be logged: the From address %(email)s is not a user of this account nor "

@@ -19,6 +19,10 @@ STEP_TEXTS = {
         "Not logged: the sender %(email)s is not a user of this account, nor one of their aliases "
         "or connected addresses."
     ),
+    "sender_alias_unverified": _l(
+        "Not logged: the sender %(email)s is an alias of a user that is not verified yet: the "
+        "link sent to that address has not been followed."
+    ),
     "sender_deactivated": _l(
         "Not logged: the sender %(email)s is a deactivated user of this account."
     ),

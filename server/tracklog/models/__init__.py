@@ -31,7 +31,7 @@ from tracklog.models.tracking import (
     TrackedAttachment,
     TrackedLink,
 )
-from tracklog.models.user import ROLES, ApiToken, User, UserAddress
+from tracklog.models.user import ROLES, ApiToken, Invitation, User, UserAddress
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -53,6 +53,7 @@ __all__ = [
     "MailTemplate",
     "Installation",
     "InboundRecipient",
+    "Invitation",
     "MailAttachment",
     "Message",
     "MessageRecipient",

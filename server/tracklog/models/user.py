@@ -57,8 +57,10 @@ class User(UserMixin, AccountScoped, Base):
         return self.active
 
     def all_addresses(self) -> set[str]:
-        """Every address this user sends from: the sign-in address, aliases and connected ones."""
-        return {self.email, *(address.email for address in self.addresses)}
+        """Every address this user sends from: the sign-in address and the verified aliases and
+        connected ones (an unverified one may be anybody's)."""
+        verified = (address.email for address in self.addresses if address.verified_at)
+        return {self.email, *verified}
 
 
 class UserAddress(AccountScoped, Base):
@@ -71,8 +73,32 @@ class UserAddress(AccountScoped, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     kind: Mapped[str] = mapped_column(String(10), default="alias")
+    # Only a verified address is the user's for logging; an admin's addition counts as verified.
+    verified_at: Mapped[datetime | None]
+    # SHA-256 of the one-time link sent to the address, cleared once it was followed.
+    verification_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     user: Mapped[User] = relationship(back_populates="addresses")
+
+
+class Invitation(AccountScoped, Base):
+    """A one-time link that lets someone become a user of the account; only its hash is stored."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(10), default="user")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    account: Mapped[Account] = relationship(lazy="joined")
+    invited_by: Mapped[User | None] = relationship(lazy="joined")
 
 
 class ApiToken(AccountScoped, Base):

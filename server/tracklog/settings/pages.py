@@ -103,6 +103,7 @@ ACTION_LABELS = {
     "never_log_added": _l("Never-log entry added"),
     "never_log_removed": _l("Never-log entry removed"),
     "user_invited": _l("User invited"),
+    "invitation_revoked": _l("Invitation withdrawn"),
     "role_changed": _l("Role changed"),
     "user_deactivated": _l("User deactivated"),
     "user_reactivated": _l("User reactivated"),
