@@ -26,7 +26,7 @@ from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED
 from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
-from tracklog.tracking.compose import CLIENT_HOSTS
+from tracklog.tracking.compose import CLIENT_HOSTS, RECIPIENT_CODES
 
 JSON = "application/json"
 STRING = {"type": "string"}
@@ -151,7 +151,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         create_contacts={**BOOLEAN, "default": True},
         client=body(host=enum(CLIENT_HOSTS), item_id={"type": "string", "maxLength": 500}),
     ),
-    "ComposeRecipient": answer(**RECIPIENT_DECISION, contact_id=nullable(INTEGER)),
+    "ComposeRecipient": answer(
+        **RECIPIENT_DECISION,
+        contact_id=nullable(INTEGER),
+        reason_code={
+            **nullable(enum(RECIPIENT_CODES)),
+            "description": "What in the recipient's own standing keeps them untracked",
+        },
+    ),
     "ChosenRecord": answer(type=enum(RECORD_TYPES), id=INTEGER, why=STRING),
     "SuggestedRecord": with_optional(
         answer(type=enum(RECORD_TYPES), id=INTEGER, why=STRING), source=STRING, label=STRING

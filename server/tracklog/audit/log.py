@@ -25,6 +25,7 @@ AUDIT_ACTIONS = (
     "contact_exported",
     "contact_erased",
     "retention_run",
+    "recipient_opted_out",
 )
 
 

@@ -20,7 +20,7 @@ from tracklog.models.installation import Installation
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
 from tracklog.models.notification import Notification
 from tracklog.models.pipeline import Pipeline, Stage
-from tracklog.models.privacy import ErasedAddress
+from tracklog.models.privacy import ErasedAddress, TrackingOptOut
 from tracklog.models.signin import SignInThrottle, WebSession
 from tracklog.models.tracking import (
     EngagementEvent,
@@ -68,6 +68,7 @@ __all__ = [
     "TimelineFilter",
     "TrackedAttachment",
     "TrackedLink",
+    "TrackingOptOut",
     "User",
     "UserAddress",
     "WebSession",

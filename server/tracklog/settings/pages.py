@@ -114,6 +114,7 @@ ACTION_LABELS = {
     "contact_exported": _l("Contact exported"),
     "contact_erased": _l("Contact erased"),
     "retention_run": _l("Old data deleted (retention)"),
+    "recipient_opted_out": _l("A recipient opted out of tracking"),
 }
 
 
