@@ -8,12 +8,16 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
-from tests.tracking.conftest import app_config, recipient, record  # noqa: F401 - as in tracking
+from tests.tracking import conftest as tracking
 from tests.tracking.helpers import compose
 from tracklog.extensions import db
 from tracklog.models import AuditEntry, EngagementEvent, TrackingOptOut
 from tracklog.tracking.untrack import untracked_html
 
+# As in the tracking tests: no recorder thread, hits recorded when asked, a recipient's browser.
+app_config = tracking.app_config
+record = tracking.record
+recipient = tracking.recipient
 PETER = "peter@initech.example"
 MILTON = "milton@initech.example"
 
@@ -67,9 +71,7 @@ def test_the_page_speaks_the_recipients_language(api, offering, recipient, langu
     assert heading in page.text
 
 
-def test_one_click_untracks_the_address_for_every_sender_of_the_account(
-    api, offering, recipient
-):
+def test_one_click_untracks_the_address_for_every_sender_of_the_account(api, offering, recipient):
     path = opt_out_path(compose(api, [PETER])["html"])
     assert 'name="email"' not in recipient.get(path).text
 

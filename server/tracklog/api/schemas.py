@@ -17,6 +17,7 @@ from tracklog.crm.activities import (
     MAX_NOTES_LENGTH,
     MAX_TITLE_LENGTH,
 )
+from tracklog.crm.legalbasis import MAX_CONTACTS_AT_ONCE
 from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
@@ -335,6 +336,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         pattern={**STRING, "description": "An address, or a domain (example.com or @example.com)"},
         scope=enum(NEVER_LOG_SCOPES),
     ),
+    "LegalBasisChange": body(
+        ("ids", "legal_basis"),
+        ids={**array(INTEGER), "minItems": 1, "maxItems": MAX_CONTACTS_AT_ONCE},
+        legal_basis={
+            **nullable(enum(LEGAL_BASES)),
+            "description": "One of the bases the account offers; null for none",
+        },
+    ),
+    "LegalBasisChanged": answer(updated=INTEGER, legal_basis=nullable(enum(LEGAL_BASES))),
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -549,6 +559,15 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             }
         }
     },
+    "api.set_contacts_legal_basis": operation(
+        takes("LegalBasisChange"),
+        ok=answers(
+            "200",
+            "LegalBasisChanged",
+            "How many contacts now have this basis; 404 (nothing changed) when an id is not a "
+            "contact of your account.",
+        ),
+    ),
     "api.erase_contact_data": operation(
         ok=answers("200", "ContactErased", "Erased; a tombstone of the address is kept."),
         refused=ADMINS_ONLY,

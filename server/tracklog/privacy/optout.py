@@ -70,4 +70,3 @@ def opt_out(message: Message, typed: str | None) -> None:
     db.session.flush()
     record_audit(None, message.account_id, "recipient_opted_out", ("tracking_opt_out", entry.id))
     db.session.commit()
-

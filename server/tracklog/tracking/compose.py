@@ -276,9 +276,7 @@ def extra_html(message: Message, account: Account, recipient_slot: int) -> str:
     ) + opt_out_footer(message, account)
 
 
-def rewrite_for_tracking(
-    message: Message, account: Account, html: str, recipient_slot: int
-) -> str:
+def rewrite_for_tracking(message: Message, account: Account, html: str, recipient_slot: int) -> str:
     """The HTML with every trackable link wrapped, the pixel and the opt-out footer added."""
     links = assign_links(message, find_links(html))
     db.session.flush()
@@ -340,9 +338,7 @@ def plan_recipients(user: User, request: ComposeRequest) -> tuple[str, str, list
     for slot, ((field, email), standing) in enumerate(zip(unique, standings, strict=True), start=1):
         track, log, reason = recipient_decision(standing, mode, mode_reason, not_logging)
         code = standing_code(standing)
-        plans.append(
-            RecipientPlan(slot, field, email, standing.contact, track, log, reason, code)
-        )
+        plans.append(RecipientPlan(slot, field, email, standing.contact, track, log, reason, code))
     return mode, mode_reason, plans
 
 

@@ -4,11 +4,11 @@ A BCC copy (or a mail logged from the pane) is the mail as the recipient got it:
 pixel and click URLs. Shown on a timeline, the pixel would count a colleague's look as the
 customer's open. So the copy is stored clean, and every page cleans again what older rows hold:
 our pixel <img> goes, a click URL becomes the link's recorded original URL, and a tracked
-attachment link, the opt-out footer's link (a colleague must not opt the recipient out from a
-timeline) or a click URL that cannot be resolved keeps its text but points nowhere.
+attachment link, the opt-out footer's link (a colleague must not opt the recipient out from
+a timeline) or a click URL that cannot be resolved keeps its text but points nowhere.
 
-A URL is ours when its path is /t/o, /t/c, /t/a or /t/u with a token, and it is on this installation's
-base URL or its token verifies (an earlier base URL, a proxy's host).
+A URL is ours when its path is /t/o, /t/c, /t/a or /t/u with a token, and it is on this
+installation's base URL or its token verifies (an earlier base URL, a proxy's host).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _on_base_url(host: str, port: int | None, prefix: str) -> bool:
 
 
 def parse_tracking_url(url: str) -> TrackingUrl | None:
-    """What a URL is when it is one of ours (pixel, click, attachment or opt-out link), else None."""
+    """What a URL is when it is one of ours (pixel, click, attachment, opt-out link), or None."""
     origin = _origin(url)
     if origin is None:
         return None
