@@ -48,6 +48,8 @@ const SINGULARS = Object.fromEntries(Object.entries(PLURALS).map(([one, many]) =
 const state = {
   online: true,
   choices: { track: true, log: true, associations: [], create_contacts: true },
+  // Why the Track or Log box cannot apply to this draft's recipients ("" when it can).
+  blocked: { track: "", log: "" },
   automatic: [],
   manual: [],
   removed: new Set(),
@@ -124,17 +126,27 @@ async function saveChoices() {
   }
 }
 
+// A box the recipients rule out is greyed and unchecked with the reason under it; the choice
+// itself is kept, so it applies again once those recipients are gone.
 function showChoices() {
-  $("track").checked = state.choices.track;
-  $("log").checked = state.choices.log;
+  for (const id of ["track", "log"]) {
+    const why = state.blocked[id];
+    $(id).disabled = Boolean(why);
+    $(id).checked = why ? false : state.choices[id];
+    $(`${id}-blocked`).textContent = why;
+    $(`${id}-blocked`).hidden = !why;
+  }
   $("create-contacts").checked = state.choices.create_contacts;
-  $("create-contacts").disabled = !state.choices.log;
+  $("create-contacts").disabled = !state.choices.log || Boolean(state.blocked.log);
 }
 
 async function onChoiceChanged() {
-  state.choices.track = $("track").checked;
-  state.choices.log = $("log").checked;
-  state.choices.create_contacts = $("create-contacts").checked;
+  const boxes = { track: "track", log: "log", "create-contacts": "create_contacts" };
+  for (const [id, name] of Object.entries(boxes)) {
+    if (!$(id).disabled) {
+      state.choices[name] = $(id).checked;
+    }
+  }
   showChoices();
   await saveChoices();
   showStatus(t("status.saved"));
@@ -210,6 +222,26 @@ function recipientBadges(recipient, tracking) {
   return badges;
 }
 
+// What the recipients' own standing rules out for the whole mail: one body goes to everyone, so
+// one recipient without a legal basis (privacy mode) or who opted out stops tracking for all;
+// logging stops only when no external recipient has a legal basis.
+function blockedBoxes(preview) {
+  const external = preview.recipients.filter((recipient) => recipient.reason_code !== "internal");
+  const emails = (code) =>
+    external.filter((recipient) => recipient.reason_code === code).map((r) => r.email);
+  const noBasis = emails("lacks_legal_basis");
+  const optedOut = emails("recipient_opted_out");
+  const track = [
+    noBasis.length ? t("compose.noLegalBasis", { emails: noBasis.join(", ") }) : "",
+    optedOut.length ? t("compose.optedOut", { emails: optedOut.join(", ") }) : "",
+  ];
+  const nobodyToLog = external.length > 0 && noBasis.length === external.length;
+  return {
+    track: track.filter(Boolean).join(" "),
+    log: nobodyToLog ? t("compose.nobodyToLog") : "",
+  };
+}
+
 function showRecipients(preview) {
   const list = $("recipients");
   list.replaceChildren(
@@ -217,7 +249,11 @@ function showRecipients(preview) {
       const muted = !recipient.track && !recipient.log;
       return element(
         "li",
-        { className: muted ? "recipient is-muted" : "recipient", "data-email": recipient.email },
+        {
+          className: muted ? "recipient is-muted" : "recipient",
+          "data-email": recipient.email,
+          "data-reason-code": recipient.reason_code || "",
+        },
         element("span", { className: "recipient-email" }, recipient.email),
         element("span", { className: "badges" }, recipientBadges(recipient, preview.tracking)),
         recipient.reason ? element("span", { className: "reason" }, recipient.reason) : null,
@@ -351,6 +387,8 @@ async function refreshPreview(force = false) {
     showError("");
     showRecipients(preview);
     await offerSendTime(preview);
+    state.blocked = blockedBoxes(preview);
+    showChoices();
     state.automatic = (preview.associations || []).map((item) => ({ ...item }));
     await Promise.all(
       [...state.automatic, ...state.manual].map(async (record) => {

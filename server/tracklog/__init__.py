@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.notify.api import bell
     from tracklog.notify.bus import init_bus
     from tracklog.notify.ws import init_hub, realtime
+    from tracklog.privacy.pages import opt_out_pages
     from tracklog.settings.pages import settings_pages
     from tracklog.tracking.hits import init_hit_recording
     from tracklog.tracking.insightspage import insights_page
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(activity_forms)
     app.register_blueprint(settings_pages)
     app.register_blueprint(template_pages)
+    app.register_blueprint(opt_out_pages)
     register_error_handlers(app)
     init_security_headers(app)
 

@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 from tests.factories import make_company, make_contact
 from tests.tracking.helpers import OUTLOOK_DESKTOP, compose
 from tracklog.extensions import db
-from tracklog.models import InboundMessage, Message
+from tracklog.models import InboundMessage, Message, TrackingOptOut
+from tracklog.privacy.tombstones import address_hash
 
 COMPOSE = "/taskpane/compose.html"
 READ = "/taskpane/read.html"
@@ -171,6 +172,48 @@ def test_internal_recipient_is_greyed_with_the_reason(open_pane, world, screensh
         "#recipients li[data-email='lumbergh@initech.example']", timeout=TIMEOUT_MS
     )
     screenshots(page, "recipients")
+
+
+def test_privacy_mode_greys_track_and_log_for_recipients_without_a_legal_basis(
+    open_pane, world, screenshots
+):
+    world.account.privacy_mode = True
+    db.session.commit()
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    row = page.wait_for_selector(f"#recipients li[data-email='{CUSTOMER}']")
+    assert row.get_attribute("data-reason-code") == "lacks_legal_basis"
+    assert "No legal basis" in row.inner_text()
+    expect(page.locator("#track")).to_be_disabled()
+    expect(page.locator("#log")).to_be_disabled()
+    assert not page.is_checked("#track") and not page.is_checked("#log")
+    expect(page.locator("#track-blocked")).to_contain_text(f"no legal basis for {CUSTOMER}")
+    expect(page.locator("#log-blocked")).to_contain_text("no recipient has a legal basis")
+    screenshots(page, "privacy-mode-no-legal-basis")
+    assert choices(page)["track"] is True and choices(page)["log"] is True
+
+    make_contact(world.account, "milton@initech.example", legal_basis="consent")
+    page.evaluate("window.__office.setRecipients({cc: ['milton@initech.example']})")
+    page.wait_for_selector("#recipients li[data-email='milton@initech.example']")
+    expect(page.locator("#log")).to_be_enabled()
+    expect(page.locator("#track")).to_be_disabled()
+    assert page.is_checked("#log")
+
+    page.evaluate("window.__office.setRecipients({to: ['milton@initech.example'], cc: []})")
+    expect(page.locator("#track")).to_be_enabled()
+    assert page.is_checked("#track")
+    expect(page.locator("#track-blocked")).to_be_hidden()
+
+
+def test_a_recipient_who_opted_out_is_shown_untracked_with_the_reason(open_pane, world):
+    db.session.add(TrackingOptOut(account_id=world.account.id, address_hash=address_hash(CUSTOMER)))
+    db.session.commit()
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    row = page.wait_for_selector(f"#recipients li[data-email='{CUSTOMER}']")
+    assert row.get_attribute("data-reason-code") == "recipient_opted_out"
+    assert "opted out of tracking" in row.inner_text()
+    expect(page.locator("#track")).to_be_disabled()
+    expect(page.locator("#track-blocked")).to_contain_text(f"{CUSTOMER} opted out")
+    expect(page.locator("#log")).to_be_enabled()
 
 
 def test_send_handler_tracks_the_mail_and_sets_the_logging_bcc(open_pane, live, world, screenshots):

@@ -231,8 +231,9 @@ def walk_users(api: DocumentedApi) -> None:
 
 
 def walk_data_rights(api: DocumentedApi) -> None:
-    """A contact's export, then its erasure."""
+    """A contact's legal basis set in bulk, its export, then its erasure."""
     contact = api.call("POST", "/contacts", {"email": "milton@initech.example"}).json["id"]
+    api.call("POST", "/contacts/legal-basis", {"ids": [contact], "legal_basis": "consent"})
     api.call("GET", f"/contacts/{contact}/export")
     api.call("POST", f"/contacts/{contact}/erase")
 

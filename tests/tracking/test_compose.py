@@ -20,6 +20,7 @@ def test_one_external_recipient_is_tracked_individually(api, world):
             "log": True,
             "contact_id": None,
             "reason": "",
+            "reason_code": None,
         }
     ]
     assert answer["html"].count("/t/o/") == 1

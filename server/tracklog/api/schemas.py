@@ -17,6 +17,7 @@ from tracklog.crm.activities import (
     MAX_NOTES_LENGTH,
     MAX_TITLE_LENGTH,
 )
+from tracklog.crm.legalbasis import MAX_CONTACTS_AT_ONCE
 from tracklog.mailtemplates.library import MAX_HTML as MAX_TEMPLATE_HTML
 from tracklog.mailtemplates.library import MAX_NAME as MAX_TEMPLATE_NAME
 from tracklog.mailtemplates.library import MAX_SUBJECT as MAX_TEMPLATE_SUBJECT
@@ -30,7 +31,7 @@ from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED
 from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
-from tracklog.tracking.compose import CLIENT_HOSTS
+from tracklog.tracking.compose import CLIENT_HOSTS, RECIPIENT_CODES
 from tracklog.tracking.followed import MAX_NO_OPEN_DAYS, SORTS
 from tracklog.tracking.insights import MACHINE_CLASSES, PERIODS, ZONE_SOURCES
 from tracklog.tracking.sendtime import SEND_TIME_BASES
@@ -172,7 +173,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         client=body(host=enum(CLIENT_HOSTS), item_id={"type": "string", "maxLength": 500}),
         template_id={**INTEGER, "minimum": 1, "description": "The template the mail started from"},
     ),
-    "ComposeRecipient": answer(**RECIPIENT_DECISION, contact_id=nullable(INTEGER)),
+    "ComposeRecipient": answer(
+        **RECIPIENT_DECISION,
+        contact_id=nullable(INTEGER),
+        reason_code={
+            **nullable(enum(RECIPIENT_CODES)),
+            "description": "What in the recipient's own standing keeps them untracked",
+        },
+    ),
     "ChosenRecord": answer(type=enum(RECORD_TYPES), id=INTEGER, why=STRING),
     "SuggestedRecord": with_optional(
         answer(type=enum(RECORD_TYPES), id=INTEGER, why=STRING), source=STRING, label=STRING
@@ -450,6 +458,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {**answer(**ONE_TIME_LINK_SENT), "allOf": [ref("OwnAddress")]}, link=ONE_TIME_LINK
     ),
     "OwnAddressRequest": body(("email",), email={**STRING, "format": "email"}),
+    "LegalBasisChange": body(
+        ("ids", "legal_basis"),
+        ids={**array(INTEGER), "minItems": 1, "maxItems": MAX_CONTACTS_AT_ONCE},
+        legal_basis={
+            **nullable(enum(LEGAL_BASES)),
+            "description": "One of the bases the account offers; null for none",
+        },
+    ),
+    "LegalBasisChanged": answer(updated=INTEGER, legal_basis=nullable(enum(LEGAL_BASES))),
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -695,6 +712,15 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             }
         }
     },
+    "api.set_contacts_legal_basis": operation(
+        takes("LegalBasisChange"),
+        ok=answers(
+            "200",
+            "LegalBasisChanged",
+            "How many contacts now have this basis; 404 (nothing changed) when an id is not a "
+            "contact of your account.",
+        ),
+    ),
     "api.erase_contact_data": operation(
         ok=answers("200", "ContactErased", "Erased; a tombstone of the address is kept."),
         refused=ADMINS_ONLY,

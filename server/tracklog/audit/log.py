@@ -26,6 +26,7 @@ AUDIT_ACTIONS = (
     "contact_exported",
     "contact_erased",
     "retention_run",
+    "recipient_opted_out",
 )
 
 

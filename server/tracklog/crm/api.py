@@ -12,6 +12,7 @@ from tracklog.api import api, requested_limit
 from tracklog.crm import activities, timeline
 from tracklog.crm.deals import open_tasks
 from tracklog.crm.fields import to_json
+from tracklog.crm.legalbasis import set_legal_basis
 from tracklog.crm.related import link_records, related_records, unlink_records
 from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
@@ -31,6 +32,19 @@ def record_timeline(record_type: str, record_id: int) -> Response:
         user, record_type, record_id, types, request.args.get("cursor"), requested_limit()
     )
     return jsonify(page | {"types": types})
+
+
+@api.post("/contacts/legal-basis")
+def set_contacts_legal_basis() -> Response:
+    """Give many contacts one legal basis, or none (null); how many were changed."""
+    payload = json_object()
+    if "legal_basis" not in payload:
+        raise ValidationFailed(
+            _("Say which legal basis to set (null for none)."),
+            details={"fields": {"legal_basis": _("required")}},
+        )
+    updated = set_legal_basis(g.api_user, payload.get("ids"), payload["legal_basis"])
+    return jsonify({"updated": updated, "legal_basis": payload["legal_basis"] or None})
 
 
 @api.post("/records/<record_type>/<int:record_id>/notes")

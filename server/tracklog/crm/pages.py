@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from flask_babel import lazy_pgettext, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, or_, select
 
@@ -28,6 +28,7 @@ from tracklog.crm import csvio
 from tracklog.crm.activities import plain_text_html
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
 from tracklog.crm.fields import Field
+from tracklog.crm.legalbasis import LEGAL_BASIS_LABELS, set_legal_basis
 from tracklog.crm.paths import PLURALS, RECORD_ROUTE, SINGULARS
 from tracklog.crm.people import contacts_by_email
 from tracklog.crm.pipelines import account_pipelines
@@ -207,7 +208,31 @@ def list_page(plural: str) -> str:
             else []
         ),
         list_url=lambda **changes: list_url(plural, args, **changes),
+        legal_bases=current_user.account.legal_bases if plural == "contacts" else [],
+        legal_basis_labels=LEGAL_BASIS_LABELS,
     )
+
+
+@record_pages.post("/contacts/legal-basis")
+@login_required
+def bulk_legal_basis() -> Response:
+    """The contacts list's action: the chosen legal basis (or none) on the selected contacts."""
+    chosen = request.form.get("legal_basis", "")
+    ids = [stored_integer(value, from_text=True) for value in request.form.getlist("ids")]
+    try:
+        if not chosen:
+            raise ValidationFailed(_("Choose a legal basis, or none."))
+        count = set_legal_basis(current_user, ids, None if chosen == "none" else chosen)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            ngettext(
+                "Legal basis set on %(num)d contact.", "Legal basis set on %(num)d contacts.", count
+            ),
+            "success",
+        )
+    return redirect(url_for("record_pages.list_page", plural="contacts"))
 
 
 def form_fields(resource: Resource) -> list[Field]:

@@ -21,6 +21,7 @@ from tracklog.auth.accounts import (
 )
 from tracklog.crm.deals import check_stage_entry, create_stage_tasks
 from tracklog.crm.fields import Field, to_json
+from tracklog.crm.legalbasis import require_offered_basis
 from tracklog.crm.pipelines import stage_label
 from tracklog.crm.records import (
     bring_in_from,
@@ -210,15 +211,7 @@ def field_errors(error: DomainError) -> dict[str, str]:
 
 def _save_contact(user: User, contact: Contact, values: dict[str, Any], creating: bool) -> None:
     """A contact's legal basis is one the account offers; one contact per address."""
-    offered = user.account.legal_bases or []
-    if contact.legal_basis and contact.legal_basis not in offered:
-        raise ValidationFailed(
-            _(
-                "The legal basis must be one the account offers: %(bases)s.",
-                bases=", ".join(offered),
-            ),
-            details={"fields": {"legal_basis": ", ".join(offered)}},
-        )
+    require_offered_basis(user.account, contact.legal_basis)
     query = select(Contact.id).where(
         Contact.account_id == contact.account_id, Contact.email == contact.email
     )

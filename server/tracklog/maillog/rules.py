@@ -1,5 +1,5 @@
 """Who a mail may be logged and tracked for: internal users and domains, never-log lists, privacy
-mode."""
+mode, recipients' opt-outs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from tracklog.extensions import db
 from tracklog.mailaddress import domain_of
 from tracklog.models import Account, Contact, NeverLogEntry, User, UserAddress
+from tracklog.privacy.optout import opted_out_addresses
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class RecipientStanding:
     contact: Contact | None
     needs_legal_basis: bool
     internal_domain: str | None = None
+    opted_out: bool = False
 
     @property
     def internal(self) -> bool:
@@ -126,6 +128,7 @@ def recipient_standings(
             select(Contact).where(Contact.account_id == account.id, Contact.email.in_(emails))
         )
     }
+    opted_out = opted_out_addresses(account.id, emails)
     return [
         RecipientStanding(
             email=email,
@@ -134,6 +137,7 @@ def recipient_standings(
             contact=contacts.get(email),
             needs_legal_basis=account.privacy_mode,
             internal_domain=internal_domain_of(account, email),
+            opted_out=email in opted_out,
         )
         for email in emails
     ]

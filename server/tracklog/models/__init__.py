@@ -21,7 +21,7 @@ from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttach
 from tracklog.models.mailtemplate import MailTemplate, TemplateUse
 from tracklog.models.notification import Notification
 from tracklog.models.pipeline import Pipeline, Stage
-from tracklog.models.privacy import ErasedAddress
+from tracklog.models.privacy import ErasedAddress, TrackingOptOut
 from tracklog.models.signin import SignInThrottle, WebSession
 from tracklog.models.tracking import (
     EngagementEvent,
@@ -72,6 +72,7 @@ __all__ = [
     "TimelineFilter",
     "TrackedAttachment",
     "TrackedLink",
+    "TrackingOptOut",
     "User",
     "UserAddress",
     "WebSession",

@@ -1,4 +1,4 @@
-"""What tracklog keeps of a contact erased on request: a keyed hash of the address, no more."""
+"""What tracklog keeps of people who asked for it: keyed hashes of their addresses, no more."""
 
 from __future__ import annotations
 
@@ -23,3 +23,17 @@ class ErasedAddress(AccountScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     address_hash: Mapped[str] = mapped_column(String(64))
     erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrackingOptOut(AccountScoped, Base):
+    """A recipient who opted out: the account never tracks mail to this address again.
+
+    Like a tombstone, only an HMAC of the normalised address is stored.
+    """
+
+    __tablename__ = "tracking_opt_out"
+    __table_args__ = (UniqueConstraint("account_id", "address_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,15 +18,18 @@ def address_hash(address: str, secret_key: str | None = None) -> str:
     return hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
-def is_erased(account_id: int, address: str) -> bool:
-    """Whether the address belongs to a contact the account erased on request.
-
-    Tombstones hashed under a previous secret key (TRACKLOG_PREVIOUS_SECRET_KEYS) still hold.
-    """
+def address_hashes(address: str) -> list[str]:
+    """The address's hash under the secret key and each previous one, so that hashes stored
+    before a key change (TRACKLOG_PREVIOUS_SECRET_KEYS) still match."""
     keys = [current_app.config["SECRET_KEY"], *current_app.config["SECRET_KEY_FALLBACKS"]]
+    return [address_hash(address, key) for key in keys]
+
+
+def is_erased(account_id: int, address: str) -> bool:
+    """Whether the address belongs to a contact the account erased on request."""
     query = select(ErasedAddress.id).where(
         ErasedAddress.account_id == account_id,
-        ErasedAddress.address_hash.in_([address_hash(address, key) for key in keys]),
+        ErasedAddress.address_hash.in_(address_hashes(address)),
     )
     return db.session.scalar(query) is not None
 

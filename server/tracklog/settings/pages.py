@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from tracklog.audit.log import audit_query
 from tracklog.auth.accounts import require_admin
+from tracklog.crm.legalbasis import LEGAL_BASIS_LABELS
 from tracklog.errors import DomainError, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
@@ -90,12 +91,7 @@ CHOICE_LABELS = {
     "company": _l("Companies"),
     "deal": _l("Deals"),
     "ticket": _l("Tickets"),
-    "consent": _l("Consent"),
-    "contract": _l("Contract"),
-    "legal_obligation": _l("Legal obligation"),
-    "vital_interests": _l("Vital interests"),
-    "public_task": _l("Public task"),
-    "legitimate_interest": _l("Legitimate interest"),
+    **LEGAL_BASIS_LABELS,
 }
 
 ACTION_LABELS = {
@@ -115,6 +111,7 @@ ACTION_LABELS = {
     "contact_exported": _l("Contact exported"),
     "contact_erased": _l("Contact erased"),
     "retention_run": _l("Old data deleted (retention)"),
+    "recipient_opted_out": _l("A recipient opted out of tracking"),
 }
 
 

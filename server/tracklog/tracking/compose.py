@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from tracklog.auth.accounts import bcc_address
@@ -18,6 +20,7 @@ from tracklog.crm.associations import (
 )
 from tracklog.crm.explain import render_why
 from tracklog.errors import ValidationFailed
+from tracklog.explanations import register, render
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
 from tracklog.loggingaddress import ALPHABET, is_logging_address, logging_address
@@ -25,12 +28,22 @@ from tracklog.mailaddress import normalise_email
 from tracklog.maillog.rules import RecipientStanding, recipient_standings, sender_refusal
 from tracklog.mailtemplates.library import record_template_use
 from tracklog.models import Account, Contact, Message, MessageRecipient, TrackedLink, User
+from tracklog.privacy.optout import opt_out_token
 from tracklog.tracking.attachments import claim_shared_files
 from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
 from tracklog.tracking.tokens import TokenClaims, make_token
 
 CLIENT_HOSTS = ("outlook-desktop", "outlook-web", "outlook-mac", "outlook-mobile", "web", "api")
 MAX_RECIPIENTS = 500
+# Why a recipient's own standing keeps them untracked: the pane reads the code, people the text.
+RECIPIENT_TEXTS = {
+    "lacks_legal_basis": _l("No legal basis for this contact (privacy mode)."),
+    "recipient_opted_out": _l(
+        "This recipient opted out of tracking: mail to them is never tracked by this account."
+    ),
+}
+register("recipient", RECIPIENT_TEXTS)
+RECIPIENT_CODES = ("internal", *RECIPIENT_TEXTS)
 
 
 class NoRecipients(ValidationFailed):
@@ -148,6 +161,9 @@ def tracking_mode(request: ComposeRequest, standings: list[RecipientStanding]) -
         return "off", _(
             "Privacy mode: a recipient has no legal basis for tracking, so the mail is not tracked."
         )
+    if any(standing.opted_out for standing in external):
+        # One body goes to everyone: a pixel for the others would track them too.
+        return "off", _("A recipient opted out of tracking, so the mail is not tracked.")
     if len(external) == 1:
         return "individual", _("One external recipient: opens are attributed to them.")
     return "anonymous", _(
@@ -172,9 +188,12 @@ def recipient_decision(
             ),
         )
     if standing.lacks_legal_basis:
-        return False, False, _("No legal basis for this contact (privacy mode).")
+        return False, False, render("recipient", "lacks_legal_basis")
     track = mode != "off"
-    reasons = [] if track else [mode_reason]
+    if standing.opted_out:
+        reasons = [render("recipient", "recipient_opted_out")]
+    else:
+        reasons = [] if track else [mode_reason]
     if mode == "anonymous":
         reasons.append(_("Tracked anonymously: the mail has several external recipients."))
     log = not_logging is None and standing.never_log is None
@@ -185,6 +204,17 @@ def recipient_decision(
     elif not_logging is not None:
         reasons.append(not_logging)
     return track, log, " ".join(reasons)
+
+
+def standing_code(standing: RecipientStanding) -> str | None:
+    """The code of what in the recipient's own standing keeps them untracked, if anything."""
+    if standing.internal:
+        return "internal"
+    if standing.lacks_legal_basis:
+        return "lacks_legal_basis"
+    if standing.opted_out:
+        return "recipient_opted_out"
+    return None
 
 
 def find_draft(user: User, item_id: str | None) -> Message | None:
@@ -229,8 +259,23 @@ def is_tracking_url(url: str) -> bool:
     return url.startswith(tracking_url("/t/"))
 
 
-def extra_html(message: Message, recipient_slot: int) -> str:
-    """The open pixel and the hidden honeypot link that only machines follow."""
+def opt_out_footer(message: Message, account: Account) -> str:
+    """The small footer linking to the page where a recipient opts out (when the account offers
+    it); its link is never wrapped, so following it is no click."""
+    if not account.recipient_opt_out_link:
+        return ""
+    text = escape(_("This mail is tracked by %(account)s.", account=account.name))
+    link = escape(_("Stop tracking mail to me"))
+    url = tracking_url(f"/t/u/{opt_out_token(message)}")
+    return (
+        '<p class="tracklog-opt-out" style="font-size:11px;color:#777777;margin-top:16px">'
+        f'{text} <a href="{url}" style="color:#777777">{link}</a></p>'
+    )
+
+
+def extra_html(message: Message, account: Account, recipient_slot: int) -> str:
+    """The open pixel, the hidden honeypot link that only machines follow, and the opt-out
+    footer."""
     pixel = make_token(TokenClaims("open", message.id, 0, recipient_slot))
     honeypot = make_token(TokenClaims("click", message.id, 0, recipient_slot))
     return (
@@ -238,11 +283,11 @@ def extra_html(message: Message, recipient_slot: int) -> str:
         'style="display:block;width:1px;height:1px;border:0" />'
         f'<a href="{tracking_url(f"/t/c/{honeypot}")}" style="display:none;mso-hide:all" '
         'aria-hidden="true" tabindex="-1"></a>'
-    )
+    ) + opt_out_footer(message, account)
 
 
-def rewrite_for_tracking(message: Message, html: str, recipient_slot: int) -> str:
-    """The HTML with every trackable link wrapped and the pixel added."""
+def rewrite_for_tracking(message: Message, account: Account, html: str, recipient_slot: int) -> str:
+    """The HTML with every trackable link wrapped, the pixel and the opt-out footer added."""
     links = assign_links(message, find_links(html))
     db.session.flush()
 
@@ -253,7 +298,8 @@ def rewrite_for_tracking(message: Message, html: str, recipient_slot: int) -> st
             f"/t/c/{make_token(TokenClaims('click', message.id, slot, recipient_slot))}"
         )
 
-    return rewrite_html(html, click_url_for, is_tracking_url, extra_html(message, recipient_slot))
+    extra = extra_html(message, account, recipient_slot)
+    return rewrite_html(html, click_url_for, is_tracking_url, extra)
 
 
 @dataclass(frozen=True)
@@ -267,6 +313,7 @@ class RecipientPlan:
     track: bool
     log: bool
     reason: str
+    reason_code: str | None
 
     def as_json(self) -> dict[str, Any]:
         """The recipient as the compose response shows it."""
@@ -277,6 +324,7 @@ class RecipientPlan:
             "log": self.log,
             "contact_id": contact_id,
             "reason": self.reason,
+            "reason_code": self.reason_code,
         }
 
 
@@ -299,7 +347,8 @@ def plan_recipients(user: User, request: ComposeRequest) -> tuple[str, str, list
     plans = []
     for slot, ((field, email), standing) in enumerate(zip(unique, standings, strict=True), start=1):
         track, log, reason = recipient_decision(standing, mode, mode_reason, not_logging)
-        plans.append(RecipientPlan(slot, field, email, standing.contact, track, log, reason))
+        code = standing_code(standing)
+        plans.append(RecipientPlan(slot, field, email, standing.contact, track, log, reason, code))
     return mode, mode_reason, plans
 
 
@@ -387,7 +436,7 @@ def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
     claim_shared_files(message, html)
     record_template_use(user, message, request.template_id)
     if mode != "off":
-        html = rewrite_for_tracking(message, html, tracked_slot)
+        html = rewrite_for_tracking(message, account, html, tracked_slot)
     db.session.commit()
     return {
         "message_id": message.public_id,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-KINDS = {"open": 1, "click": 2, "attachment": 3}
+KINDS = {"open": 1, "click": 2, "attachment": 3, "optout": 4}
 KIND_NAMES = {code: name for name, code in KINDS.items()}
 SIGNATURE_BYTES = 10
 KEY_PURPOSE = b"tracklog tracking token v1"

@@ -4,10 +4,11 @@ A BCC copy (or a mail logged from the pane) is the mail as the recipient got it:
 pixel and click URLs. Shown on a timeline, the pixel would count a colleague's look as the
 customer's open. So the copy is stored clean, and every page cleans again what older rows hold:
 our pixel <img> goes, a click URL becomes the link's recorded original URL, and a tracked
-attachment link (or a click URL that cannot be resolved) keeps its text but points nowhere.
+attachment link, the opt-out footer's link (a colleague must not opt the recipient out from
+a timeline) or a click URL that cannot be resolved keeps its text but points nowhere.
 
-A URL is ours when its path is /t/o, /t/c or /t/a with a token, and it is on this installation's
-base URL or its token verifies (an earlier base URL, a proxy's host).
+A URL is ours when its path is /t/o, /t/c, /t/a or /t/u with a token, and it is on this
+installation's base URL or its token verifies (an earlier base URL, a proxy's host).
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from tracklog.tracking.classify import HONEYPOT_SLOT
 from tracklog.tracking.rewrite import replace_urls
 from tracklog.tracking.tokens import TokenClaims, read_token
 
-KINDS = {"o": "open", "c": "click", "a": "attachment"}
-_PATH = re.compile(r"^(?P<prefix>.*)/t/(?P<kind>[oca])/(?P<token>[A-Za-z0-9_-]{1,80})(?:\.gif)?$")
+KINDS = {"o": "open", "c": "click", "a": "attachment", "u": "optout"}
+_PATH = re.compile(r"^(?P<prefix>.*)/t/(?P<kind>[ocau])/(?P<token>[A-Za-z0-9_-]{1,80})(?:\.gif)?$")
 # A tracking URL inside text or any attribute: what the structural pass did not see.
 _URL_IN_TEXT = re.compile(
-    r"https?://[^\s\"'<>]{1,300}?/t/[oca]/[A-Za-z0-9_-]{1,80}(?:\.gif)?(?![A-Za-z0-9_-])",
+    r"https?://[^\s\"'<>]{1,300}?/t/[ocau]/[A-Za-z0-9_-]{1,80}(?:\.gif)?(?![A-Za-z0-9_-])",
     re.IGNORECASE,
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -63,7 +64,7 @@ def _on_base_url(host: str, port: int | None, prefix: str) -> bool:
 
 
 def parse_tracking_url(url: str) -> TrackingUrl | None:
-    """What a URL is when it is one of ours (pixel, click or attachment link), else None."""
+    """What a URL is when it is one of ours (pixel, click, attachment, opt-out link), or None."""
     origin = _origin(url)
     if origin is None:
         return None
