@@ -25,6 +25,11 @@ AUDIT_ACTIONS = (
     "contact_exported",
     "contact_erased",
     "retention_run",
+    "partner_invited",
+    "partner_accepted",
+    "partner_changed",
+    "partner_ended",
+    "deal_shared",
 )
 
 

@@ -20,6 +20,7 @@ from tracklog.models.installation import Installation
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
 from tracklog.models.mailtemplate import MailTemplate, TemplateUse
 from tracklog.models.notification import Notification
+from tracklog.models.partner import Partnership, SharedDeal, SharedDealChange
 from tracklog.models.pipeline import Pipeline, Stage
 from tracklog.models.privacy import ErasedAddress
 from tracklog.models.signin import SignInThrottle, WebSession
@@ -59,10 +60,13 @@ __all__ = [
     "NeverLogEntry",
     "RetentionRun",
     "Notification",
+    "Partnership",
     "Pin",
     "Pipeline",
     "RecordAssociation",
     "SenderSighting",
+    "SharedDeal",
+    "SharedDealChange",
     "SignInThrottle",
     "Stage",
     "Task",

@@ -114,6 +114,11 @@ ACTION_LABELS = {
     "contact_exported": _l("Contact exported"),
     "contact_erased": _l("Contact erased"),
     "retention_run": _l("Old data deleted (retention)"),
+    "partner_invited": _l("Partner invited"),
+    "partner_accepted": _l("Partnership accepted"),
+    "partner_changed": _l("Partnership changed"),
+    "partner_ended": _l("Partnership ended"),
+    "deal_shared": _l("Deal shared with a partner"),
 }
 
 
