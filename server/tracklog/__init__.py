@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
     import tracklog.mailtemplates.api  # noqa: F401 - adds the template library to `api`
     import tracklog.notify.api  # noqa: F401 - adds the notification operations to `api`
+    import tracklog.partners.api  # noqa: F401 - adds partnerships and shared deals to `api`
     import tracklog.privacy.api  # noqa: F401 - adds contact export and erasure to `api`
     import tracklog.settings.api  # noqa: F401 - adds account settings and never-log lists to `api`
     import tracklog.tracking.api  # noqa: F401 - adds the tracking operations to `api`
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.notify.api import bell
     from tracklog.notify.bus import init_bus
     from tracklog.notify.ws import init_hub, realtime
+    from tracklog.partners.sync import init_partner_sync
     from tracklog.privacy.pages import opt_out_pages
     from tracklog.settings.pages import settings_pages
     from tracklog.tracking.hits import init_hit_recording
@@ -94,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     init_bus(app)
     init_hub(app)
     init_hit_recording(app)
+    init_partner_sync()
     app.register_blueprint(health)
     app.register_blueprint(auth)
     app.register_blueprint(user_pages)

@@ -27,6 +27,11 @@ AUDIT_ACTIONS = (
     "contact_erased",
     "retention_run",
     "recipient_opted_out",
+    "partner_invited",
+    "partner_accepted",
+    "partner_changed",
+    "partner_ended",
+    "deal_shared",
 )
 
 

@@ -20,6 +20,7 @@ from tracklog.models.installation import Installation
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
 from tracklog.models.mailtemplate import MailTemplate, TemplateUse
 from tracklog.models.notification import Notification
+from tracklog.models.partner import Partnership, SharedDeal, SharedDealChange
 from tracklog.models.pipeline import Pipeline, Stage
 from tracklog.models.privacy import ErasedAddress, TrackingOptOut
 from tracklog.models.signin import SignInThrottle, WebSession
@@ -60,10 +61,13 @@ __all__ = [
     "NeverLogEntry",
     "RetentionRun",
     "Notification",
+    "Partnership",
     "Pin",
     "Pipeline",
     "RecordAssociation",
     "SenderSighting",
+    "SharedDeal",
+    "SharedDealChange",
     "SignInThrottle",
     "Stage",
     "Task",

@@ -16,6 +16,7 @@ from tracklog.explanations import register, render, render_stored
 from tracklog.extensions import db
 from tracklog.models import (
     Contact,
+    Deal,
     EngagementEvent,
     InboundMessage,
     Message,
@@ -24,6 +25,7 @@ from tracklog.models import (
     TrackedAttachment,
     TrackedLink,
     User,
+    utcnow,
 )
 from tracklog.models.tracking import PERSON_CLASSES
 from tracklog.notify.bus import get_bus
@@ -45,6 +47,8 @@ NOTIFICATION_TEXTS = {
     "reply": _l("%(who)s replied to “%(subject)s”."),
     "not_logged": _l("“%(subject)s” was not logged: %(reason)s"),
     "logging_failed": _l("“%(subject)s” could not be logged: %(reason)s"),
+    "partner_deal_registered": _l("“%(subject)s” was registered as a deal shared with %(other)s."),
+    "deal_shared_with_partner": _l("“%(subject)s” is now a deal shared with %(other)s."),
 }
 register("notification", NOTIFICATION_TEXTS)
 
@@ -164,6 +168,18 @@ def notify_logging(inbound: InboundMessage, user: User | None) -> Notification |
     )
 
 
+def add_partner_notification(user: User, code: str, deal: Deal, other: str) -> Notification:
+    """Tell a partner-lead recipient about a shared deal of their account (not committed)."""
+    return _add(
+        user,
+        kind="partner",
+        code=code,
+        params={"subject": deal.name, "other": other, "path": f"/deals/{deal.id}"},
+        subject=deal.name,
+        occurred_at=utcnow(),
+    )
+
+
 def keep_ids_in_commit_order() -> None:
     """Hold the feed's lock until this transaction ends.
 
@@ -213,8 +229,15 @@ def notification_json(notification: Notification) -> dict[str, Any]:
         "at": notification.occurred_at.isoformat().replace("+00:00", "Z"),
         "text": notification_text(notification),
         "silent": notification.silent,
-        "url": f"{base_url}/messages/{public_id}" if public_id else f"{base_url}/logging/why",
+        "url": base_url + _path_of(notification),
     }
+
+
+def _path_of(notification: Notification) -> str:
+    """Where a notification leads: its message, the record it names, else the logging page."""
+    if notification.message_public_id:
+        return f"/messages/{notification.message_public_id}"
+    return notification.params.get("path") or "/logging/why"
 
 
 def rendered_for(user: User, notification: Notification) -> dict[str, Any]:

@@ -112,6 +112,11 @@ ACTION_LABELS = {
     "contact_erased": _l("Contact erased"),
     "retention_run": _l("Old data deleted (retention)"),
     "recipient_opted_out": _l("A recipient opted out of tracking"),
+    "partner_invited": _l("Partner invited"),
+    "partner_accepted": _l("Partnership accepted"),
+    "partner_changed": _l("Partnership changed"),
+    "partner_ended": _l("Partnership ended"),
+    "deal_shared": _l("Deal shared with a partner"),
 }
 
 

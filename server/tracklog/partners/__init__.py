@@ -1,0 +1,1 @@
+"""Partner collaboration: partnerships between accounts and the deals they share."""
