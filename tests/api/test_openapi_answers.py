@@ -207,6 +207,33 @@ def walk_templates(api: DocumentedApi) -> None:
     api.call("DELETE", f"/templates/{template_id}")
 
 
+def walk_partners(api: DocumentedApi, world: factories.World) -> None:
+    """A partnership between the two accounts, a registration, a conversion, the sync."""
+    invited = api.call("POST", "/partnerships", {"note": "Reseller"}).json
+    acme = api.api
+    api.api = acme.as_token(world.other_token)
+    partnership = api.call("POST", "/partnerships/accept", {"invite_code": invited["invite_code"]})
+    contact = factories.make_contact(world.other_account, "ceo@initech.example")
+    registration = {
+        "partnership_id": partnership.json["id"],
+        "from": {"type": "contact", "id": contact.id},
+        "name": "Initech via Globex",
+        "amount": 1000,
+    }
+    shared = api.call("POST", "/shared-deals", registration).json
+    api.call("PATCH", f"/deals/{shared['deal_id']}/shared", {"product_interest": "Widgets"})
+    api.api = acme
+    api.call("GET", "/partnerships")
+    api.call("GET", f"/partnerships/{invited['id']}")
+    api.call("PATCH", f"/partnerships/{invited['id']}", {"notify_user_ids": [world.admin.id]})
+    api.call("GET", "/shared-deals")
+    api.call("GET", f"/shared-deals/{shared['id']}")
+    deal = factories.make_deal(world.account, "Renewal")
+    share = {"partnership_id": invited["id"], "partner_contact": "hank@globex.example"}
+    api.call("POST", f"/deals/{deal.id}/share", {**share, "confirmed": True})
+    api.call("POST", f"/partnerships/{invited['id']}/end")
+
+
 def walk_settings(api: DocumentedApi) -> None:
     """The account's settings, the never-log lists and the tokens."""
     api.call("GET", "/account/settings")
@@ -252,6 +279,7 @@ def test_every_operation_answers_what_the_document_says(app, api, world, recipie
     assert documented.call("GET", "/audit-log?action=token_created").json["items"]
     walk_settings(documented)
     walk_templates(documented)
+    walk_partners(documented, world)
     walk_users(documented)
     walk_data_rights(documented)
 

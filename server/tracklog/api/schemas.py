@@ -24,6 +24,7 @@ from tracklog.mailtemplates.library import MAX_SUBJECT as MAX_TEMPLATE_SUBJECT
 from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
+from tracklog.models.partner import ASSIGNMENT_MODES, PARTNERSHIP_STATES
 from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
 from tracklog.models.user import ROLES
 from tracklog.notify.api import OPEN_CHOICES
@@ -467,6 +468,75 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     ),
     "LegalBasisChanged": answer(updated=INTEGER, legal_basis=nullable(enum(LEGAL_BASES))),
+    "Partnership": answer(
+        id=INTEGER,
+        side=enum(("selling", "partner")),
+        status=enum(PARTNERSHIP_STATES),
+        other_account=nullable(STRING),
+        note=STRING,
+        notify_user_ids=array(INTEGER),
+        assignment=nullable(answer(mode=enum(ASSIGNMENT_MODES), user_ids=array(INTEGER))),
+        created_at=DATE_TIME,
+        accepted_at=nullable(DATE_TIME),
+        ended_at=nullable(DATE_TIME),
+    ),
+    "PartnershipCreated": with_optional(
+        {**answer(invite_code=STRING), "allOf": [ref("Partnership")]}
+    ),
+    "PartnershipList": answer(items=array(ref("Partnership"))),
+    "PartnershipInvite": body(note={**STRING, "maxLength": 200}),
+    "PartnershipAccept": body(("invite_code",), invite_code=STRING),
+    "PartnershipChange": body(
+        notify_user_ids=array(INTEGER),
+        assignment=body(("mode", "user_ids"), mode=enum(ASSIGNMENT_MODES), user_ids=array(INTEGER)),
+    ),
+    "SharedDeal": answer(
+        id=INTEGER,
+        partnership_id=INTEGER,
+        side=enum(("selling", "partner")),
+        deal_id=nullable(INTEGER),
+        registered_by=enum(("selling", "partner")),
+        syncing=BOOLEAN,
+        product_interest=STRING,
+        compensation_eligible=BOOLEAN,
+        introduction=STRING,
+        pain_or_opportunity=STRING,
+        next_steps=STRING,
+        welcome_note=STRING,
+        changes=array(
+            answer(
+                field=STRING,
+                old=STRING,
+                new=STRING,
+                by=STRING,
+                side=enum(("selling", "partner")),
+                at=DATE_TIME,
+            )
+        ),
+    ),
+    "SharedDealList": answer(items=array(ref("SharedDeal"))),
+    "SharedDealRegistration": body(
+        ("partnership_id", "from", "name"),
+        partnership_id=INTEGER,
+        **{"from": ref("RecordRef")},
+        name={**STRING, "maxLength": 200},
+        amount=nullable({"type": "number"}),
+        close_date=nullable({"type": "string", "format": "date"}),
+        product_interest={**STRING, "maxLength": 200},
+        introduction=STRING,
+        pain_or_opportunity=STRING,
+        next_steps=STRING,
+    ),
+    "DealShare": body(
+        ("partnership_id", "partner_contact", "confirmed"),
+        partnership_id=INTEGER,
+        partner_contact={**STRING, "format": "email"},
+        welcome_note=STRING,
+        confirmed=BOOLEAN,
+    ),
+    "SharedFieldsChange": body(
+        product_interest={**STRING, "maxLength": 200}, compensation_eligible=BOOLEAN
+    ),
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -744,6 +814,44 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         takes("TemplateRequest"), ok=answers("200", "Template", "The changed template.")
     ),
     "api.remove_template": operation(deleted=DELETED),
+    "api.create_partnership": operation(
+        takes("PartnershipInvite"),
+        created=answers("201", "PartnershipCreated", "The invitation; the code is shown once."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.accept_partnership": operation(
+        takes("PartnershipAccept"),
+        ok=answers("200", "Partnership", "The partnership, as the partner side sees it."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.list_partnerships": operation(
+        ok=answers("200", "PartnershipList", "The account's partnerships, on either side.")
+    ),
+    "api.get_partnership": operation(ok=answers("200", "Partnership", "One partnership.")),
+    "api.patch_partnership": operation(
+        takes("PartnershipChange"),
+        ok=answers("200", "Partnership", "The changed partnership."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.end_a_partnership": operation(
+        ok=answers("200", "Partnership", "The ended partnership."), refused=ADMINS_ONLY
+    ),
+    "api.create_shared_deal": operation(
+        takes("SharedDealRegistration"),
+        created=answers("201", "SharedDeal", "The registration, as your side sees it."),
+    ),
+    "api.list_shared_deals": operation(
+        ok=answers("200", "SharedDealList", "The account's shared deals.")
+    ),
+    "api.get_shared_deal": operation(
+        ok=answers("200", "SharedDeal", "The shared deal and its change log.")
+    ),
+    "api.share_deal": operation(
+        takes("DealShare"), created=answers("201", "SharedDeal", "The deal, now shared.")
+    ),
+    "api.patch_shared_fields": operation(
+        takes("SharedFieldsChange"), ok=answers("200", "SharedDeal", "The shared deal.")
+    ),
     "api.list_never_log": operation(
         ok=answers("200", "NeverLogList", "The account's never-log list and your own.")
     ),
