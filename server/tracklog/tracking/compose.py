@@ -22,7 +22,7 @@ from tracklog.extensions import db
 from tracklog.loggingaddress import ALPHABET, is_logging_address, logging_address
 from tracklog.mailaddress import normalise_email
 from tracklog.maillog.rules import RecipientStanding, recipient_standings, sender_refusal
-from tracklog.models import Account, Contact, Message, MessageRecipient, TrackedLink, User
+from tracklog.models import Contact, Message, MessageRecipient, TrackedLink, User
 from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
 from tracklog.tracking.tokens import TokenClaims, make_token
 
@@ -71,9 +71,9 @@ def _addresses(payload: dict[str, Any], field: str, errors: dict[str, str]) -> l
     return addresses
 
 
-def parse_compose_request(payload: Any, account: Account) -> ComposeRequest:
+def parse_compose_request(payload: Any, user: User) -> ComposeRequest:
     """Validate the JSON body of a compose call, naming every bad field; what it leaves out
-    (track, log, create contacts) follows the account's defaults."""
+    follows the defaults (track and log: the user's own, else the account's)."""
     if not isinstance(payload, dict):
         raise ValidationFailed(_("Send a JSON object."))
     errors: dict[str, str] = {}
@@ -86,9 +86,9 @@ def parse_compose_request(payload: Any, account: Account) -> ComposeRequest:
         errors["subject"] = _("must be a string")
     flags = {}
     defaults = {
-        "track": account.track_by_default,
-        "log": account.log_by_default,
-        "create_contacts": account.create_contacts,
+        "track": user.tracks_by_default,
+        "log": user.logs_by_default,
+        "create_contacts": user.account.create_contacts,
     }
     for name, default in defaults.items():
         flags[name] = payload.get(name, default)
