@@ -9,8 +9,10 @@ from zoneinfo import available_timezones
 from flask_babel import gettext as _
 
 from tracklog.config import LANGUAGES
+from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.models import User
+from tracklog.notify.preferences import apply_preference_changes, read_preference_changes
 from tracklog.settings.account import Setting, SettingRefused, boolean, read_settings
 
 
@@ -77,3 +79,25 @@ def change_personal_settings(user: User, sent: dict[str, Any]) -> dict[str, Any]
     apply_personal_changes(user, read_personal_changes(sent))
     db.session.commit()
     return personal_settings_json(user)
+
+
+def change_own_settings(
+    user: User, settings_sent: dict[str, Any], preferences_sent: dict[str, Any]
+) -> None:
+    """Change the user's own settings and notification preferences together, all or none (the
+    settings page saves both at once)."""
+    problems: dict[str, str] = {}
+    read: list[dict[str, Any]] = []
+    for reader, sent in (
+        (read_personal_changes, settings_sent),
+        (read_preference_changes, preferences_sent),
+    ):
+        try:
+            read.append(reader(sent))
+        except ValidationFailed as refused:
+            problems |= refused.details["fields"]
+    if problems:
+        raise ValidationFailed(_("Some settings were not changed."), details={"fields": problems})
+    apply_personal_changes(user, read[0])
+    apply_preference_changes(user, read[1])
+    db.session.commit()
