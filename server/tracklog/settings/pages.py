@@ -10,6 +10,7 @@ from babel import Locale
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -263,6 +264,7 @@ def save_my_settings() -> Any:
         db.session.rollback()
         flash(refused.message, "error")
         return render_own_form(sent, chosen, refused.details.get("fields", {}), 422)
+    refresh()  # the message is already in the language just chosen
     flash(_("Your settings were saved."), "info")
     return redirect(url_for("settings_pages.my_settings"))
 
