@@ -1,17 +1,23 @@
 // Sign-in for the pane: nested app authentication (single sign-on with Microsoft Entra ID) when
 // the server has a client id, else a personal API token from the local sign-in dialog.
 import { addinConfig, addinToken, configureApi } from "./api.js";
-import { openDialog, roamingGet, roamingSet, supports } from "./office.js";
+import { openDialog, roamingGet, roamingSave, supports } from "./office.js";
 
-// Where the personal token lives: localStorage for the pane, roaming settings for the event
-// handlers on Windows classic, whose JavaScript-only runtime has no localStorage.
+// Where tokens live. The pane's personal token (everything the user may do) stays in the pane's
+// localStorage. The roaming settings, which reach the event handlers on Windows classic (a
+// JavaScript-only runtime without localStorage), hold only a token of scope "compose" from
+// POST /api/v1/me/addin-token, marked by TOKEN_SCOPE_KEY, and the server's address.
 export const TOKEN_KEY = "tracklog.token";
+export const TOKEN_SCOPE_KEY = "tracklog.tokenScope";
 export const BASE_URL_KEY = "tracklog.baseUrl";
 export const SIGN_IN_PATH = "/addin/sign-in";
+const HANDLER_SCOPE = "compose";
 
 let config = null;
 let nestable = null;
 let sharing = null;
+// The personal token for as long as this pane lives, where localStorage is missing.
+let paneToken = null;
 
 /** The server's add-in configuration, {entraClientId, baseUrl}, fetched once. */
 export async function loadConfig() {
@@ -28,38 +34,55 @@ export function ssoScope(baseUrl, clientId) {
   return `api://${new URL(baseUrl).host}/${clientId}/access_as_user`;
 }
 
-function storedLocally() {
+// The pane's localStorage, or null where it has none (private mode, a locked-down web view).
+function localStore() {
   try {
-    return globalThis.localStorage ? globalThis.localStorage.getItem(TOKEN_KEY) : null;
+    const storage = globalThis.localStorage;
+    storage.getItem(TOKEN_KEY); // some hosts refuse only when it is used
+    return storage;
   } catch {
     return null;
   }
 }
 
 async function storedToken() {
-  return storedLocally() || (await roamingGet(TOKEN_KEY).catch(() => null));
+  const storage = localStore();
+  if (storage) {
+    return paneToken || storage.getItem(TOKEN_KEY);
+  }
+  // Without localStorage, a pane opened again falls back on the handlers' compose-scoped token:
+  // enough for the compose pane's preview, not for the rest (the user signs in again for that).
+  return paneToken || (await roamingGet(TOKEN_KEY).catch(() => null));
 }
 
-/** Keeps a personal token where the pane and the event handlers both find it. */
+/** Keeps the pane's personal token (null: forgets it) in localStorage only, never roaming. */
 export async function storeToken(token) {
-  try {
-    if (token) {
-      globalThis.localStorage.setItem(TOKEN_KEY, token);
-    } else {
-      globalThis.localStorage.removeItem(TOKEN_KEY);
-    }
-  } catch {
-    // No localStorage (private mode, JavaScript-only runtime): roaming settings still hold it.
+  paneToken = token || null;
+  const storage = localStore();
+  if (!storage) {
+    return;
   }
-  await roamingSet(TOKEN_KEY, token || null);
-  if (config && config.baseUrl) {
-    await roamingSet(BASE_URL_KEY, config.baseUrl);
+  if (token) {
+    storage.setItem(TOKEN_KEY, token);
+  } else {
+    storage.removeItem(TOKEN_KEY);
   }
 }
 
-/** Forgets the personal token (sign out). */
+// Gives the event handlers their compose-scoped token (null: none) and the server's address.
+async function shareWithHandlers(token) {
+  await roamingSave({
+    [TOKEN_KEY]: token,
+    [TOKEN_SCOPE_KEY]: token ? HANDLER_SCOPE : null,
+    [BASE_URL_KEY]: token && config ? config.baseUrl : null,
+  });
+}
+
+/** Forgets the pane's token and the handlers' (sign out); the server still lists both. */
 export async function signOut() {
+  sharing = null;
   await storeToken(null);
+  await shareWithHandlers(null);
 }
 
 async function nestableApp(clientId) {
@@ -97,20 +120,27 @@ async function ssoToken(settings, interactive) {
   }
 }
 
-// The event handlers cannot run msal on Windows classic: give them a personal token of their own.
-function shareTokenWithHandlers() {
-  sharing = sharing || shareOnce();
+// The event handlers cannot sign in by themselves (no msal, no dialog on Windows classic): give
+// them a compose-scoped token of their own, once per pane, or a fresh one after a sign-in in the
+// dialog (whoever signed in before). A roaming token without the scope mark is an older full
+// token and is replaced.
+function shareTokenWithHandlers({ fresh = false } = {}) {
+  if (fresh || !sharing) {
+    sharing = shareOnce(fresh);
+  }
   return sharing;
 }
 
-async function shareOnce() {
-  if (await roamingGet(TOKEN_KEY).catch(() => null)) {
+async function shareOnce(fresh) {
+  const shared = await roamingGet(TOKEN_KEY).catch(() => null);
+  const scope = await roamingGet(TOKEN_SCOPE_KEY).catch(() => null);
+  if (!fresh && shared && scope === HANDLER_SCOPE) {
     return;
   }
   try {
     const answer = await addinToken();
     if (answer && answer.token) {
-      await storeToken(answer.token);
+      await shareWithHandlers(answer.token);
     }
   } catch (error) {
     console.warn(`tracklog: no token for the send handler (${error.message})`);
@@ -123,6 +153,7 @@ async function dialogToken(baseUrl) {
     throw new Error("The sign-in dialog did not return a token");
   }
   await storeToken(answer.token);
+  await shareTokenWithHandlers({ fresh: true });
   return answer.token;
 }
 
@@ -139,8 +170,9 @@ export async function getToken({ interactive = false } = {}) {
     return sso;
   }
   const stored = await storedToken();
-  if (stored || !interactive) {
+  if (stored) {
+    shareTokenWithHandlers();
     return stored;
   }
-  return dialogToken(settings.baseUrl);
+  return interactive ? dialogToken(settings.baseUrl) : null;
 }

@@ -207,13 +207,15 @@ export async function roamingGet(name) {
   return value === undefined ? null : value;
 }
 
-/** Saves (or, with null, removes) a roaming setting for this add-in and mailbox. */
-export async function roamingSet(name, value) {
+/** Saves (or, with null, removes) several roaming settings for this add-in and mailbox at once. */
+export async function roamingSave(values) {
   const settings = office().context.roamingSettings;
-  if (value === null || value === undefined) {
-    settings.remove(name);
-  } else {
-    settings.set(name, value);
+  for (const [name, value] of Object.entries(values)) {
+    if (value === null || value === undefined) {
+      settings.remove(name);
+    } else {
+      settings.set(name, value);
+    }
   }
   await officeCall("roamingSettings.saveAsync", (done) => settings.saveAsync(done));
 }

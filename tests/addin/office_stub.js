@@ -1,6 +1,7 @@
 // A stand-in for Office.js in browser tests, installed before any page script runs.
 // The test configures it with window.__officeConfig (set by an earlier init script) and reads
 // what the add-in did from window.__office: body, BCC, session data, notifications, calls.
+// config.dialogMessage, when set, is what a dialog the add-in opens answers (a sign-in's token).
 (() => {
   const config = window.__officeConfig || {};
   const mode = config.mode || "compose";
@@ -230,7 +231,20 @@
       ui: {
         displayDialogAsync(url, options, callback) {
           record("ui.displayDialogAsync", url);
-          later(callback, failed("dialogs are not available in tests"));
+          if (config.dialogMessage === undefined) {
+            later(callback, failed("dialogs are not available in tests"));
+            return;
+          }
+          // A dialog that answers config.dialogMessage, as the sign-in page does on success.
+          const listeners = {};
+          const dialog = {
+            addEventHandler: (kind, listener) => {
+              listeners[kind] = listener;
+            },
+            close: () => record("dialog.close"),
+          };
+          later(callback, succeeded(dialog));
+          setTimeout(() => listeners.dialogMessageReceived({ message: config.dialogMessage }), 10);
         },
       },
       mailbox: {

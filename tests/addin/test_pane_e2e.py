@@ -89,6 +89,16 @@ def test_checkboxes_start_from_the_account_defaults(open_pane, world, screenshot
     screenshots(page, "defaults")
 
 
+def test_checkboxes_start_from_the_users_own_defaults_over_the_accounts(open_pane, world):
+    world.account.log_by_default = False
+    world.admin.log_by_default = True
+    world.admin.track_by_default = False
+    db.session.commit()
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    assert not page.is_checked("#track")
+    assert page.is_checked("#log")
+
+
 def test_choices_already_in_session_data_win_over_the_defaults(open_pane, world):
     stored = {"track": False, "log": False, "associations": [], "create_contacts": True}
     office = compose_office(sessionData={"tracklog.choices": json.dumps(stored)})

@@ -235,9 +235,11 @@ def walk_partners(api: DocumentedApi, world: factories.World) -> None:
 
 
 def walk_settings(api: DocumentedApi) -> None:
-    """The account's settings, the never-log lists and the tokens."""
+    """The account's settings, your own, the never-log lists and the tokens."""
     api.call("GET", "/account/settings")
     api.call("PATCH", "/account/settings", {"currency": "EUR", "tracked_attachment_days": None})
+    api.call("GET", "/me/settings")
+    assert api.call("PATCH", "/me/settings", {"locale": "sv", "track_by_default": None}).json
     entry = api.call("POST", "/never-log", {"pattern": "initech.example", "scope": "account"}).json
     assert api.call("GET", "/never-log").json["items"]
     api.call("DELETE", f"/never-log/{entry['id']}")

@@ -77,10 +77,14 @@ test("readItem describes a received mail", async () => {
   });
 });
 
-test("roaming settings are saved with saveAsync", async () => {
-  await office.roamingSet("tracklog.token", "tok");
+test("roaming settings are saved together with one saveAsync", async () => {
+  const saves = () => stub.calls.filter((call) => call === "roamingSettings.saveAsync").length;
+  const before = saves();
+  await office.roamingSave({ "tracklog.token": "tok", "tracklog.tokenScope": "compose" });
   assert.equal(await office.roamingGet("tracklog.token"), "tok");
-  assert.ok(stub.calls.includes("roamingSettings.saveAsync"));
-  await office.roamingSet("tracklog.token", null);
+  assert.equal(await office.roamingGet("tracklog.tokenScope"), "compose");
+  assert.equal(saves(), before + 1);
+  await office.roamingSave({ "tracklog.token": null, "tracklog.tokenScope": undefined });
   assert.equal(await office.roamingGet("tracklog.token"), null);
+  assert.equal(await office.roamingGet("tracklog.tokenScope"), null);
 });

@@ -58,9 +58,9 @@ def test_a_bad_value_is_shown_at_its_field_and_nothing_is_saved(client, world):
     assert world.account.currency == "USD" and world.account.privacy_mode is False
 
 
-def test_a_user_who_is_not_an_admin_gets_their_never_log_list(client, world):
+def test_a_user_who_is_not_an_admin_gets_their_own_settings(client, world):
     sign_in(client, world.user)
-    assert client.get("/settings").headers["Location"] == "/settings/never-log"
+    assert client.get("/settings").headers["Location"] == "/settings/me"
     assert client.post("/settings/account", data={"privacy_mode": "on"}).status_code == 403
     assert client.get("/settings/audit").status_code == 403
     db.session.refresh(world.account)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, ApiClient
 from tracklog.auth.tokens import user_for_token
 
 
@@ -46,3 +46,22 @@ def test_sign_in_dialog_refuses_a_wrong_password(client, world):
         "/addin/sign-in", data={"email": "alice@acme.example", "password": "nope"}
     ).get_data(as_text=True)
     assert "tracklog-token" not in page and "wrong" in page
+
+
+def test_the_dialogs_token_gets_the_send_handler_a_compose_scoped_one(client, world):
+    """What the pane does after the dialog: the full token stays in the pane, and the token it
+    puts in the roaming settings for the send handler may only prepare and log mail."""
+    page = client.post(
+        "/addin/sign-in", data={"email": "alice@acme.example", "password": PASSWORD}
+    ).get_data(as_text=True)
+    full = json.loads(re.search(r'id="tracklog-token">([^<]+)<', page).group(1))["token"]
+    pane = ApiClient(client, full)
+    assert pane.get("/contacts").status_code == 200
+    shared = pane.post("/me/addin-token", {"name": "Outlook add-in"})
+    assert shared.status_code == 201 and shared.json["scope"] == "compose"
+    handler = ApiClient(client, shared.json["token"])
+    assert handler.get("/me").status_code == 200
+    refused = handler.get("/contacts")
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "token_scope"
+    scopes = {item["scope"] for item in pane.get("/tokens").json["items"]}
+    assert scopes == {"full", "compose"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracklog.audit.log import AUDIT_ACTIONS
+from tracklog.config import LANGUAGES
 from tracklog.crm.activities import (
     CALL_OUTCOMES,
     MAX_CALL_MINUTES,
@@ -27,7 +28,7 @@ from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.partner import ASSIGNMENT_MODES, PARTNERSHIP_STATES
 from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
 from tracklog.models.user import ROLES
-from tracklog.notify.api import OPEN_CHOICES
+from tracklog.notify.preferences import OPEN_CHOICES
 from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED
 from tracklog.settings.loggingkey import MAX_GRACE_DAYS
@@ -133,6 +134,13 @@ TEMPLATE_FIELDS = {
     "subject": {**STRING, "maxLength": MAX_TEMPLATE_SUBJECT},
     "html": {**STRING, "maxLength": MAX_TEMPLATE_HTML},
     "shared": BOOLEAN,
+}
+PERSONAL_DEFAULT = {**nullable(BOOLEAN), "description": "null: the account's default"}
+PERSONAL_SETTINGS_FIELDS = {
+    "track_by_default": PERSONAL_DEFAULT,
+    "log_by_default": PERSONAL_DEFAULT,
+    "locale": {**nullable(enum(LANGUAGES)), "description": "null: the browser's language"},
+    "time_zone": {**STRING, "description": "An IANA time zone name, such as Europe/Stockholm"},
 }
 HH_MM = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
 ONE_TIME_LINK_SENT = {
@@ -398,6 +406,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "AccountSettings": answer(**ACCOUNT_SETTINGS_FIELDS),
     "AccountSettingsChange": {**body(**ACCOUNT_SETTINGS_FIELDS), "additionalProperties": False},
+    "PersonalSettings": answer(
+        **PERSONAL_SETTINGS_FIELDS,
+        account_defaults=answer(track_by_default=BOOLEAN, log_by_default=BOOLEAN),
+    ),
+    "PersonalSettingsChange": {**body(**PERSONAL_SETTINGS_FIELDS), "additionalProperties": False},
     "NeverLogEntry": answer(
         id=INTEGER,
         pattern=STRING,
@@ -732,7 +745,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         created=answers("201", "Attachment", "The stored file and its tracked link."),
     ),
     "api.delete_attachment": operation(ok=answers("200", "Attachment", "The revoked link.")),
-    "api.me": operation(ok=answers("200", "Me", "The user and the account's defaults.")),
+    "api.me": operation(ok=answers("200", "Me", "The user and the defaults new mail starts from.")),
     "api.addin_token": operation(
         takes("AddinTokenRequest"),
         created=answers("201", "AddinToken", "A token for composing and logging only, shown once."),
@@ -851,6 +864,13 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     ),
     "api.patch_shared_fields": operation(
         takes("SharedFieldsChange"), ok=answers("200", "SharedDeal", "The shared deal.")
+    ),
+    "api.get_my_settings": operation(
+        ok=answers("200", "PersonalSettings", "Your settings and the account's defaults.")
+    ),
+    "api.patch_my_settings": operation(
+        takes("PersonalSettingsChange"),
+        ok=answers("200", "PersonalSettings", "Your settings after the change."),
     ),
     "api.list_never_log": operation(
         ok=answers("200", "NeverLogList", "The account's never-log list and your own.")

@@ -22,7 +22,7 @@ from tracklog.inputs import json_object
 
 @api.get("/me")
 def me() -> Response:
-    """The signed-in user and the account's defaults for tracking, logging and contacts."""
+    """The signed-in user and their defaults for tracking, logging and contacts."""
     user = g.api_user
     account = user.account
     return jsonify(
@@ -34,8 +34,8 @@ def me() -> Response:
             "locale": user.locale,
             "time_zone": user.time_zone,
             "account": account.name,
-            "track_by_default": account.track_by_default,
-            "log_by_default": account.log_by_default,
+            "track_by_default": user.tracks_by_default,
+            "log_by_default": user.logs_by_default,
             "create_contacts": account.create_contacts,
             "privacy_mode": account.privacy_mode,
             "bcc": bcc_address(account),

@@ -33,6 +33,9 @@ class User(UserMixin, AccountScoped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     locale: Mapped[str | None] = mapped_column(String(10))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The user's own defaults for new mail; None follows the account's.
+    track_by_default: Mapped[bool | None]
+    log_by_default: Mapped[bool | None]
     notification_preferences: Mapped[dict] = mapped_column(
         default=lambda: dict(DEFAULT_NOTIFICATION_PREFERENCES)
     )
@@ -50,6 +53,18 @@ class User(UserMixin, AccountScoped, Base):
     def is_admin(self) -> bool:
         """Whether the user may change account-wide settings and users."""
         return self.role == "admin"
+
+    @property
+    def tracks_by_default(self) -> bool:
+        """Whether new mail starts tracked: the user's own choice, else the account's."""
+        own = self.track_by_default
+        return self.account.track_by_default if own is None else own
+
+    @property
+    def logs_by_default(self) -> bool:
+        """Whether new mail starts logged: the user's own choice, else the account's."""
+        own = self.log_by_default
+        return self.account.log_by_default if own is None else own
 
     @property
     def is_active(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
@@ -17,10 +16,10 @@ from tracklog.extensions import db
 from tracklog.inputs import json_object, stored_integer
 from tracklog.models import Notification, User, utcnow
 from tracklog.notify.feed import notification_json, preferences
+from tracklog.notify.preferences import change_preferences
 from tracklog.tracking.kpis import find_message
 
 bell = Blueprint("bell", __name__, url_prefix="/notifications")
-OPEN_CHOICES = ("first", "every", "none")
 
 
 def notifications_page(user: User) -> dict[str, Any]:
@@ -68,28 +67,6 @@ def read_notifications() -> Response:
     return jsonify({"marked": mark_read(g.api_user, json_object().get("up_to"))})
 
 
-PREFERENCE_CHECKS = {
-    "opens": lambda value: value in OPEN_CHOICES,
-    "clicks": lambda value: isinstance(value, bool),
-    "attachments": lambda value: isinstance(value, bool),
-    "replies": lambda value: isinstance(value, bool),
-    "logging": lambda value: isinstance(value, bool),
-    "quiet_hours": lambda value: (
-        value is None
-        or (isinstance(value, dict) and set(value) == {"start", "end"} and _times(value))
-    ),
-}
-
-
-def _times(value: dict[str, Any]) -> bool:
-    """Whether start and end are HH:MM times."""
-    try:
-        time.fromisoformat(value["start"]), time.fromisoformat(value["end"])
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
 @api.get("/me/notification-preferences")
 def get_preferences() -> Response:
     """Your notification preferences."""
@@ -99,19 +76,7 @@ def get_preferences() -> Response:
 @api.put("/me/notification-preferences")
 def put_preferences() -> Response:
     """Change your preferences: opens (first/every/none), clicks, replies, quiet hours..."""
-    body = json_object()
-    if not isinstance(body, dict):
-        raise ValidationFailed(_("Send a JSON object."))
-    bad = {
-        name: _("not a valid value")
-        for name, value in body.items()
-        if name not in PREFERENCE_CHECKS or not PREFERENCE_CHECKS[name](value)
-    }
-    if bad:
-        raise ValidationFailed(_("Some preferences are not valid."), details={"fields": bad})
-    g.api_user.notification_preferences = preferences(g.api_user) | body
-    db.session.commit()
-    return jsonify(preferences(g.api_user))
+    return jsonify(change_preferences(g.api_user, json_object()))
 
 
 @api.put("/messages/<message_id>/mute")

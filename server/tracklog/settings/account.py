@@ -41,7 +41,7 @@ class Setting:
     choices: tuple[str, ...] = ()
 
 
-def _boolean(value: Any) -> bool:
+def boolean(value: Any) -> bool:
     """true or false."""
     if not isinstance(value, bool):
         raise SettingRefused(_("must be true or false"))
@@ -108,9 +108,9 @@ def _attachment_limit(value: Any) -> int:
 
 ASSOCIATION_TYPES = tuple(DEFAULT_ASSOCIATION_TYPES)
 ACCOUNT_SETTINGS = (
-    Setting("log_by_default", _boolean, "boolean"),
-    Setting("track_by_default", _boolean, "boolean"),
-    Setting("create_contacts", _boolean, "boolean"),
+    Setting("log_by_default", boolean, "boolean"),
+    Setting("track_by_default", boolean, "boolean"),
+    Setting("create_contacts", boolean, "boolean"),
     Setting(
         "default_association_types",
         _choices(ASSOCIATION_TYPES, at_least_one=False),
@@ -119,7 +119,7 @@ ACCOUNT_SETTINGS = (
     ),
     Setting("max_associated_deals", whole_number(0, MAX_ASSOCIATED), "number"),
     Setting("max_associated_tickets", whole_number(0, MAX_ASSOCIATED), "number"),
-    Setting("privacy_mode", _boolean, "boolean"),
+    Setting("privacy_mode", boolean, "boolean"),
     Setting(
         "legal_bases", _choices(LEGAL_BASES, at_least_one=True), "choices", choices=LEGAL_BASES
     ),
@@ -135,7 +135,7 @@ ACCOUNT_SETTINGS = (
     Setting("currency", _currency, "text"),
     Setting("event_retention_days", whole_number(1, MAX_DAYS), "number", nullable=True),
     Setting("mail_retention_days", whole_number(1, MAX_DAYS), "number", nullable=True),
-    Setting("recipient_opt_out_link", _boolean, "boolean"),
+    Setting("recipient_opt_out_link", boolean, "boolean"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in ACCOUNT_SETTINGS}
 
@@ -156,14 +156,15 @@ def account_settings(account: Account) -> dict[str, Any]:
     return {setting.name: getattr(account, setting.name) for setting in ACCOUNT_SETTINGS}
 
 
-def read_changes(sent: dict[str, Any]) -> dict[str, Any]:
-    """The sent settings, each read, or ValidationFailed naming every bad one."""
+def read_settings(sent: dict[str, Any], settings: dict[str, Setting], unknown: str) -> dict:
+    """The sent settings, each read by its Setting, or ValidationFailed naming every bad one
+    (unknown: what a name that is no setting is told)."""
     changes: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for name, value in sent.items():
-        setting = SETTINGS_BY_NAME.get(name)
+        setting = settings.get(name)
         if setting is None:
-            problems[name] = _("not a setting of the account")
+            problems[name] = unknown
         elif value is None and setting.nullable:
             changes[name] = None
         else:
@@ -179,7 +180,7 @@ def read_changes(sent: dict[str, Any]) -> dict[str, Any]:
 def change_account_settings(actor: User, sent: dict[str, Any]) -> dict[str, Any]:
     """Apply an admin's changes all at once (or none), audit them, and answer the settings."""
     require_admin(actor, _("Only an admin can change the account's settings."))
-    changes = read_changes(sent)
+    changes = read_settings(sent, SETTINGS_BY_NAME, _("not a setting of the account"))
     account = actor.account
     before = account_settings(account)
     for name, value in changes.items():

@@ -1,4 +1,4 @@
-"""The settings operations of /api/v1: the account's settings and the never-log lists."""
+"""The settings operations of /api/v1: the account's settings, your own, the never-log lists."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tracklog.inputs import json_object
 from tracklog.settings.account import account_settings, change_account_settings
 from tracklog.settings.loggingkey import logging_address_json, rotate_logging_address
 from tracklog.settings.neverlog import add_entry, entry_json, remove_entry, visible_entries
+from tracklog.settings.personal import change_personal_settings, personal_settings_json
 
 
 @api.get("/account/settings")
@@ -24,6 +25,18 @@ def get_account_settings() -> Response:
 def patch_account_settings() -> Response:
     """Change some of the account's settings, all or none (admins only)."""
     return jsonify(change_account_settings(g.api_user, json_object()))
+
+
+@api.get("/me/settings")
+def get_my_settings() -> Response:
+    """Your own defaults, language and time zone, and the account's defaults."""
+    return jsonify(personal_settings_json(g.api_user))
+
+
+@api.patch("/me/settings")
+def patch_my_settings() -> Response:
+    """Change some of your own settings, all or none (null: the account's or browser's)."""
+    return jsonify(change_personal_settings(g.api_user, json_object()))
 
 
 @api.get("/never-log")

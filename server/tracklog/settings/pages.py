@@ -1,24 +1,30 @@
-"""The settings pages: the account's switches for admins, never-log lists, the audit log."""
+"""The settings pages: the user's own settings, the account's switches for admins, never-log
+lists, the audit log."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from babel import Locale
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from tracklog.audit.log import audit_query
 from tracklog.auth.accounts import require_admin
+from tracklog.config import LANGUAGES
 from tracklog.crm.legalbasis import LEGAL_BASIS_LABELS
 from tracklog.errors import DomainError, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
 from tracklog.models import AuditEntry
+from tracklog.notify.feed import preferences
+from tracklog.notify.preferences import OPEN_CHOICES
 from tracklog.settings.account import (
     ACCOUNT_SETTINGS,
     Setting,
@@ -27,6 +33,7 @@ from tracklog.settings.account import (
 )
 from tracklog.settings.loggingkey import logging_address_json, rotate_logging_address
 from tracklog.settings.neverlog import add_entry, remove_entry, visible_entries
+from tracklog.settings.personal import change_own_settings, personal_settings, time_zones
 
 settings_pages = Blueprint("settings_pages", __name__, url_prefix="/settings")
 
@@ -92,6 +99,20 @@ CHOICE_LABELS = {
     "deal": _l("Deals"),
     "ticket": _l("Tickets"),
     **LEGAL_BASIS_LABELS,
+}
+
+# The three-way choice of a personal default: the form's value and the API's.
+DEFAULT_CHOICES = {"account": None, "on": True, "off": False}
+OPEN_LABELS = {
+    "first": _l("The first open of each mail"),
+    "every": _l("Every open"),
+    "none": _l("No opens"),
+}
+NOTIFIED_EVENTS = {
+    "clicks": _l("Clicks on links"),
+    "attachments": _l("Views of tracked attachments"),
+    "replies": _l("Replies"),
+    "logging": _l("Mail that was not logged"),
 }
 
 ACTION_LABELS = {
@@ -165,9 +186,9 @@ def render_account_form(values: dict[str, Any], problems: dict[str, str], status
 @settings_pages.get("")
 @login_required
 def index() -> Any:
-    """Admins land on the account's settings, everyone else on their never-log list."""
+    """Admins land on the account's settings, everyone else on their own."""
     if not current_user.is_admin:
-        return redirect(url_for("settings_pages.never_log"))
+        return redirect(url_for("settings_pages.my_settings"))
     return render_account_form(account_settings(current_user.account), {})
 
 
@@ -185,6 +206,70 @@ def save_account() -> Any:
         return render_account_form(sent, refused.details.get("fields", {}), 422)
     flash(_("The settings were saved."), "info")
     return redirect(url_for("settings_pages.index"))
+
+
+def own_settings_from_form(form: MultiDict) -> dict[str, Any]:
+    """What the form says for the user's own settings, in the API's terms (a value the form
+    never offers is passed on as sent, for the reader to refuse)."""
+    chosen = {name: form.get(name, "") for name in ("track_by_default", "log_by_default")}
+    return {
+        **{name: DEFAULT_CHOICES.get(value, value) for name, value in chosen.items()},
+        "locale": form.get("locale") or None,
+        "time_zone": form.get("time_zone", "").strip(),
+    }
+
+
+def preferences_from_form(form: MultiDict) -> dict[str, Any]:
+    """What the form says for the notification preferences, in the API's terms."""
+    start, end = form.get("quiet_start", "").strip(), form.get("quiet_end", "").strip()
+    return {
+        "opens": form.get("opens", ""),
+        **{name: name in form for name in NOTIFIED_EVENTS},
+        "quiet_hours": {"start": start, "end": end} if start or end else None,
+    }
+
+
+def render_own_form(
+    values: dict[str, Any], chosen: dict[str, Any], problems: dict[str, str], status: int = 200
+):
+    """The user's own settings page with these values, preferences and problems."""
+    page = render_template(
+        "settings/me.html",
+        values=values,
+        chosen=chosen,
+        problems=problems,
+        default_choices=DEFAULT_CHOICES,
+        account=current_user.account,
+        languages=[(code, Locale.parse(code).get_display_name(code).title()) for code in LANGUAGES],
+        time_zones=time_zones(),
+        open_labels=OPEN_LABELS,
+        open_choices=OPEN_CHOICES,
+        notified_events=NOTIFIED_EVENTS,
+    )
+    return page, status
+
+
+@settings_pages.get("/me")
+@login_required
+def my_settings() -> Any:
+    """The user's own defaults, language, time zone and notification preferences."""
+    return render_own_form(personal_settings(current_user), preferences(current_user), {})
+
+
+@settings_pages.post("/me")
+@login_required
+def save_my_settings() -> Any:
+    """Save the user's own settings form; nothing changes unless every value is right."""
+    sent, chosen = own_settings_from_form(request.form), preferences_from_form(request.form)
+    try:
+        change_own_settings(current_user, sent, chosen)
+    except ValidationFailed as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return render_own_form(sent, chosen, refused.details.get("fields", {}), 422)
+    refresh()  # the message is already in the language just chosen
+    flash(_("Your settings were saved."), "info")
+    return redirect(url_for("settings_pages.my_settings"))
 
 
 @settings_pages.post("/logging-address/rotate")

@@ -25,7 +25,7 @@ from tracklog.tracking.sendtime import suggest_send_time
 def composed_draft() -> ComposeRequest:
     """The draft as Outlook hands it over; NUL bytes in its subject and HTML are dropped, since
     refusing them would block the mail."""
-    return parse_compose_request(json_object(free_text=("subject", "html")), g.api_user.account)
+    return parse_compose_request(json_object(free_text=("subject", "html")), g.api_user)
 
 
 @api.post("/compose")

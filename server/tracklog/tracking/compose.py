@@ -88,9 +88,9 @@ def _addresses(payload: dict[str, Any], field: str, errors: dict[str, str]) -> l
     return addresses
 
 
-def parse_compose_request(payload: Any, account: Account) -> ComposeRequest:
+def parse_compose_request(payload: Any, user: User) -> ComposeRequest:
     """Validate the JSON body of a compose call, naming every bad field; what it leaves out
-    (track, log, create contacts) follows the account's defaults."""
+    follows the defaults (track and log: the user's own, else the account's)."""
     if not isinstance(payload, dict):
         raise ValidationFailed(_("Send a JSON object."))
     errors: dict[str, str] = {}
@@ -103,9 +103,9 @@ def parse_compose_request(payload: Any, account: Account) -> ComposeRequest:
         errors["subject"] = _("must be a string")
     flags = {}
     defaults = {
-        "track": account.track_by_default,
-        "log": account.log_by_default,
-        "create_contacts": account.create_contacts,
+        "track": user.tracks_by_default,
+        "log": user.logs_by_default,
+        "create_contacts": user.account.create_contacts,
     }
     for name, default in defaults.items():
         flags[name] = payload.get(name, default)
