@@ -534,3 +534,4 @@ RESOURCES = (
         before_delete=_refuse_self_delete,
     ),
 )
+RESOURCE_BY_NAME = {resource.name: resource for resource in RESOURCES}
