@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.auth.views import auth
     from tracklog.crm.activity_forms import activity_forms
     from tracklog.crm.board import pipelines
+    from tracklog.crm.deal_mail_pages import deal_mail_pages
     from tracklog.crm.pages import record_pages
     from tracklog.crm.tasks import tasks
     from tracklog.health import health
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks)
     app.register_blueprint(record_pages)
     app.register_blueprint(activity_forms)
+    app.register_blueprint(deal_mail_pages)
     app.register_blueprint(settings_pages)
     app.register_blueprint(template_pages)
     app.register_blueprint(opt_out_pages)

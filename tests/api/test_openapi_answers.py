@@ -176,6 +176,8 @@ def walk_timeline(api: DocumentedApi, world: factories.World, kept: dict[str, in
     api.call("DELETE", f"/records/contact/{contact}/pin")
     places = {"associations": [{"type": "contact", "id": contact}, {"type": "deal", "id": deal}]}
     api.call("PUT", f"/activities/{activity_id}/associations", places)
+    api.call("GET", f"/records/deal/{deal}/contact-mail")
+    api.call("POST", f"/activities/{activity_id}/move", {"from_deal": deal, "to_deal": None})
     api.call("GET", "/timeline-filters/contact")
     api.call("PUT", "/timeline-filters/contact", {"types": ["email", "note"]})
     api.call("DELETE", f"/activities/{activity_id}")

@@ -145,3 +145,55 @@ def test_a_forwarded_mail_arrives_through_smtp(start, world):
     activity = db.session.get(Activity, stored()[0].activity_id)
     assert activity.message_id == "<question-2@initech.example>"
     assert activity.direction == "incoming"
+
+
+def deals_of(activity: Activity) -> set[str]:
+    """The names of the deals an activity is on."""
+    ids = {record_id for kind, record_id in timeline_of(activity) if kind == "deal"}
+    return set(db.session.scalars(db.select(Deal.name).where(Deal.id.in_(ids))))
+
+
+def rerun_after_a_newer_deal(api, world, peter) -> None:
+    """Another open deal of Peter becomes the most recently updated, then his mail is re-run."""
+    deal_in(world.account, "Newest", OPEN, peter, 0)
+    response = api.post(f"/records/contact/{peter.id}/reassociate")
+    assert response.status_code == 200
+    db.session.expire_all()
+
+
+def test_a_moved_incoming_mail_stays_moved_after_a_duplicate_and_a_rerun(api, deliver, world):
+    peter = factories.make_contact(world.account, "peter@initech.example", first_name="Peter")
+    recent = deal_in(world.account, "Recent", OPEN, peter, 1)
+    older = deal_in(world.account, "Older", OPEN, peter, 5)
+    mail = raw(from_customer(message_id="<moved@initech.example>"))
+    activity = logged(deliver(mail))
+    assert deals_of(activity) == {"Recent"}
+    move = {"from_deal": recent.id, "to_deal": older.id}
+    assert api.post(f"/activities/{activity.id}/move", json=move).status_code == 200
+    assert deliver(mail).status == "duplicate"
+    db.session.expire_all()
+    assert deals_of(activity) == {"Older"}
+    rerun_after_a_newer_deal(api, world, peter)
+    assert deals_of(activity) == {"Older"}
+    assert ("contact", peter.id) in timeline_of(activity)
+
+
+def test_a_removed_incoming_mail_stays_off_its_deals_after_a_rerun(api, deliver, world):
+    peter = factories.make_contact(world.account, "peter@initech.example", first_name="Peter")
+    only = deal_in(world.account, "Only", OPEN, peter, 1)
+    activity = logged(deliver(raw(from_customer())))
+    places = {"associations": [{"type": "contact", "id": peter.id}]}
+    assert (
+        api.call("PUT", f"/activities/{activity.id}/associations", json=places).status_code == 200
+    )
+    rerun_after_a_newer_deal(api, world, peter)
+    assert deals_of(activity) == set()
+    assert ("deal", only.id) not in timeline_of(activity)
+
+
+def test_an_incoming_mail_nobody_touched_follows_the_rule_on_a_rerun(api, deliver, world):
+    peter = factories.make_contact(world.account, "peter@initech.example", first_name="Peter")
+    deal_in(world.account, "Only", OPEN, peter, 1)
+    activity = logged(deliver(raw(from_customer())))
+    rerun_after_a_newer_deal(api, world, peter)
+    assert deals_of(activity) == {"Newest"}

@@ -18,6 +18,7 @@ from tracklog.crm.activities import (
     MAX_NOTES_LENGTH,
     MAX_TITLE_LENGTH,
 )
+from tracklog.crm.deal_mail import DEAL_NAME_LENGTH
 from tracklog.crm.legalbasis import MAX_CONTACTS_AT_ONCE
 from tracklog.mailtemplates.library import MAX_HTML as MAX_TEMPLATE_HTML
 from tracklog.mailtemplates.library import MAX_NAME as MAX_TEMPLATE_NAME
@@ -581,6 +582,27 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         id=INTEGER, filename=STRING, content_type=STRING, size=INTEGER, url=STRING
     ),
     "Timeline": page("Activity", types=array(enum(ACTIVITY_TYPES))),
+    "DealRef": answer(id=INTEGER, name=STRING),
+    "ContactMailItem": {
+        "allOf": [
+            ref("Activity"),
+            answer(
+                on_this_deal={**BOOLEAN, "description": "Whether the mail is on this deal"},
+                deals={**array(ref("DealRef")), "description": "The deals of its contacts"},
+            ),
+        ]
+    },
+    "ContactMail": page("ContactMailItem"),
+    "MoveRequest": body(
+        ("from_deal", "to_deal"),
+        from_deal={**INTEGER, "description": "The deal the mail is on now"},
+        to_deal={**nullable(INTEGER), "description": "Another deal; null for a new deal"},
+        new_deal_name={
+            "type": "string",
+            "maxLength": DEAL_NAME_LENGTH,
+            "description": "The new deal's name; the mail's subject by default",
+        },
+    ),
     "TaskRequest": body(
         ("title",),
         title={"type": "string", "maxLength": MAX_TITLE_LENGTH},
@@ -950,6 +972,14 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         ok=answers("200", "Activity", "The activity with its associations."),
     ),
     "api.delete_activity": operation(gone=DELETED),
+    "api.move_activity": operation(
+        takes("MoveRequest"),
+        ok=answers("200", "Activity", "The mail with its associations, on the other deal now."),
+    ),
+    "api.deal_contact_mail": operation(
+        query(**PAGING),
+        ok=answers("200", "ContactMail", "A page of the mail of the deal's contacts."),
+    ),
     "api.get_timeline_filter": operation(
         ok=answers("200", "TimelineFilter", "The types shown for this record type.")
     ),

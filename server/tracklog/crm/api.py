@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracklog.api import api, requested_limit
-from tracklog.crm import activities, timeline
+from tracklog.crm import activities, deal_mail, timeline
 from tracklog.crm.deals import open_tasks
 from tracklog.crm.fields import to_json
 from tracklog.crm.legalbasis import set_legal_basis
@@ -102,6 +102,32 @@ def set_activity_associations(activity_id: int) -> Response:
         g.api_user, activity_id, json_object().get("associations")
     )
     return jsonify(timeline.activities_json([activity.id], None)[0])
+
+
+@api.post("/activities/<int:activity_id>/move")
+def move_activity(activity_id: int) -> Response:
+    """Move a mail off a deal onto another: {"from_deal", "to_deal"}; to_deal null makes a new deal
+    (named new_deal_name, else after the mail) in the default pipeline, linked to its contacts."""
+    body = json_object()
+    if "to_deal" not in body:
+        raise ValidationFailed(
+            _("to_deal must be a deal's id, or null for a new deal."),
+            details={"fields": {"to_deal": "required"}},
+        )
+    deal_mail.move_to_deal(
+        g.api_user, activity_id, body.get("from_deal"), body["to_deal"], body.get("new_deal_name")
+    )
+    return jsonify(timeline.activities_json([activity_id], None)[0])
+
+
+@api.get("/records/deal/<int:deal_id>/contact-mail")
+def deal_contact_mail(deal_id: int) -> Response:
+    """The mail on the timelines of the deal's contacts, newest first, each saying whether it is
+    on this deal and naming the deals of its contacts."""
+    page = deal_mail.contact_mail_page(
+        g.api_user, deal_id, request.args.get("cursor"), requested_limit()
+    )
+    return jsonify(page)
 
 
 @api.delete("/activities/<int:activity_id>")

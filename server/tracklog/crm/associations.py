@@ -319,18 +319,37 @@ def counterpart_contacts(activity: Activity) -> list[Contact]:
     return list(db.session.scalars(query))
 
 
+def deals_chosen_by_hand(activity: Activity) -> bool:
+    """Whether a user put this activity on a deal or took it off one."""
+    added = select(ActivityAssociation.id).where(
+        ActivityAssociation.activity_id == activity.id,
+        ActivityAssociation.record_type == "deal",
+        ActivityAssociation.source == "manual",
+    )
+    removed = select(AssociationExclusion.id).where(
+        AssociationExclusion.activity_id == activity.id,
+        AssociationExclusion.record_type == "deal",
+    )
+    return db.session.scalar(added.union_all(removed).limit(1)) is not None
+
+
 def rerun_automatic(activity: Activity, account: Account) -> list[ActivityAssociation]:
     """Recompute an activity's automatic associations; manual ones and removals are kept."""
+    # A received mail answers about one deal: once a user associated, removed or moved it, its
+    # deals stay as they are, so a later run never picks another deal over the user's choice.
+    frozen = activity.direction == "incoming" and deals_chosen_by_hand(activity)
+    keep = ["deal"] if frozen else []
     for association in db.session.scalars(
         select(ActivityAssociation).where(
             ActivityAssociation.activity_id == activity.id,
             ActivityAssociation.source == "automatic",
+            ActivityAssociation.record_type.not_in(keep),
         )
     ):
         db.session.delete(association)
     db.session.flush()
     planned = automatic_associations(account, counterpart_contacts(activity), activity.direction)
-    return apply_associations(activity, planned)
+    return apply_associations(activity, [item for item in planned if item.record_type not in keep])
 
 
 def rerun_for_record(account: Account, record_type: str, record_id: int) -> int:

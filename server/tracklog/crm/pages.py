@@ -27,6 +27,7 @@ from tracklog.auth.accounts import account_users
 from tracklog.crm import csvio
 from tracklog.crm.activities import plain_text_html
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
+from tracklog.crm.deal_mail import MAIL_VIEWS, contact_mail_page, with_deal_facts
 from tracklog.crm.fields import Field
 from tracklog.crm.legalbasis import LEGAL_BASIS_LABELS, set_legal_basis
 from tracklog.crm.paths import PLURALS, RECORD_ROUTE, SINGULARS
@@ -408,7 +409,7 @@ def render_record(
         errors=errors,
         message=message,
         related=related_records(current_user, object_type, record.id),
-        timeline=timeline_context(object_type, record.id, request.args.get("cursor")),
+        timeline=timeline_context(object_type, record.id),
         filter_types=saved_types(current_user, object_type),
         script_labels=script_labels(),
         **form_options(resource),
@@ -458,16 +459,27 @@ def decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-def timeline_context(record_type: str, record_id: int, cursor: str | None) -> dict[str, Any]:
-    """One page of a record's timeline with the user's saved filter for this record type."""
-    types = saved_types(current_user, record_type)
-    page = timeline_page(current_user, record_type, record_id, types, cursor, TIMELINE_PAGE_SIZE)
+def timeline_context(record_type: str, record_id: int) -> dict[str, Any]:
+    """One page of a record's timeline with the user's saved filter for this record type; on a
+    deal, ?mail=deal shows its mail and ?mail=contacts the mail of its contacts."""
+    cursor, mail = request.args.get("cursor"), request.args.get("mail")
+    mail = mail if record_type == "deal" and mail in MAIL_VIEWS else None
+    types = ["email"] if mail else saved_types(current_user, record_type)
+    if mail == "contacts":
+        page = contact_mail_page(current_user, record_id, cursor, TIMELINE_PAGE_SIZE)
+    else:
+        page = timeline_page(
+            current_user, record_type, record_id, types, cursor, TIMELINE_PAGE_SIZE
+        )
+        if record_type == "deal":
+            page["items"] = with_deal_facts(current_user.account_id, record_id, page["items"])
     return {
         "items": decorate(page["items"]),
         "next_cursor": page["next_cursor"],
         "types": types,
         "record_type": record_type,
         "record_id": record_id,
+        "mail": mail,
     }
 
 
@@ -475,7 +487,7 @@ def timeline_context(record_type: str, record_id: int, cursor: str | None) -> di
 @login_required
 def timeline_items(plural: str, record_id: int) -> str:
     """The cards of one timeline page, for the page's script to insert."""
-    timeline = timeline_context(SINGULARS[plural], record_id, request.args.get("cursor"))
+    timeline = timeline_context(SINGULARS[plural], record_id)
     return render_template("crm/_timeline_items.html", timeline=timeline, plural=plural)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import nh3
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Select, and_, delete, or_, select
 
 from tracklog.crm.associations import RECORD_MODELS, Planned, apply_associations
 from tracklog.crm.explain import encode_why, render_why
@@ -130,6 +130,25 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
     return at, activity_id
 
 
+def page_of_links(query: Select, cursor: str | None, limit: int) -> tuple[list[int], str | None]:
+    """One page of (activity_id, occurred_at) rows, newest first, and the next page's cursor."""
+    link = ActivityAssociation
+    position = _position(cursor)
+    if position is not None:
+        at, last_id = position
+        query = query.where(
+            or_(link.occurred_at < at, and_(link.occurred_at == at, link.activity_id < last_id))
+        )
+    query = query.order_by(link.occurred_at.desc(), link.activity_id.desc()).limit(limit + 1)
+    rows = db.session.execute(query).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor({"at": last.occurred_at.isoformat(), "id": last.activity_id})
+    return [row.activity_id for row in rows], next_cursor
+
+
 def timeline_page(
     user: User,
     record_type: str,
@@ -150,21 +169,8 @@ def timeline_page(
     )
     if pinned is not None:
         query = query.where(link.activity_id != pinned)
-    position = _position(cursor)
-    if position is not None:
-        at, last_id = position
-        query = query.where(
-            or_(link.occurred_at < at, and_(link.occurred_at == at, link.activity_id < last_id))
-        )
-    query = query.order_by(link.occurred_at.desc(), link.activity_id.desc()).limit(limit + 1)
-    rows = db.session.execute(query).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor({"at": last.occurred_at.isoformat(), "id": last.activity_id})
-    ids = [row.activity_id for row in rows]
-    if position is None and pinned is not None:
+    ids, next_cursor = page_of_links(query, cursor, limit)
+    if not cursor and pinned is not None:
         # The pin is for everyone who opens the record: a reader's type filter does not hide it.
         ids.insert(0, pinned)
     return {"items": activities_json(ids, pinned), "next_cursor": next_cursor}
@@ -346,43 +352,65 @@ def set_activity_associations(user: User, activity_id: int, wanted: Any) -> Acti
         require_record(user, item.get("type"), record_id)
         targets.append((item["type"], record_id))
     current = {
-        (row.record_type, row.record_id): row
+        (row.record_type, row.record_id)
         for row in db.session.scalars(
             select(ActivityAssociation).where(ActivityAssociation.activity_id == activity.id)
         )
     }
-    for key, row in current.items():
-        if key not in targets:
-            db.session.delete(row)
-            db.session.add(
-                AssociationExclusion(
-                    account_id=user.account_id,
-                    activity_id=activity.id,
-                    record_type=key[0],
-                    record_id=key[1],
-                    removed_by_id=user.id,
-                )
-            )
-            db.session.execute(
-                delete(Pin).where(
-                    Pin.activity_id == activity.id,
-                    Pin.record_type == key[0],
-                    Pin.record_id == key[1],
-                )
-            )
-    why = encode_why("added_by_user", user=user.display_name)
-    added = [Planned(t, i, "manual", why) for t, i in targets if (t, i) not in current]
-    for record_type, record_id in targets:
-        db.session.execute(
-            delete(AssociationExclusion).where(
-                AssociationExclusion.activity_id == activity.id,
-                AssociationExclusion.record_type == record_type,
-                AssociationExclusion.record_id == record_id,
-            )
-        )
-    apply_associations(activity, added)
+    for record_type, record_id in current - set(targets):
+        dissociate(user, activity, record_type, record_id)
+    associate(user, activity, targets)
     db.session.commit()
     return activity
+
+
+def dissociate(user: User, activity: Activity, record_type: str, record_id: int) -> None:
+    """Take the activity off a record's timeline, remembered as the user's removal (and unpinned);
+    not committed."""
+    db.session.execute(
+        delete(ActivityAssociation).where(
+            ActivityAssociation.activity_id == activity.id,
+            ActivityAssociation.record_type == record_type,
+            ActivityAssociation.record_id == record_id,
+        )
+    )
+    forget_removal(activity, record_type, record_id)
+    db.session.add(
+        AssociationExclusion(
+            account_id=user.account_id,
+            activity_id=activity.id,
+            record_type=record_type,
+            record_id=record_id,
+            removed_by_id=user.id,
+        )
+    )
+    db.session.execute(
+        delete(Pin).where(
+            Pin.activity_id == activity.id,
+            Pin.record_type == record_type,
+            Pin.record_id == record_id,
+        )
+    )
+
+
+def associate(user: User, activity: Activity, targets: list[tuple[str, int]]) -> None:
+    """Put the activity on these records' timelines by the user's hand, lifting any earlier
+    removal from them; not committed."""
+    for record_type, record_id in targets:
+        forget_removal(activity, record_type, record_id)
+    why = encode_why("added_by_user", user=user.display_name)
+    apply_associations(activity, [Planned(t, i, "manual", why) for t, i in targets])
+
+
+def forget_removal(activity: Activity, record_type: str, record_id: int) -> None:
+    """Drop the record of a user having removed the activity from this record."""
+    db.session.execute(
+        delete(AssociationExclusion).where(
+            AssociationExclusion.activity_id == activity.id,
+            AssociationExclusion.record_type == record_type,
+            AssociationExclusion.record_id == record_id,
+        )
+    )
 
 
 def delete_activity(user: User, activity_id: int) -> None:

@@ -91,8 +91,10 @@ function setUpTimeline(section) {
   }
 
   async function fetchCards(cursor) {
-    const url = cursor ? `${itemsUrl}?cursor=${encodeURIComponent(cursor)}` : itemsUrl;
-    return fetchText(url);
+    // The items URL may carry the view already (?mail=contacts on a deal).
+    const url = new URL(itemsUrl, window.location.href);
+    if (cursor) url.searchParams.set("cursor", cursor);
+    return fetchText(url.pathname + url.search);
   }
 
   // Fresh first page; cards that were open stay open, focus goes back where it was.
