@@ -31,6 +31,7 @@ from tracklog.models.tracking import (
     TrackedLink,
 )
 from tracklog.models.user import ROLES, ApiToken, User, UserAddress
+from tracklog.models.webhook import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -70,6 +71,9 @@ __all__ = [
     "TrackedLink",
     "User",
     "UserAddress",
+    "WEBHOOK_EVENTS",
     "WebSession",
+    "Webhook",
+    "WebhookDelivery",
     "utcnow",
 ]
