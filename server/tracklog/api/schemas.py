@@ -21,12 +21,15 @@ from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
+from tracklog.models.webhook import DELIVERY_STATES, WEBHOOK_EVENTS
 from tracklog.notify.api import OPEN_CHOICES
 from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED
 from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
 from tracklog.tracking.compose import CLIENT_HOSTS
+from tracklog.webhooks.address import MAX_URL_LENGTH
+from tracklog.webhooks.outbox import ALL_EVENTS
 
 JSON = "application/json"
 STRING = {"type": "string"}
@@ -118,6 +121,13 @@ ACCOUNT_SETTINGS_FIELDS = {
     "event_retention_days": {**WHOLE_OR_DEFAULT, "description": "null: kept"},
     "mail_retention_days": {**WHOLE_OR_DEFAULT, "description": "null: kept"},
     "recipient_opt_out_link": BOOLEAN,
+}
+WEBHOOK_FIELDS = {
+    "id": INTEGER,
+    "url": STRING,
+    "events": array(enum((*WEBHOOK_EVENTS, ALL_EVENTS))),
+    "created_by": nullable(INTEGER),
+    "created_at": DATE_TIME,
 }
 HH_MM = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
 PREFERENCES = {
@@ -409,6 +419,75 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "TaskList": page("Task"),
     "TaskChange": body(("done",), done=BOOLEAN),
+    "WebhookRequest": body(
+        ("url", "events"),
+        url={
+            "type": "string",
+            "maxLength": MAX_URL_LENGTH,
+            "description": "An https URL whose host resolves to public addresses only "
+            "(http and local addresses too when TRACKLOG_WEBHOOK_ALLOW_HTTP=true)",
+        },
+        events={
+            **array(enum((*WEBHOOK_EVENTS, ALL_EVENTS))),
+            "minItems": 1,
+            "description": "The events sent; * for all",
+        },
+    ),
+    "Webhook": answer(**WEBHOOK_FIELDS),
+    "WebhookCreated": answer(
+        **WEBHOOK_FIELDS,
+        secret={
+            **STRING,
+            "description": "Signs every delivery (X-Tracklog-Signature); shown this once",
+        },
+    ),
+    "WebhookList": answer(items=array(ref("Webhook"))),
+    "WebhookAttempt": answer(
+        at=DATE_TIME,
+        status={**nullable(INTEGER), "description": "The receiver's status; null: no answer"},
+        error={**STRING, "description": "Why it failed; empty when delivered"},
+        duration_ms=INTEGER,
+    ),
+    "WebhookDelivery": answer(
+        id={**STRING, "description": "The delivery's id (X-Tracklog-Delivery)"},
+        event=enum(WEBHOOK_EVENTS),
+        state=enum(DELIVERY_STATES),
+        created_at=DATE_TIME,
+        delivered_at=nullable(DATE_TIME),
+        next_attempt_at=nullable(DATE_TIME),
+        last_status=nullable(INTEGER),
+        last_error=STRING,
+        attempts=array(ref("WebhookAttempt")),
+        payload={**STRING, "description": "The body as sent (a WebhookPayload)"},
+    ),
+    "WebhookDeliveries": page("WebhookDelivery"),
+    "WebhookPayload": answer(
+        id={**STRING, "format": "uuid", "description": "The delivery's id"},
+        event=enum(WEBHOOK_EVENTS),
+        at={**DATE_TIME, "description": "When the event happened (or the mail was processed)"},
+        account=INTEGER,
+        data={"anyOf": [ref("WebhookEngagementData"), ref("WebhookLoggingData")]},
+    ),
+    "WebhookEngagementData": with_optional(
+        answer(
+            message_id=nullable(STRING),
+            subject=STRING,
+            recipient={**nullable(STRING), "description": "null: anonymous tracking"},
+            classification=enum(CLASSIFICATIONS),
+            person={**BOOLEAN, "description": "A person's event, not a machine's"},
+            reason={**STRING, "description": "Why it was classified so, in English"},
+        ),
+        url={**nullable(STRING), "description": "The link clicked"},
+        file={**nullable(STRING), "description": "The attachment viewed"},
+    ),
+    "WebhookLoggingData": answer(
+        message_id=nullable(STRING),
+        rfc_message_id=nullable(STRING),
+        subject=STRING,
+        logged=BOOLEAN,
+        reason_code=nullable(STRING),
+        reason={**STRING, "description": "The deciding step of the mail's why, in English"},
+    ),
 }
 
 
@@ -631,4 +710,48 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "api.update_task": operation(
         takes("TaskChange"), ok=answers("200", "Task", "The task after the change.")
     ),
+    "api.list_webhooks": operation(
+        ok=answers("200", "WebhookList", "The account's webhooks (no secrets)."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.create_webhook_now": operation(
+        takes("WebhookRequest"),
+        created=answers("201", "WebhookCreated", "The webhook and its secret, shown this once."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.delete_webhook_now": operation(deleted=DELETED, refused=ADMINS_ONLY),
+    "api.list_webhook_deliveries": operation(
+        query(**PAGING),
+        ok=answers("200", "WebhookDeliveries", "A page of deliveries, newest first."),
+        refused=ADMINS_ONLY,
+    ),
+}
+
+WEBHOOK_HEADERS = {
+    "X-Tracklog-Event": "The event (open, click, attachment, reply, logged, not_logged).",
+    "X-Tracklog-Delivery": "The delivery's unique id (the payload's id); drop repeats by it.",
+    "X-Tracklog-Signature": "sha256=<hex>: the HMAC-SHA256 of the raw body with the secret.",
+}
+# What tracklog POSTs to a webhook's URL (OpenAPI 3.1's top-level webhooks).
+WEBHOOKS: dict[str, dict[str, Any]] = {
+    "event": {
+        "post": {
+            "summary": "An engagement or logging event, sent to each webhook that wants it",
+            "description": "Sent as JSON; failures (no answer, or any status but 2xx) are "
+            "retried with backoff (1, 5, 15, 60, 180, then every 360 minutes) until a day has "
+            "passed. Redirects are not followed.",
+            "parameters": [
+                {
+                    "name": name,
+                    "in": "header",
+                    "required": True,
+                    "schema": STRING,
+                    "description": description,
+                }
+                for name, description in WEBHOOK_HEADERS.items()
+            ],
+            "requestBody": {"required": True, "content": {JSON: {"schema": ref("WebhookPayload")}}},
+            "responses": {"2XX": {"description": "Delivered; anything else is retried."}},
+        }
+    }
 }

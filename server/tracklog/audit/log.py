@@ -25,6 +25,8 @@ AUDIT_ACTIONS = (
     "contact_exported",
     "contact_erased",
     "retention_run",
+    "webhook_created",
+    "webhook_deleted",
 )
 
 

@@ -114,6 +114,8 @@ ACTION_LABELS = {
     "contact_exported": _l("Contact exported"),
     "contact_erased": _l("Contact erased"),
     "retention_run": _l("Old data deleted (retention)"),
+    "webhook_created": _l("Webhook added"),
+    "webhook_deleted": _l("Webhook deleted"),
 }
 
 
