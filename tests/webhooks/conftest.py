@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.maillog.conftest import deliver  # noqa: F401 - stores and processes a mail
-from tests.tracking.conftest import record, recipient  # noqa: F401 - the hit journal's reader
+from tests.tracking.conftest import recipient, record  # noqa: F401 - the hit journal's reader
 
 
 @pytest.fixture
