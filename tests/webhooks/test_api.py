@@ -22,6 +22,8 @@ REFUSED_URLS = [
     "https://user:pass@8.8.8.8/hook",
     "ftp://8.8.8.8/hook",
     "not a url",
+    "https://exa\x00mple.com/hook",
+    "https://8.8.8.8:99999/hook",
 ]
 
 

@@ -7,6 +7,7 @@ import hmac
 import json
 from datetime import timedelta
 
+from tests import factories
 from tests.maillog.mail import outgoing, raw
 from tests.tracking.helpers import OUTLOOK_DESKTOP, compose, pixel_path
 from tracklog.extensions import db
@@ -144,3 +145,15 @@ def test_a_deleted_webhook_gets_nothing_more(api, receiver, recipient, record):
     assert db.session.scalar(db.select(WebhookDelivery.state)) == "failed"
     assert api.get("/webhooks").json["items"] == []
     assert api.get(f"/webhooks/{webhook['id']}/deliveries").status_code == 404
+
+
+def test_erasing_a_contact_removes_the_deliveries_that_name_them(
+    api, world, receiver, recipient, record
+):
+    contact = factories.make_contact(world.account, "peter@initech.example")
+    register(api, receiver.url, ["open"])
+    open_mail(api, recipient, record)
+    erased = api.post(f"/contacts/{contact.id}/erase")
+    assert erased.status_code == 200, erased.json
+    assert erased.json["removed"]["webhook_deliveries"] == 1
+    assert db.session.scalars(db.select(WebhookDelivery)).all() == []

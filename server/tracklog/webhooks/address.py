@@ -69,7 +69,7 @@ def resolve(host: str, port: int) -> list[str]:
     """Every address the host name stands for (an address literal stands for itself)."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError, ValueError):  # ValueError: a NUL in the name
         raise refused(_("The URL's host name does not resolve.")) from None
     return list(dict.fromkeys(str(info[4][0]) for info in found))
 
