@@ -66,6 +66,8 @@ def _register_blueprints(app: Flask) -> None:
     import tracklog.privacy.api  # noqa: F401 - adds contact export and erasure to `api`
     import tracklog.settings.api  # noqa: F401 - adds account settings and never-log lists to `api`
     import tracklog.tracking.api  # noqa: F401 - adds the tracking operations to `api`
+    import tracklog.webhooks.api  # noqa: F401 - adds the webhook operations to `api`
+    import tracklog.webhooks.pages  # noqa: F401 - adds /settings/webhooks to `settings_pages`
     from tracklog.api import api
     from tracklog.api.docs import docs
     from tracklog.api.errors import register_error_handlers

@@ -231,6 +231,20 @@ def retention_run() -> None:
             )
 
 
+@cli.group()
+def webhooks() -> None:
+    """Sending the accounts' events to their webhooks."""
+
+
+@webhooks.command("deliver")
+@with_app
+def webhooks_deliver() -> None:
+    """Send every webhook delivery that is due now (serve's recorder does it continually)."""
+    from tracklog.webhooks.dispatch import deliver_due
+
+    click.echo(f"{deliver_due()} delivery attempts made")
+
+
 @cli.command()
 @with_app
 def demo() -> None:

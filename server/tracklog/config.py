@@ -109,6 +109,9 @@ class Config:
         # /healthz reports one that is down.
         self.SERVE_CHILDREN: tuple[str, ...] = ()
         self.LISTEN_TOKEN = env.get("TRACKLOG_TOKEN") or None
+        # Webhooks go to https URLs on public addresses only; true allows http and local
+        # addresses too (development and tests).
+        self.WEBHOOK_ALLOW_HTTP = _flag(env.get("TRACKLOG_WEBHOOK_ALLOW_HTTP"), False)
 
     @staticmethod
     def _int(env: Mapping[str, str], name: str, default: int) -> int:

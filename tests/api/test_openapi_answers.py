@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -15,7 +16,8 @@ from tests.tracking.helpers import CHROME_WINDOWS, pixel_path, sent_an_hour_ago
 from tests.tracking.test_hits import hit
 from tracklog.audit.log import record_audit
 from tracklog.extensions import db
-from tracklog.models import Task
+from tracklog.models import Task, Webhook
+from tracklog.webhooks.dispatch import deliver_due
 
 JSON = "application/json"
 NOT_CALLED_HINT = "call them in walk_every_operation (tests/api/test_openapi_answers.py)"
@@ -261,6 +263,24 @@ def walk_users(api: DocumentedApi) -> None:
     api.call("DELETE", f"/me/addresses/{alias['id']}")
 
 
+def walk_webhooks(api: DocumentedApi, webhook_id: int) -> None:
+    """The deliveries of the mail walked (each payload as documented, an attempt made), then the
+    webhook's deletion."""
+    db.session.execute(
+        db.update(Webhook).where(Webhook.id == webhook_id).values(url="https://127.0.0.1/")
+    )
+    db.session.commit()
+    assert deliver_due() >= 2  # refused by the URL rule: attempts without any network
+    deliveries = api.call("GET", f"/webhooks/{webhook_id}/deliveries").json["items"]
+    assert {"open", "logged"} <= {delivery["event"] for delivery in deliveries}
+    payload_schema = api.document["components"]["schemas"]["WebhookPayload"]
+    for delivery in deliveries:
+        assert delivery["attempts"]
+        api.schema_check(payload_schema, json.loads(delivery["payload"]), "a webhook payload")
+    assert api.call("GET", "/webhooks").json["items"]
+    api.call("DELETE", f"/webhooks/{webhook_id}")
+
+
 def walk_data_rights(api: DocumentedApi) -> None:
     """A contact's legal basis set in bulk, its export, then its erasure."""
     contact = api.call("POST", "/contacts", {"email": "milton@initech.example"}).json["id"]
@@ -274,6 +294,7 @@ def test_every_operation_answers_what_the_document_says(app, api, world, recipie
     documented.call("GET", "/me")
     documented.call("POST", "/me/addin-token", {"name": "Outlook add-in"})
     kept = walk_records(documented, world)
+    webhook = documented.call("POST", "/webhooks", {"url": "https://8.8.8.8/", "events": ["*"]})
     walk_mail(documented, recipient, record, kept)
     walk_timeline(documented, world, kept)
     record_audit(
@@ -285,6 +306,7 @@ def test_every_operation_answers_what_the_document_says(app, api, world, recipie
     walk_templates(documented)
     walk_partners(documented, world)
     walk_users(documented)
+    walk_webhooks(documented, webhook.json["id"])
     walk_data_rights(documented)
 
     not_called = sorted(set(documented.operations) - documented.called)

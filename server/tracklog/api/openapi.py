@@ -12,7 +12,7 @@ from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, Rul
 import tracklog
 from tracklog.api import record_routes
 from tracklog.api.errors import API_PREFIX
-from tracklog.api.schemas import JSON, OPERATIONS, PAGING, SCHEMAS, query
+from tracklog.api.schemas import JSON, OPERATIONS, PAGING, SCHEMAS, WEBHOOKS, query
 from tracklog.crm.resources import RESOURCES, STAGE_FIELDS, Resource
 from tracklog.inputs import INTEGER_MAX
 
@@ -91,6 +91,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         "security": [{"bearer": []}],
         "tags": _tags(paths, resources),
         "paths": paths,
+        "webhooks": WEBHOOKS,
         "components": {
             "securitySchemes": {
                 "bearer": {

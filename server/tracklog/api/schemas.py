@@ -29,6 +29,7 @@ from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.partner import ASSIGNMENT_MODES, PARTNERSHIP_STATES
 from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
 from tracklog.models.user import ROLES
+from tracklog.models.webhook import DELIVERY_STATES, WEBHOOK_EVENTS
 from tracklog.notify.preferences import OPEN_CHOICES
 from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED
@@ -38,6 +39,8 @@ from tracklog.tracking.compose import CLIENT_HOSTS, RECIPIENT_CODES
 from tracklog.tracking.followed import MAX_NO_OPEN_DAYS, SORTS
 from tracklog.tracking.insights import MACHINE_CLASSES, PERIODS, ZONE_SOURCES
 from tracklog.tracking.sendtime import SEND_TIME_BASES
+from tracklog.webhooks.address import MAX_URL_LENGTH
+from tracklog.webhooks.outbox import ALL_EVENTS
 
 JSON = "application/json"
 STRING = {"type": "string"}
@@ -142,6 +145,13 @@ PERSONAL_SETTINGS_FIELDS = {
     "log_by_default": PERSONAL_DEFAULT,
     "locale": {**nullable(enum(LANGUAGES)), "description": "null: the browser's language"},
     "time_zone": {**STRING, "description": "An IANA time zone name, such as Europe/Stockholm"},
+}
+WEBHOOK_FIELDS = {
+    "id": INTEGER,
+    "url": STRING,
+    "events": array(enum((*WEBHOOK_EVENTS, ALL_EVENTS))),
+    "created_by": nullable(INTEGER),
+    "created_at": DATE_TIME,
 }
 HH_MM = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
 ONE_TIME_LINK_SENT = {
@@ -653,6 +663,75 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "TaskList": page("Task"),
     "TaskChange": body(("done",), done=BOOLEAN),
+    "WebhookRequest": body(
+        ("url", "events"),
+        url={
+            "type": "string",
+            "maxLength": MAX_URL_LENGTH,
+            "description": "An https URL whose host resolves to public addresses only "
+            "(http and local addresses too when TRACKLOG_WEBHOOK_ALLOW_HTTP=true)",
+        },
+        events={
+            **array(enum((*WEBHOOK_EVENTS, ALL_EVENTS))),
+            "minItems": 1,
+            "description": "The events sent; * for all",
+        },
+    ),
+    "Webhook": answer(**WEBHOOK_FIELDS),
+    "WebhookCreated": answer(
+        **WEBHOOK_FIELDS,
+        secret={
+            **STRING,
+            "description": "Signs every delivery (X-Tracklog-Signature); shown this once",
+        },
+    ),
+    "WebhookList": answer(items=array(ref("Webhook"))),
+    "WebhookAttempt": answer(
+        at=DATE_TIME,
+        status={**nullable(INTEGER), "description": "The receiver's status; null: no answer"},
+        error={**STRING, "description": "Why it failed; empty when delivered"},
+        duration_ms=INTEGER,
+    ),
+    "WebhookDelivery": answer(
+        id={**STRING, "description": "The delivery's id (X-Tracklog-Delivery)"},
+        event=enum(WEBHOOK_EVENTS),
+        state=enum(DELIVERY_STATES),
+        created_at=DATE_TIME,
+        delivered_at=nullable(DATE_TIME),
+        next_attempt_at=nullable(DATE_TIME),
+        last_status=nullable(INTEGER),
+        last_error=STRING,
+        attempts=array(ref("WebhookAttempt")),
+        payload={**STRING, "description": "The body as sent (a WebhookPayload)"},
+    ),
+    "WebhookDeliveries": page("WebhookDelivery"),
+    "WebhookPayload": answer(
+        id={**STRING, "format": "uuid", "description": "The delivery's id"},
+        event=enum(WEBHOOK_EVENTS),
+        at={**DATE_TIME, "description": "When the event happened (or the mail was processed)"},
+        account=INTEGER,
+        data={"anyOf": [ref("WebhookEngagementData"), ref("WebhookLoggingData")]},
+    ),
+    "WebhookEngagementData": with_optional(
+        answer(
+            message_id=nullable(STRING),
+            subject=STRING,
+            recipient={**nullable(STRING), "description": "null: anonymous tracking"},
+            classification=enum(CLASSIFICATIONS),
+            person={**BOOLEAN, "description": "A person's event, not a machine's"},
+            reason={**STRING, "description": "Why it was classified so, in English"},
+        ),
+        url={**nullable(STRING), "description": "The link clicked"},
+        file={**nullable(STRING), "description": "The attachment viewed"},
+    ),
+    "WebhookLoggingData": answer(
+        message_id=nullable(STRING),
+        rfc_message_id=nullable(STRING),
+        subject=STRING,
+        logged=BOOLEAN,
+        reason_code=nullable(STRING),
+        reason={**STRING, "description": "The deciding step of the mail's why, in English"},
+    ),
 }
 
 
@@ -999,4 +1078,48 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "api.update_task": operation(
         takes("TaskChange"), ok=answers("200", "Task", "The task after the change.")
     ),
+    "api.list_webhooks": operation(
+        ok=answers("200", "WebhookList", "The account's webhooks (no secrets)."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.create_webhook_now": operation(
+        takes("WebhookRequest"),
+        created=answers("201", "WebhookCreated", "The webhook and its secret, shown this once."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.delete_webhook_now": operation(deleted=DELETED, refused=ADMINS_ONLY),
+    "api.list_webhook_deliveries": operation(
+        query(**PAGING),
+        ok=answers("200", "WebhookDeliveries", "A page of deliveries, newest first."),
+        refused=ADMINS_ONLY,
+    ),
+}
+
+WEBHOOK_HEADERS = {
+    "X-Tracklog-Event": "The event (open, click, attachment, reply, logged, not_logged).",
+    "X-Tracklog-Delivery": "The delivery's unique id (the payload's id); drop repeats by it.",
+    "X-Tracklog-Signature": "sha256=<hex>: the HMAC-SHA256 of the raw body with the secret.",
+}
+# What tracklog POSTs to a webhook's URL (OpenAPI 3.1's top-level webhooks).
+WEBHOOKS: dict[str, dict[str, Any]] = {
+    "event": {
+        "post": {
+            "summary": "An engagement or logging event, sent to each webhook that wants it",
+            "description": "Sent as JSON; failures (no answer, or any status but 2xx) are "
+            "retried with backoff (1, 5, 15, 60, 180, then every 360 minutes) until a day has "
+            "passed. Redirects are not followed.",
+            "parameters": [
+                {
+                    "name": name,
+                    "in": "header",
+                    "required": True,
+                    "schema": STRING,
+                    "description": description,
+                }
+                for name, description in WEBHOOK_HEADERS.items()
+            ],
+            "requestBody": {"required": True, "content": {JSON: {"schema": ref("WebhookPayload")}}},
+            "responses": {"2XX": {"description": "Delivered; anything else is retried."}},
+        }
+    }
 }

@@ -32,6 +32,8 @@ AUDIT_ACTIONS = (
     "partner_changed",
     "partner_ended",
     "deal_shared",
+    "webhook_created",
+    "webhook_deleted",
 )
 
 

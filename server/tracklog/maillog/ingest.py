@@ -62,6 +62,7 @@ from tracklog.tracking.attachments import store_file
 from tracklog.tracking.compose import new_public_id
 from tracklog.tracking.replies import record_reply
 from tracklog.tracking.untrack import untracked_html, untracked_text
+from tracklog.webhooks.outbox import enqueue_logging
 
 MAX_ATTEMPTS = 5
 # Pauses after the 1st, 2nd, 3rd and 4th failed attempt; the 5th gives up.
@@ -611,6 +612,7 @@ def _process(inbound: InboundMessage) -> None:
     inbound.steps = ingest.steps
     inbound.processed_at = utcnow()
     ingest.notifications.append(notify_logging(inbound, ingest.actor))
+    enqueue_logging(inbound)
     db.session.commit()
     publish([notification for notification in ingest.notifications if notification is not None])
 

@@ -33,6 +33,7 @@ from tracklog.models.tracking import (
     TrackedLink,
 )
 from tracklog.models.user import ROLES, ApiToken, Invitation, User, UserAddress
+from tracklog.models.webhook import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -79,6 +80,9 @@ __all__ = [
     "TrackingOptOut",
     "User",
     "UserAddress",
+    "WEBHOOK_EVENTS",
     "WebSession",
+    "Webhook",
+    "WebhookDelivery",
     "utcnow",
 ]

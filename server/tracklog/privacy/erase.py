@@ -35,6 +35,7 @@ from tracklog.models import (
     Task,
     TrackedLink,
     User,
+    WebhookDelivery,
 )
 from tracklog.privacy.subject import data_subject, timeline_activity_ids, tracked_recipients
 from tracklog.privacy.tombstones import add_tombstone
@@ -206,6 +207,16 @@ def erase_notifications(erasure: Erasure) -> None:
     erasure.delete("notifications", naming)
 
 
+def erase_webhook_deliveries(erasure: Erasure) -> None:
+    """Webhook deliveries whose payload names them (sent or not: the receiver keeps its copy)."""
+    payload = func.lower(WebhookDelivery.payload)
+    naming = delete(WebhookDelivery).where(
+        WebhookDelivery.account_id == erasure.account_id,
+        or_(*(payload.contains(mention) for mention in erasure.mentions)),
+    )
+    erasure.delete("webhook_deliveries", naming)
+
+
 def unname_whys(erasure: Erasure) -> None:
     """Whys on other records that name the contact ("the company of ...") say its number instead."""
     for model in (ActivityAssociation, RecordAssociation):
@@ -251,6 +262,7 @@ def erase_contact(actor: User, contact_id: int) -> dict[str, int]:
     erase_engagement(erasure)
     scrub_shared_mail(erasure)
     erase_notifications(erasure)
+    erase_webhook_deliveries(erasure)
     unname_whys(erasure)
     erase_record(erasure)
     add_tombstone(erasure.account_id, erasure.address)

@@ -138,6 +138,8 @@ ACTION_LABELS = {
     "partner_changed": _l("Partnership changed"),
     "partner_ended": _l("Partnership ended"),
     "deal_shared": _l("Deal shared with a partner"),
+    "webhook_created": _l("Webhook added"),
+    "webhook_deleted": _l("Webhook deleted"),
 }
 
 

@@ -38,6 +38,7 @@ from tracklog.tracking.classify import (
 from tracklog.tracking.geo import country_of
 from tracklog.tracking.rulesfile import load_rules
 from tracklog.tracking.useragent import describe_client
+from tracklog.webhooks.outbox import enqueue_event
 
 SIGHTINGS_WINDOW = timedelta(hours=24)
 # Hits journaled just before a burst window closes may still be on their way to the database.
@@ -343,6 +344,7 @@ def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
         known.add(entry["hit_id"])
         if event is not None:
             recorded.append(event)
+            enqueue_event(event, batch.load)
             notifications.append(_notify_or_hold(event, batch))
     for message_id, at in batch.last_activity.items():
         message = batch.load(Message, message_id)

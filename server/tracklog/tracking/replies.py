@@ -8,6 +8,7 @@ from typing import Any
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent, Message, Notification
 from tracklog.notify.feed import notify_event
+from tracklog.webhooks.outbox import enqueue_event
 
 
 def record_reply(
@@ -30,4 +31,5 @@ def record_reply(
     )
     db.session.add(event)
     db.session.flush()
+    enqueue_event(event)
     return notify_event(event)

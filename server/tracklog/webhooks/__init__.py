@@ -1,0 +1,1 @@
+"""Signed webhooks: admins' URLs that receive engagement and logging events."""
