@@ -21,6 +21,7 @@ from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttach
 from tracklog.models.notification import Notification
 from tracklog.models.pipeline import Pipeline, Stage
 from tracklog.models.privacy import ErasedAddress
+from tracklog.models.reminder import FollowUpReminder
 from tracklog.models.signin import SignInThrottle, WebSession
 from tracklog.models.tracking import (
     EngagementEvent,
@@ -48,6 +49,7 @@ __all__ = [
     "Deal",
     "EngagementEvent",
     "ErasedAddress",
+    "FollowUpReminder",
     "InboundMessage",
     "Installation",
     "InboundRecipient",
