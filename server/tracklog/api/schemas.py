@@ -20,6 +20,7 @@ from tracklog.crm.activities import (
 from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
+from tracklog.models.reminder import CLOSED_REASONS, REMINDER_CONDITIONS, REMINDER_STATES
 from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
 from tracklog.notify.api import OPEN_CHOICES
 from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
@@ -27,6 +28,7 @@ from tracklog.settings.account import MAX_ASSOCIATED
 from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
 from tracklog.tracking.compose import CLIENT_HOSTS
+from tracklog.tracking.reminders import MAX_DAYS as MAX_REMINDER_DAYS
 
 JSON = "application/json"
 STRING = {"type": "string"}
@@ -328,6 +330,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         pattern={**STRING, "description": "An address, or a domain (example.com or @example.com)"},
         scope=enum(NEVER_LOG_SCOPES),
     ),
+    "Reminder": answer(
+        id=INTEGER,
+        message_id=STRING,
+        due_at=DATE_TIME,
+        unless=enum(REMINDER_CONDITIONS),
+        state=enum(REMINDER_STATES),
+        closed_reason=nullable(enum(tuple(CLOSED_REASONS.values()))),
+        created_at=DATE_TIME,
+        fired_at=nullable(DATE_TIME),
+        task_id=nullable(INTEGER),
+    ),
+    "ReminderList": answer(items=array(ref("Reminder"))),
+    "ReminderRequest": {
+        **body(
+            due_at={**MOMENT, "description": MOMENT["description"] + " In the future."},
+            in_days={**INTEGER, "minimum": 1, "maximum": MAX_REMINDER_DAYS},
+            unless={**enum(REMINDER_CONDITIONS), "default": "reply"},
+        ),
+        "description": "Exactly one of due_at and in_days.",
+    },
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -486,6 +508,16 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "api.message_why": operation(ok=answers("200", "MessageWhy", "Each step, in words.")),
     "api.mute_message": operation(
         takes("MuteRequest"), ok=answers("200", "Mute", "Whether it is muted now.")
+    ),
+    "api.list_reminders": operation(
+        ok=answers("200", "ReminderList", "The message's reminders, soonest due first.")
+    ),
+    "api.create_reminder": operation(
+        takes("ReminderRequest"),
+        created=answers("201", "Reminder", "The new reminder, pending."),
+    ),
+    "api.delete_reminder": operation(
+        ok=answers("200", "Reminder", "The reminder, cancelled (409 if it is not pending).")
     ),
     "api.create_attachment": operation(
         takes("AttachmentUpload", "multipart/form-data"),

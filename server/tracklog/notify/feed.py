@@ -45,6 +45,11 @@ NOTIFICATION_TEXTS = {
     "reply": _l("%(who)s replied to “%(subject)s”."),
     "not_logged": _l("“%(subject)s” was not logged: %(reason)s"),
     "logging_failed": _l("“%(subject)s” could not be logged: %(reason)s"),
+    "follow_up_reply": _l("No reply from %(who)s to “%(subject)s”: a follow-up task was created."),
+    "follow_up_open": _l("%(who)s has not opened “%(subject)s”: a follow-up task was created."),
+    "follow_up_click": _l(
+        "%(who)s has not clicked a link in “%(subject)s”: a follow-up task was created."
+    ),
 }
 register("notification", NOTIFICATION_TEXTS)
 
@@ -161,6 +166,22 @@ def notify_logging(inbound: InboundMessage, user: User | None) -> Notification |
         subject=inbound.subject,
         occurred_at=inbound.received_at,
         inbound_id=inbound.id,
+    )
+
+
+def notify_follow_up(
+    unless: str, message: Message, user: User, who: str, at: datetime
+) -> Notification:
+    """Tell the sender that a follow-up reminder fired: the recipients did not reply (or open,
+    or click), so a task was created."""
+    return _add(
+        user,
+        kind="follow_up",
+        code=f"follow_up_{unless}",
+        params={"who": who, "subject": message.subject},
+        message_public_id=message.public_id,
+        subject=message.subject,
+        occurred_at=at,
     )
 
 

@@ -23,6 +23,12 @@ from tracklog.tracking.kpis import (
     message_summary,
     visible_messages,
 )
+from tracklog.tracking.reminders import (
+    cancel_reminder,
+    message_reminders,
+    reminder_json,
+    set_reminder,
+)
 
 
 def composed_draft() -> ComposeRequest:
@@ -59,6 +65,28 @@ def list_messages() -> Response:
 def get_message(message_id: str) -> Response:
     """One message: KPIs and every event newest first, with its classification and reason."""
     return jsonify(message_detail(find_message(g.api_user, message_id)))
+
+
+@api.get("/messages/<message_id>/reminders")
+def list_reminders(message_id: str) -> Response:
+    """The message's follow-up reminders, soonest due first, with their state and reason."""
+    message = find_message(g.api_user, message_id)
+    return jsonify({"items": [reminder_json(r, message) for r in message_reminders(message)]})
+
+
+@api.post("/messages/<message_id>/reminders")
+def create_reminder(message_id: str) -> tuple[Response, int]:
+    """Remind the sender in N days or at a moment, unless the recipients reply, open or click."""
+    message = find_message(g.api_user, message_id)
+    reminder = set_reminder(g.api_user, message, json_object())
+    return jsonify(reminder_json(reminder, message)), 201
+
+
+@api.delete("/messages/<message_id>/reminders/<int:reminder_id>")
+def delete_reminder(message_id: str, reminder_id: int) -> Response:
+    """Cancel a pending reminder; answers it, cancelled."""
+    message = find_message(g.api_user, message_id)
+    return jsonify(reminder_json(cancel_reminder(message, reminder_id), message))
 
 
 @api.post("/attachments")

@@ -5,7 +5,8 @@ into the database is the Config value HIT_RECORDER_THREAD: a thread of the app (
 tests), or none, when `tracklog serve`'s `record-hits` child reads them (serving.py turns the
 thread off for its workers; the child runs `HitJournal.run` itself). The reader records each batch
 (recording.record_hits) and, as its housekeeping, releases held click notifications when they
-are due and starts the hourly retention run (privacy/retention.py) on a thread of its own.
+are due, fires or closes the due follow-up reminders every 15 seconds (tracking/reminders.py) and
+starts the hourly retention run (privacy/retention.py) on a thread of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tracklog.models import utcnow
 from tracklog.privacy.retention import RetentionSchedule
 from tracklog.tracking.journal import HitJournal
 from tracklog.tracking.recording import record_hits, release_held_notifications
+from tracklog.tracking.reminders import ReminderSchedule
 
 EXTENSION = "tracklog.hits"
 
@@ -29,19 +31,22 @@ class AppRecorder:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.retention = RetentionSchedule(app)
+        self.reminders = ReminderSchedule()
 
     def record(self, entries: list[dict[str, Any]]) -> None:
         """Record a batch of journaled hits."""
         with self.app.app_context():
             record_hits(entries)
 
-    def housekeeping(self) -> float | None:
-        """Send the held click notifications that are due, start retention when it is due (on a
-        thread: a long purge never holds up recording); seconds until the next notification."""
+    def housekeeping(self) -> float:
+        """Send the held click notifications that are due, settle the due reminders, start
+        retention when it is due (on a thread: a long purge never holds up recording); seconds
+        until the next held notification or reminder run."""
         self.retention.start_if_due()
         with self.app.app_context():
             due = release_held_notifications()
-        return None if due is None else (due - utcnow()).total_seconds()
+            next_reminders = self.reminders.run_if_due()
+        return (min(filter(None, [due, next_reminders])) - utcnow()).total_seconds()
 
 
 def init_hit_recording(app: Flask) -> None:
