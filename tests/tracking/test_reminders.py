@@ -3,13 +3,17 @@ time, closed when a person replied, opened or clicked first; each fires exactly 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import factories
+from tests.conftest import app_environment
 from tests.notify.conftest import Socket
 from tests.tracking.helpers import compose, pixel_path, sent_an_hour_ago
 from tests.tracking.test_hits import APPLE_MPP, hit
@@ -179,6 +183,30 @@ def test_two_concurrent_runs_fire_each_reminder_exactly_once(app, api, sent):
     assert {reminder.state for reminder in reminders} == {"fired"}
     assert len({reminder.task_id for reminder in reminders}) == 12
     assert db.session.scalar(db.select(db.func.count(Notification.id))) == 12
+
+
+def test_two_tracklog_processes_fire_each_reminder_exactly_once(api, sent, database_url, tmp_path):
+    for _index in range(20):
+        remind(api, sent)
+    db.session.execute(db.update(FollowUpReminder).values(due_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    command = [str(Path(sys.executable).with_name("tracklog")), "reminders", "run"]
+    runs = [
+        subprocess.Popen(
+            command,
+            env=app_environment(database_url, tmp_path / f"instance-{index}"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    fired = [int(out.split(" reminders fired")[0].split()[-1]) for out, _err in outputs]
+    assert sum(fired) == 20, outputs
+    assert len(tasks()) == 20
+    assert db.session.scalar(db.select(db.func.count(Notification.id))) == 20
 
 
 def test_the_notification_arrives_on_the_websocket(api, live, world, sent):
