@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
+from tests.browser import (  # noqa: F401 - the live server and its app, on SQLite
+    app,
+    base_url,
+    live,
+    port,
+    screenshots,
+)
 from tests.crm.test_e2e_timeline import app_config, sign_in_as  # noqa: F401
 from tests.tracking.helpers import compose
 from tracklog.extensions import db
@@ -34,11 +40,11 @@ FIRED = {
 
 @pytest.mark.parametrize("locale", ["en", "ja", "sv"])
 def test_a_reminder_is_set_cancelled_and_seen_fired_on_the_message_page(
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
-    live: Any,
+    sign_in_as: Any,  # noqa: F811 - the fixtures imported above
+    live: Any,  # noqa: F811
     api: Any,
     world: Any,
-    screenshots: Any,
+    screenshots: Any,  # noqa: F811
     locale: str,
 ) -> None:
     world.admin.locale = locale
