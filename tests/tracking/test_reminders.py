@@ -143,6 +143,14 @@ def test_a_bad_reminder_is_refused_with_the_field_named(api, sent, body, field):
     assert reminders_of(api, sent) == []
 
 
+def test_an_untracked_mail_can_only_wait_for_a_reply(api, world):
+    untracked = compose(api, ["peter@initech.example"], track=False)
+    path = f"/messages/{untracked['message_id']}/reminders"
+    refused = api.post(path, {"in_days": 2, "unless": "open"})
+    assert refused.status_code == 422 and "unless" in refused.json["error"]["details"]["fields"]
+    assert api.post(path, {"in_days": 2, "unless": "reply"}).status_code == 201
+
+
 def test_a_due_at_with_an_offset_is_kept_in_utc(api, sent):
     due = (utcnow() + timedelta(days=1)).replace(microsecond=0)
     offset = due.astimezone(timezone(timedelta(hours=9))).isoformat()

@@ -91,6 +91,8 @@ def set_reminder(user: User, message: Message, payload: Any) -> FollowUpReminder
     unless = "reply"
     if fields.raw("unless") is not None:
         unless = fields.choice("unless", REMINDER_CONDITIONS)
+    if message.tracking == "off" and unless in ("open", "click"):
+        fields.errors["unless"] = _("this mail is not tracked: only a reply can be seen")
     fields.check()
     reminder = FollowUpReminder(
         account_id=message.account_id,
@@ -207,7 +209,8 @@ def _claim_next(now: datetime) -> FollowUpReminder | None:
         .order_by(FollowUpReminder.due_at, FollowUpReminder.id)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        return db.session.scalar(due.limit(1).with_for_update(skip_locked=True))
+        claimed = due.limit(1).with_for_update(skip_locked=True)
+        return db.session.scalar(claimed.execution_options(populate_existing=True))
     for reminder_id in list(db.session.scalars(due.with_only_columns(FollowUpReminder.id))):
         claimed = db.session.execute(
             update(FollowUpReminder)
