@@ -19,6 +19,7 @@ from tests.tracking.helpers import compose, pixel_path, sent_an_hour_ago
 from tests.tracking.test_hits import APPLE_MPP, hit
 from tracklog.extensions import db
 from tracklog.models import ActivityAssociation, FollowUpReminder, Notification, Task, utcnow
+from tracklog.tracking import reminders
 from tracklog.tracking.reminders import run_due_reminders
 
 FIRED_TEXT = "No reply from Peter Gibbons to “Pricing”: a follow-up task was created."
@@ -109,6 +110,28 @@ def test_an_open_does_not_satisfy_unless_reply(api, sent, recipient, record):
     hit(recipient, pixel_path(sent["html"]))
     record()
     assert run_due_reminders(after_due()).fired == 1
+
+
+def test_a_reminder_that_fails_stays_pending_and_holds_up_no_other(api, sent, monkeypatch):
+    broken = remind(api, sent)
+    other = compose(api, ["peter@initech.example"], item_id="draft-2", subject="Renewal")
+    remind(api, other)
+    real = reminders._follow_up_task
+
+    def fail_on_pricing(message, sender, contacts):
+        """The task of the first mail cannot be made (a bug, a constraint...)."""
+        if message.subject == "Pricing":
+            raise RuntimeError("no task today")
+        return real(message, sender, contacts)
+
+    monkeypatch.setattr(reminders, "_follow_up_task", fail_on_pricing)
+    assert run_due_reminders(after_due()).fired == 1
+    assert [r["state"] for r in reminders_of(api, sent)] == ["pending"]
+    assert [r["state"] for r in reminders_of(api, other)] == ["fired"]
+    monkeypatch.undo()
+    assert run_due_reminders(after_due()).fired == 1
+    assert reminders_of(api, sent)[0]["id"] == broken["id"]
+    assert reminders_of(api, sent)[0]["state"] == "fired"
 
 
 def test_a_cancelled_reminder_never_fires(api, sent):

@@ -201,11 +201,15 @@ def _follow_up_task(message: Message, sender: User, contacts: list[Contact]) -> 
     return task
 
 
-def _claim_next(now: datetime) -> FollowUpReminder | None:
+def _claim_next(now: datetime, passed_over: set[int]) -> FollowUpReminder | None:
     """The next due pending reminder, claimed by this transaction (no other run gets it)."""
     due = (
         select(FollowUpReminder)
-        .where(FollowUpReminder.state == "pending", FollowUpReminder.due_at <= now)
+        .where(
+            FollowUpReminder.state == "pending",
+            FollowUpReminder.due_at <= now,
+            FollowUpReminder.id.not_in(passed_over),
+        )
         .order_by(FollowUpReminder.due_at, FollowUpReminder.id)
     )
     if db.session.get_bind().dialect.name == "postgresql":
@@ -248,16 +252,24 @@ class ReminderRun:
 
 def run_due_reminders(now: datetime | None = None) -> ReminderRun:
     """Fire or close every due reminder, each in a transaction of its own that claims it; the
-    notifications are published once committed."""
-    run = ReminderRun()
+    notifications are published once committed. A reminder that fails is logged and left
+    pending for the next run, and never holds up the others."""
+    run, failed = ReminderRun(), set()
     while True:
         moment = now or utcnow()
-        reminder = _claim_next(moment)
+        reminder = _claim_next(moment, failed)
         if reminder is None:
             db.session.commit()
             return run
-        notification = settle(reminder, moment)
-        db.session.commit()
+        reminder_id = reminder.id
+        try:
+            notification = settle(reminder, moment)
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - logged; the reminder stays pending for the next run
+            db.session.rollback()
+            log.exception("follow-up reminder %s failed; it is tried again", reminder_id)
+            failed.add(reminder_id)
+            continue
         if notification is None:
             run.closed += 1
         else:
