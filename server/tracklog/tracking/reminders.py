@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from tracklog.crm.activities import MAX_TITLE_LENGTH, Fields, new_activity
 from tracklog.crm.associations import Planned, apply_associations
 from tracklog.crm.explain import encode_why
+from tracklog.crm.fields import to_json
 from tracklog.errors import Conflict, NotFound
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
@@ -41,22 +42,17 @@ SCHEDULE_INTERVAL = timedelta(seconds=15)
 SATISFIED_BY = {"reply": ("reply",), "open": ("open", "click", "reply"), "click": ("click",)}
 
 
-def _iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, or None."""
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def reminder_json(reminder: FollowUpReminder, message: Message) -> dict[str, Any]:
     """A reminder as the API answers it."""
     return {
         "id": reminder.id,
         "message_id": message.public_id,
-        "due_at": _iso(reminder.due_at),
+        "due_at": to_json(reminder.due_at),
         "unless": reminder.unless,
         "state": reminder.state,
         "closed_reason": reminder.closed_reason,
-        "created_at": _iso(reminder.created_at),
-        "fired_at": _iso(reminder.fired_at),
+        "created_at": to_json(reminder.created_at),
+        "fired_at": to_json(reminder.fired_at),
         "task_id": reminder.task_id,
     }
 
