@@ -434,6 +434,23 @@ async function trackAndLog(deadline) {
   if (answer.html) {
     await setBodyHtml(answer.html);
   }
+  await remindLater(choices.remind, answer.message_id, deadline);
+}
+
+// The pane's "Remind me" choice ({in_days, unless}) becomes the message's follow-up reminder once
+// compose has given the message its id. The mail is tracked and logged by then: a reminder that
+// fails is only logged, never a reason to tell the user the mail went untracked.
+async function remindLater(remind, messageId, deadline) {
+  if (!remind || !remind.in_days) {
+    return;
+  }
+  const path = `/api/v1/messages/${encodeURIComponent(messageId)}/reminders`;
+  const body = { in_days: remind.in_days, unless: remind.unless || "reply" };
+  try {
+    await request("POST", path, body, deadline);
+  } catch (error) {
+    console.error(`tracklog: reminder: ${error.code || "office"} ${error.message}`);
+  }
 }
 
 /** OnMessageSend (SoftBlock): tracks and logs the mail, then always lets it go. */

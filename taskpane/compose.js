@@ -47,7 +47,7 @@ const SINGULARS = Object.fromEntries(Object.entries(PLURALS).map(([one, many]) =
 
 const state = {
   online: true,
-  choices: { track: true, log: true, associations: [], create_contacts: true },
+  choices: { track: true, log: true, associations: [], create_contacts: true, remind: null },
   // Why the Track or Log box cannot apply to this draft's recipients ("" when it can).
   blocked: { track: "", log: "" },
   automatic: [],
@@ -138,6 +138,21 @@ function showChoices() {
   }
   $("create-contacts").checked = state.choices.create_contacts;
   $("create-contacts").disabled = !state.choices.log || Boolean(state.blocked.log);
+  $("remind-days").value = state.choices.remind ? String(state.choices.remind.in_days) : "";
+  $("remind-unless").value = state.choices.remind ? state.choices.remind.unless : "reply";
+  $("remind-unless").disabled = !state.choices.remind;
+}
+
+// The "Remind me" choice: null, or the body of the reminder the send handler sets after compose.
+function remindChoice() {
+  const days = Number($("remind-days").value);
+  return days ? { in_days: days, unless: $("remind-unless").value } : null;
+}
+
+function storedRemind(stored) {
+  const remind = stored.remind;
+  const valid = remind && Number.isInteger(remind.in_days) && typeof remind.unless === "string";
+  return valid ? { in_days: remind.in_days, unless: remind.unless } : null;
 }
 
 async function onChoiceChanged() {
@@ -147,6 +162,7 @@ async function onChoiceChanged() {
       state.choices[name] = $(id).checked;
     }
   }
+  state.choices.remind = remindChoice();
   showChoices();
   await saveChoices();
   showStatus(t("status.saved"));
@@ -163,6 +179,8 @@ async function initialChoices() {
       log: pick("log", true),
       create_contacts: pick("create_contacts", true),
       associations: Array.isArray(stored.associations) ? stored.associations : [],
+      remind: storedRemind(stored),
+      template_id: Number.isInteger(stored.template_id) ? stored.template_id : null,
     };
     state.manual = state.choices.associations.map((record) => ({ ...record, source: "manual" }));
     return { fromSession: true };
@@ -173,6 +191,7 @@ async function initialChoices() {
     log: Boolean(me.log_by_default),
     create_contacts: Boolean(me.create_contacts),
     associations: [],
+    remind: null,
   };
   await saveChoices();
   return { fromSession: false };
@@ -725,7 +744,7 @@ function wireTemplates() {
 // --- Start -----------------------------------------------------------------------------------------
 
 function wireChoices() {
-  for (const id of ["track", "log", "create-contacts"]) {
+  for (const id of ["track", "log", "create-contacts", "remind-days", "remind-unless"]) {
     $(id).addEventListener("change", onChoiceChanged);
   }
 }

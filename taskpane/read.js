@@ -300,6 +300,7 @@ function kindLabel(kind) {
     attachment: () => t("history.kindAttachment"),
     reply: () => t("history.kindReply"),
     logged: () => t("history.kindLogged"),
+    follow_up: () => t("history.kindFollowUp"),
   };
   return (labels[kind] || (() => kind))();
 }

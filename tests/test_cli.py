@@ -137,6 +137,7 @@ def test_every_command_has_help():
         ["user", "add"],
         ["token", "create"],
         ["demo"],
+        ["reminders", "run"],
     ):
         result = CliRunner().invoke(cli, [*args, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, args

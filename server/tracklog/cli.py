@@ -245,6 +245,20 @@ def webhooks_deliver() -> None:
     click.echo(f"{deliver_due()} delivery attempts made")
 
 
+def reminders() -> None:
+    """Follow-up reminders on tracked mail."""
+
+
+@reminders.command("run")
+@with_app
+def reminders_run() -> None:
+    """Fire or close the due follow-up reminders now (serve does it every 15 seconds)."""
+    from tracklog.tracking.reminders import run_due_reminders
+
+    run = run_due_reminders()
+    click.echo(f"{run.fired} reminders fired, {run.closed} closed")
+
+
 @cli.command()
 @with_app
 def demo() -> None:

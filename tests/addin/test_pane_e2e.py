@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from tests.factories import make_company, make_contact
 from tests.tracking.helpers import OUTLOOK_DESKTOP, compose
 from tracklog.extensions import db
-from tracklog.models import InboundMessage, Message, TrackingOptOut
+from tracklog.models import FollowUpReminder, InboundMessage, Message, TrackingOptOut
 from tracklog.privacy.tombstones import address_hash
 
 COMPOSE = "/taskpane/compose.html"
@@ -85,6 +85,7 @@ def test_checkboxes_start_from_the_account_defaults(open_pane, world, screenshot
         "log": True,
         "associations": [],
         "create_contacts": False,
+        "remind": None,
     }
     screenshots(page, "defaults")
 
@@ -239,6 +240,22 @@ def test_send_handler_tracks_the_mail_and_sets_the_logging_bcc(open_pane, live, 
     sent = db.session.scalar(db.select(Message).filter_by(public_id=header))
     assert sent is not None and sent.subject == "Pricing" and sent.tracking == "individual"
     screenshots(page, "send")
+
+
+def test_remind_me_sets_a_reminder_on_the_sent_mail(open_pane, live, world, screenshots):
+    page = ready(open_pane(COMPOSE, compose_office(), world.admin_token))
+    assert page.is_disabled("#remind-unless")
+    page.select_option("#remind-days", "3")
+    page.select_option("#remind-unless", "open")
+    assert choices(page)["remind"] == {"in_days": 3, "unless": "open"}
+    screenshots(page, "remind")
+    assert run_send_handler(page, live.url) == {"allowEvent": True}
+    header = page.evaluate("window.__office.internetHeaders['X-Tracklog-Message']")
+    db.session.remove()
+    sent = db.session.scalar(db.select(Message).filter_by(public_id=header))
+    [reminder] = db.session.scalars(db.select(FollowUpReminder)).all()
+    assert reminder.message_id == sent.id and reminder.unless == "open"
+    assert reminder.state == "pending" and reminder.user_id == sent.user_id
 
 
 def test_server_down_still_lets_the_mail_go_with_a_note(open_pane, live, world, screenshots):

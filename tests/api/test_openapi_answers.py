@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -16,7 +17,8 @@ from tests.tracking.helpers import CHROME_WINDOWS, pixel_path, sent_an_hour_ago
 from tests.tracking.test_hits import hit
 from tracklog.audit.log import record_audit
 from tracklog.extensions import db
-from tracklog.models import Task, Webhook
+from tracklog.models import Task, Webhook, utcnow
+from tracklog.tracking.reminders import run_due_reminders
 from tracklog.webhooks.dispatch import deliver_due
 
 JSON = "application/json"
@@ -159,6 +161,7 @@ def walk_mail(api: DocumentedApi, mail_client: Any, record_hits: Any, kept: dict
     assert logged["status"] == "logged"
     api.call("GET", "/logging/why?recipient=alice")
     api.call("POST", f"/records/contact/{kept['contacts']}/reassociate")
+    walk_reminders(api, message_id)
     notifications = api.call("GET", "/notifications").json
     assert notifications["items"], "the open should have notified"
     api.call("POST", "/notifications/read", {"up_to": notifications["items"][0]["id"]})
@@ -166,6 +169,16 @@ def walk_mail(api: DocumentedApi, mail_client: Any, record_hits: Any, kept: dict
     quiet = {"start": "22:00", "end": "07:00"}
     api.call("PUT", "/me/notification-preferences", {"opens": "every", "quiet_hours": quiet})
     return message_id
+
+
+def walk_reminders(api: DocumentedApi, message_id: str) -> None:
+    """A reminder that fires (a follow-up notification), the list, one cancelled."""
+    reminders = f"/messages/{message_id}/reminders"
+    api.call("POST", reminders, {"in_days": 1, "unless": "click"})
+    run_due_reminders(utcnow() + timedelta(days=2))
+    spare = api.call("POST", reminders, {"due_at": (utcnow() + timedelta(days=3)).isoformat()})
+    api.call("GET", reminders)
+    api.call("DELETE", f"{reminders}/{spare.json['id']}")
 
 
 def walk_timeline(api: DocumentedApi, world: factories.World, kept: dict[str, int]) -> None:

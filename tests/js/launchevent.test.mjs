@@ -171,6 +171,42 @@ test("OnMessageSend composes with the pane's choices, rewrites the mail and allo
   assert.deepEqual(stub.state.notifications, {});
 });
 
+test("the pane's reminder is set on the message compose returned, after composing", async () => {
+  const choices = { track: true, log: true, remind: { in_days: 3, unless: "open" } };
+  const stub = loadHandlers({ session: { "tracklog.choices": JSON.stringify(choices) } });
+  assert.deepEqual(await send(stub), { allowEvent: true });
+  const urls = server.requests.map((request) => request.url);
+  assert.deepEqual(urls, ["/api/v1/compose", "/api/v1/messages/tl_42/reminders"]);
+  const reminder = server.requests[1];
+  assert.equal(reminder.method, "POST");
+  assert.equal(reminder.headers.authorization, "Bearer tok-9");
+  assert.deepEqual(JSON.parse(reminder.body), { in_days: 3, unless: "open" });
+  assert.deepEqual(stub.state.notifications, {});
+});
+
+test("no reminder chosen: no reminder request", async () => {
+  const choices = { track: true, log: true, remind: null };
+  const stub = loadHandlers({ session: { "tracklog.choices": JSON.stringify(choices) } });
+  assert.deepEqual(await send(stub), { allowEvent: true });
+  assert.deepEqual(
+    server.requests.map((request) => request.url),
+    ["/api/v1/compose"],
+  );
+});
+
+test("a refused reminder still sends the tracked mail, without a note", async () => {
+  answer = (request) =>
+    request.url === "/api/v1/compose"
+      ? { status: 200, json: COMPOSED }
+      : { status: 422, json: { error: { code: "validation_failed", message: "bad" } } };
+  const choices = { track: true, log: true, remind: { in_days: 3, unless: "reply" } };
+  const stub = loadHandlers({ session: { "tracklog.choices": JSON.stringify(choices) } });
+  assert.deepEqual(await send(stub), { allowEvent: true });
+  assert.equal(stub.state.body, COMPOSED.html);
+  assert.deepEqual(stub.state.headers, { "X-Tracklog-Message": "tl_42" });
+  assert.deepEqual(stub.state.notifications, {});
+});
+
 test("OnMessageSend does not add the logging BCC twice", async () => {
   const stub = loadHandlers({
     bcc: ["log+k42@bcc.example"],

@@ -27,6 +27,7 @@ from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.partner import ASSIGNMENT_MODES, PARTNERSHIP_STATES
+from tracklog.models.reminder import CLOSED_REASONS, REMINDER_CONDITIONS, REMINDER_STATES
 from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
 from tracklog.models.user import ROLES
 from tracklog.models.webhook import DELIVERY_STATES, WEBHOOK_EVENTS
@@ -38,6 +39,7 @@ from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
 from tracklog.tracking.compose import CLIENT_HOSTS, RECIPIENT_CODES
 from tracklog.tracking.followed import MAX_NO_OPEN_DAYS, SORTS
 from tracklog.tracking.insights import MACHINE_CLASSES, PERIODS, ZONE_SOURCES
+from tracklog.tracking.reminders import MAX_DAYS as MAX_REMINDER_DAYS
 from tracklog.tracking.sendtime import SEND_TIME_BASES
 from tracklog.webhooks.address import MAX_URL_LENGTH
 from tracklog.webhooks.outbox import ALL_EVENTS
@@ -561,6 +563,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "SharedFieldsChange": body(
         product_interest={**STRING, "maxLength": 200}, compensation_eligible=BOOLEAN
     ),
+    "Reminder": answer(
+        id=INTEGER,
+        message_id=STRING,
+        due_at=DATE_TIME,
+        unless=enum(REMINDER_CONDITIONS),
+        state=enum(REMINDER_STATES),
+        closed_reason=nullable(enum(tuple(CLOSED_REASONS.values()))),
+        created_at=DATE_TIME,
+        fired_at=nullable(DATE_TIME),
+        task_id=nullable(INTEGER),
+    ),
+    "ReminderList": answer(items=array(ref("Reminder"))),
+    "ReminderRequest": {
+        **body(
+            due_at={**MOMENT, "description": MOMENT["description"] + " In the future."},
+            in_days={**INTEGER, "minimum": 1, "maximum": MAX_REMINDER_DAYS},
+            unless={**enum(REMINDER_CONDITIONS), "default": "reply"},
+        ),
+        "description": "Exactly one of due_at and in_days.",
+    },
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -840,6 +862,16 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "api.message_why": operation(ok=answers("200", "MessageWhy", "Each step, in words.")),
     "api.mute_message": operation(
         takes("MuteRequest"), ok=answers("200", "Mute", "Whether it is muted now.")
+    ),
+    "api.list_reminders": operation(
+        ok=answers("200", "ReminderList", "The message's reminders, soonest due first.")
+    ),
+    "api.create_reminder": operation(
+        takes("ReminderRequest"),
+        created=answers("201", "Reminder", "The new reminder, pending."),
+    ),
+    "api.delete_reminder": operation(
+        ok=answers("200", "Reminder", "The reminder, cancelled (409 if it is not pending).")
     ),
     "api.create_attachment": operation(
         takes("AttachmentUpload", "multipart/form-data"),

@@ -23,6 +23,7 @@ from tracklog.models.notification import Notification
 from tracklog.models.partner import Partnership, SharedDeal, SharedDealChange
 from tracklog.models.pipeline import Pipeline, Stage
 from tracklog.models.privacy import ErasedAddress, TrackingOptOut
+from tracklog.models.reminder import FollowUpReminder
 from tracklog.models.signin import SignInThrottle, WebSession
 from tracklog.models.tracking import (
     EngagementEvent,
@@ -51,6 +52,7 @@ __all__ = [
     "Deal",
     "EngagementEvent",
     "ErasedAddress",
+    "FollowUpReminder",
     "InboundMessage",
     "MailTemplate",
     "Installation",

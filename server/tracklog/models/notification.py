@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracklog.models.base import AccountScoped, Base, utcnow
 
-NOTIFICATION_KINDS = ("open", "click", "attachment", "reply", "logged", "partner")
+NOTIFICATION_KINDS = ("open", "click", "attachment", "reply", "logged", "partner", "follow_up")
 
 
 class Notification(AccountScoped, Base):

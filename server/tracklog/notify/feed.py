@@ -49,6 +49,11 @@ NOTIFICATION_TEXTS = {
     "logging_failed": _l("“%(subject)s” could not be logged: %(reason)s"),
     "partner_deal_registered": _l("“%(subject)s” was registered as a deal shared with %(other)s."),
     "deal_shared_with_partner": _l("“%(subject)s” is now a deal shared with %(other)s."),
+    "follow_up_reply": _l("No reply from %(who)s to “%(subject)s”: a follow-up task was created."),
+    "follow_up_open": _l("%(who)s has not opened “%(subject)s”: a follow-up task was created."),
+    "follow_up_click": _l(
+        "%(who)s has not clicked a link in “%(subject)s”: a follow-up task was created."
+    ),
 }
 register("notification", NOTIFICATION_TEXTS)
 
@@ -177,6 +182,22 @@ def add_partner_notification(user: User, code: str, deal: Deal, other: str) -> N
         params={"subject": deal.name, "other": other, "path": f"/deals/{deal.id}"},
         subject=deal.name,
         occurred_at=utcnow(),
+    )
+
+
+def notify_follow_up(
+    unless: str, message: Message, user: User, who: str, at: datetime
+) -> Notification:
+    """Tell the sender that a follow-up reminder fired: the recipients did not reply (or open,
+    or click), so a task was created."""
+    return _add(
+        user,
+        kind="follow_up",
+        code=f"follow_up_{unless}",
+        params={"who": who, "subject": message.subject},
+        message_public_id=message.public_id,
+        subject=message.subject,
+        occurred_at=at,
     )
 
 

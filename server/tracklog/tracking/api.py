@@ -18,7 +18,16 @@ from tracklog.tracking.compose import (
 )
 from tracklog.tracking.followed import followed_page, read_filters
 from tracklog.tracking.insights import insights, read_scope
-from tracklog.tracking.kpis import find_message, message_detail
+from tracklog.tracking.kpis import (
+    find_message,
+    message_detail,
+)
+from tracklog.tracking.reminders import (
+    cancel_reminder,
+    message_reminders,
+    reminder_json,
+    set_reminder,
+)
 from tracklog.tracking.sendtime import suggest_send_time
 
 
@@ -70,6 +79,28 @@ def contact_send_time(contact_id: int) -> Response:
     their (or your) working day; the reason says which."""
     contact = data_subject(g.api_user, contact_id)
     return jsonify(suggest_send_time(g.api_user, contact))
+
+
+@api.get("/messages/<message_id>/reminders")
+def list_reminders(message_id: str) -> Response:
+    """The message's follow-up reminders, soonest due first, with their state and reason."""
+    message = find_message(g.api_user, message_id)
+    return jsonify({"items": [reminder_json(r, message) for r in message_reminders(message)]})
+
+
+@api.post("/messages/<message_id>/reminders")
+def create_reminder(message_id: str) -> tuple[Response, int]:
+    """Remind the sender in N days or at a moment, unless the recipients reply, open or click."""
+    message = find_message(g.api_user, message_id)
+    reminder = set_reminder(g.api_user, message, json_object())
+    return jsonify(reminder_json(reminder, message)), 201
+
+
+@api.delete("/messages/<message_id>/reminders/<int:reminder_id>")
+def delete_reminder(message_id: str, reminder_id: int) -> Response:
+    """Cancel a pending reminder; answers it, cancelled."""
+    message = find_message(g.api_user, message_id)
+    return jsonify(reminder_json(cancel_reminder(message, reminder_id), message))
 
 
 @api.post("/attachments")

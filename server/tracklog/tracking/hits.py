@@ -5,8 +5,9 @@ into the database is the Config value HIT_RECORDER_THREAD: a thread of the app (
 tests), or none, when `tracklog serve`'s `record-hits` child reads them (serving.py turns the
 thread off for its workers; the child runs `HitJournal.run` itself). The reader records each batch
 (recording.record_hits) and, as its housekeeping, releases held click notifications when they
-are due, starts the hourly retention run (privacy/retention.py) and a pass of the webhooks'
-dispatcher (webhooks/dispatch.py, at most ten seconds apart), each on a thread of its own.
+are due, fires or closes the due follow-up reminders every 15 seconds (tracking/reminders.py),
+and starts the hourly retention run (privacy/retention.py) and a pass of the webhooks' dispatcher
+(webhooks/dispatch.py, at most ten seconds apart), each on a thread of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tracklog.models import utcnow
 from tracklog.privacy.retention import RetentionSchedule
 from tracklog.tracking.journal import HitJournal
 from tracklog.tracking.recording import record_hits, release_held_notifications
+from tracklog.tracking.reminders import ReminderSchedule
 from tracklog.webhooks.dispatch import WebhookSchedule
 
 EXTENSION = "tracklog.hits"
@@ -32,6 +34,7 @@ class AppRecorder:
         self.app = app
         self.retention = RetentionSchedule(app)
         self.webhooks = WebhookSchedule(app)
+        self.reminders = ReminderSchedule()
 
     def record(self, entries: list[dict[str, Any]]) -> None:
         """Record a batch of journaled hits."""
@@ -39,14 +42,16 @@ class AppRecorder:
             record_hits(entries)
 
     def housekeeping(self) -> float:
-        """Send the held click notifications that are due, start retention and a webhooks pass
-        when they are due (on threads: a long purge or a slow receiver never holds up
-        recording); seconds until the next notification or webhooks pass."""
+        """Send the held click notifications that are due, settle the due reminders, start
+        retention and a webhooks pass when they are due (on threads: a long purge or a slow
+        receiver never holds up recording); seconds until the next of these is due."""
         self.retention.start_if_due()
-        due = self.webhooks.start_if_due()
+        webhooks_due = self.webhooks.start_if_due()
         with self.app.app_context():
             held = release_held_notifications()
-        return (min(filter(None, [due, held])) - utcnow()).total_seconds()
+            next_reminders = self.reminders.run_if_due()
+        due = [webhooks_due, held, next_reminders]
+        return (min(filter(None, due)) - utcnow()).total_seconds()
 
 
 def init_hit_recording(app: Flask) -> None:

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracklog.crm.people import contacts_by_email
 from tracklog.crm.records import record_choices
 from tracklog.errors import DomainError
-from tracklog.models import Company, Deal
+from tracklog.extensions import db
+from tracklog.models import Company, Deal, Message
 from tracklog.tracking.followed import (
     SORT_LABELS,
     FollowedFilters,
@@ -17,7 +31,16 @@ from tracklog.tracking.followed import (
     followed_page,
     read_filters,
 )
-from tracklog.tracking.kpis import find_message, message_detail
+from tracklog.tracking.kpis import (
+    find_message,
+    message_detail,
+)
+from tracklog.tracking.reminders import (
+    MAX_DAYS,
+    cancel_reminder,
+    message_reminders,
+    set_reminder,
+)
 from tracklog.tracking.sightings import note_sighting
 from tracklog.tracking.views import SENDER_COOKIE, sender_cookie_serializer
 
@@ -71,9 +94,51 @@ def export_messages() -> Response:
 @login_required
 def message_page(public_id: str) -> str:
     """One message: its counts and every hit with when, where, which device and why."""
-    detail = message_detail(find_message(current_user, public_id))
+    message = find_message(current_user, public_id)
+    detail = message_detail(message)
     people = contacts_by_email(current_user.account_id, [r["email"] for r in detail["recipients"]])
-    return render_template("tracking/message.html", message=detail, people=people)
+    return render_template(
+        "tracking/message.html",
+        message=detail,
+        people=people,
+        reminders=message_reminders(message),
+        max_days=MAX_DAYS,
+    )
+
+
+def changed_reminders(public_id: str, change: Callable[[Message], Any], done: str) -> Response:
+    """Change the message's reminders, say what happened (or why not), back to its page."""
+    try:
+        change(find_message(current_user, public_id))
+        flash(done, "info")
+    except DomainError as refused:
+        db.session.rollback()
+        problems = refused.details.get("fields", {})
+        flash(" ".join([refused.message, *problems.values()]), "error")
+    return redirect(url_for("messages.message_page", public_id=public_id) + "#reminders")
+
+
+@messages.post("/<public_id>/reminders")
+@login_required
+def add_reminder(public_id: str) -> Response:
+    """Remind the sender in N days unless the recipients reply, open or click."""
+    form = request.form.to_dict(flat=True)
+    return changed_reminders(
+        public_id,
+        lambda message: set_reminder(current_user, message, form),
+        _("The reminder is set."),
+    )
+
+
+@messages.post("/<public_id>/reminders/<int:reminder_id>/cancel")
+@login_required
+def cancel_reminder_page(public_id: str, reminder_id: int) -> Response:
+    """Cancel a pending reminder of the message."""
+    return changed_reminders(
+        public_id,
+        lambda message: cancel_reminder(message, reminder_id),
+        _("The reminder was cancelled."),
+    )
 
 
 @messages.after_app_request
@@ -96,7 +161,8 @@ def mark_senders_browser(response: Response) -> Response:
 
 @messages.app_context_processor
 def tracking_labels() -> dict[str, dict[str, str]]:
-    """Translated names of tracking modes, hit kinds and classifications for templates."""
+    """Translated names of tracking modes, hit kinds, classifications and reminder states for
+    templates."""
     return {
         "tracking_labels": {
             "individual": _l("per recipient"),
@@ -116,5 +182,18 @@ def tracking_labels() -> dict[str, dict[str, str]]:
             "prefetch": _l("a privacy prefetch (not an open)"),
             "scanner": _l("a link scanner"),
             "bot": _l("a bot"),
+        },
+        "reminder_labels": {
+            "reply": _l("reply"),
+            "open": _l("open it"),
+            "click": _l("click a link"),
+            "pending": _l("pending"),
+            "firing": _l("pending"),
+            "fired": _l("a follow-up task was created"),
+            "closed": _l("not needed"),
+            "cancelled": _l("cancelled"),
+            "replied": _l("they replied"),
+            "opened": _l("they opened it"),
+            "clicked": _l("they clicked a link"),
         },
     }
