@@ -115,11 +115,17 @@ def register_shared_deal(user: User, payload: Any) -> SharedDeal:
         selling_deal_id=twin.id,
         registered_by="partner",
         product_interest=interest.get("product_interest", ""),
+        partnership=partnership,
         **notes,
     )
+    return _announced(shared, user, "partner_deal_registered")
+
+
+def _announced(shared: SharedDeal, actor: User, code: str) -> SharedDeal:
+    """Save a new shared deal and tell both sides' partner-lead recipients, once committed."""
     db.session.add(shared)
     db.session.flush()
-    notifications = _tell_both_sides(partnership, shared, user, "partner_deal_registered")
+    notifications = _tell_both_sides(shared.partnership, shared, actor, code)
     db.session.commit()
     publish(notifications)
     return shared
@@ -154,14 +160,10 @@ def share_existing_deal(user: User, deal_id: int, payload: Any) -> SharedDeal:
         partner_deal_id=twin.id,
         registered_by="selling",
         welcome_note=welcome.get("welcome_note", ""),
+        partnership=partnership,
     )
-    db.session.add(shared)
-    db.session.flush()
     record_audit(user, user.account_id, "deal_shared", ("deal", deal.id))
-    notifications = _tell_both_sides(partnership, shared, user, "deal_shared_with_partner")
-    db.session.commit()
-    publish(notifications)
-    return shared
+    return _announced(shared, user, "deal_shared_with_partner")
 
 
 def _partner_user(partnership: Partnership, address: Any, errors: dict[str, str]) -> User | None:
