@@ -29,6 +29,7 @@ from tracklog.models.tracking import (
     SenderSighting,
     TrackedAttachment,
     TrackedLink,
+    TrackingRule,
 )
 from tracklog.models.user import ROLES, ApiToken, User, UserAddress
 
@@ -68,6 +69,7 @@ __all__ = [
     "TimelineFilter",
     "TrackedAttachment",
     "TrackedLink",
+    "TrackingRule",
     "User",
     "UserAddress",
     "WebSession",
