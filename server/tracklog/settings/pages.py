@@ -110,6 +110,7 @@ ACTION_LABELS = {
     "token_revoked": _l("API token revoked"),
     "bcc_address_rotated": _l("Logging address rotated"),
     "tracking_rule_added": _l("Tracking rule added"),
+    "tracking_rule_removed": _l("Tracking rule removed"),
     "hits_reclassified": _l("Hits classified again"),
     "contact_exported": _l("Contact exported"),
     "contact_erased": _l("Contact erased"),

@@ -26,6 +26,7 @@ from tracklog.models import (
 from tracklog.models.tracking import PERSON_CLASSES
 from tracklog.notify.feed import notify_event, publish
 from tracklog.settings.account import open_repeat_window_seconds
+from tracklog.tracking.accountrules import account_rules
 from tracklog.tracking.classify import (
     Context,
     Hit,
@@ -92,32 +93,50 @@ def _context(
             SenderSighting.seen_at >= at - SIGHTINGS_WINDOW,
         )
     )
-    prior: list = []
-    if hit_kind == "click" and ip:
-        prior = db.session.execute(
-            select(
-                EngagementEvent.occurred_at,
-                EngagementEvent.ip,
-                EngagementEvent.user_agent,
-                EngagementEvent.kind,
-                TrackedLink.slot,
-            )
-            .join(TrackedLink, TrackedLink.id == EngagementEvent.link_id)
-            .where(
-                EngagementEvent.account_id == message.account_id,
-                EngagementEvent.message_id == message.id,
-                EngagementEvent.kind == "click",
-                EngagementEvent.ip == ip,
-                EngagementEvent.occurred_at >= at - prior_clicks_window(rules),
-                EngagementEvent.occurred_at <= at,
-            )
-        ).all()
     return Context(
         sent_at=message.sent_at,
-        link_count=sum(1 for link in message.links if not link.honeypot),
+        link_count=link_count(message),
         sender_sightings=tuple(Sighting(s.ip, s.user_agent, s.seen_at) for s in sightings),
-        prior_hits=tuple(PriorHit(row[0], row[1], row[2] or "", row[3], row[4]) for row in prior),
+        prior_hits=prior_clicks(message, hit_kind, ip, at, rules),
     )
+
+
+def link_count(message: Message) -> int:
+    """How many links of the message a person can follow (the honeypot is none)."""
+    return sum(1 for link in message.links if not link.honeypot)
+
+
+def prior_clicks(
+    message: Message, hit_kind: str, ip: str | None, at: datetime, rules: Rules
+) -> tuple[PriorHit, ...]:
+    """For a click, the message's earlier clicks from the same address that a burst or the
+    honeypot can still claim; nothing for other hits."""
+    if hit_kind != "click" or not ip:
+        return ()
+    rows = db.session.execute(
+        select(
+            EngagementEvent.occurred_at,
+            EngagementEvent.ip,
+            EngagementEvent.user_agent,
+            EngagementEvent.kind,
+            TrackedLink.slot,
+        )
+        .join(TrackedLink, TrackedLink.id == EngagementEvent.link_id)
+        .where(
+            EngagementEvent.account_id == message.account_id,
+            EngagementEvent.message_id == message.id,
+            EngagementEvent.kind == "click",
+            EngagementEvent.ip == ip,
+            EngagementEvent.occurred_at >= at - prior_clicks_window(rules),
+            EngagementEvent.occurred_at <= at,
+        )
+    ).all()
+    return tuple(PriorHit(row[0], row[1], row[2] or "", row[3], row[4]) for row in rows)
+
+
+def country_for(classification: str, ip: str | None) -> str | None:
+    """The country of a hit's address; none through a proxy, whose address is the proxy's."""
+    return country_of(ip) if classification != "proxy" else None
 
 
 def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: datetime):
@@ -154,7 +173,7 @@ class Batch:
     identity map does not drop and reload them for every hit), and which messages have a first
     open already."""
 
-    rules: Rules
+    rules: Rules  # the files' rules; each account's own come first (rules_for)
     first_open: dict[int, bool] = field(default_factory=dict)
     loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
     last_activity: dict[int, datetime] = field(default_factory=dict)
@@ -165,6 +184,10 @@ class Batch:
         if key not in self.loaded:
             self.loaded[key] = db.session.get(model, row_id)
         return self.loaded[key]
+
+    def rules_for(self, account_id: int) -> Rules:
+        """The rules an account's hits are classified by: its own first, then the files'."""
+        return account_rules().rules_for(account_id, self.rules)
 
     def has_first_open(self, message: Message) -> bool:
         """Whether a person's first open of the message is recorded (asked once per batch)."""
@@ -249,7 +272,7 @@ def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
         link_slot=link.slot if link else None,
         honeypot=bool(link and link.honeypot),
     )
-    rules = batch.rules
+    rules = batch.rules_for(account_id)
     verdict = classify_hit(hit, _context(message, hit.kind, hit.ip, at, rules), rules)
     client = describe_client(hit.user_agent)
     event = EngagementEvent(
@@ -263,10 +286,11 @@ def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
         occurred_at=at,
         method=hit.method,
         ip=hit.ip,
-        country=country_of(hit.ip) if verdict.classification != "proxy" else None,
+        country=country_for(verdict.classification, hit.ip),
         device=client.device,
         client=client.client[:120],
         user_agent=hit.user_agent[:1000],
+        headers=dict(hit.headers),
         classification=verdict.classification,
         reason=verdict.reason[:500],
         evidence=verdict.evidence | {"rule": verdict.rule},

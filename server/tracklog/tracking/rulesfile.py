@@ -110,7 +110,7 @@ def _parse_rules(data: dict, path: Path, admin: bool) -> list[Rule]:
     rules = []
     seen: set[str] = set()
     for index, item in enumerate(data.get("rules", []), start=1):
-        rule = _parse_rule(item, index, path, admin)
+        rule = parse_rule(item, f"rules file {path}, rule {index}", str(path), admin)
         if rule.id in seen:
             raise RulesError(f"rules file {path}, rule {index} ({rule.id!r}): duplicate id")
         seen.add(rule.id)
@@ -135,7 +135,7 @@ def _parse_admin_rules(data: dict, path: Path) -> list[tuple[dict, Rule | None]]
         if disabled:
             parsed.append((item, None))
         else:
-            parsed.append((item, _parse_rule(item, index, path, admin=True)))
+            parsed.append((item, parse_rule(item, where, str(path), admin=True)))
     return parsed
 
 
@@ -149,9 +149,9 @@ def _rule_id(item: Any, where: str) -> str:
     return rule_id
 
 
-def _parse_rule(item: Any, index: int, path: Path, admin: bool) -> Rule:
-    """One validated rule, or a RulesError naming the file, the rule and the problem."""
-    where = f"rules file {path}, rule {index}"
+def parse_rule(item: Any, where: str, origin: str, admin: bool = True) -> Rule:
+    """One validated rule, or a RulesError naming where it is written and the problem; an
+    account's own rules (tracking/accountrules.py) are checked here too."""
     rule_id = _rule_id(item, where)
     where = f"{where} ({rule_id!r})"
     allowed = {"id", "classification", "reason", "source", "match", "disabled", "comment"}
@@ -186,7 +186,7 @@ def _parse_rule(item: Any, index: int, path: Path, admin: bool) -> Rule:
         reason=reason,
         source=source,
         match=clean,
-        origin=str(path),
+        origin=origin,
         networks=networks,
         patterns=patterns,
     )
