@@ -70,7 +70,8 @@ def read_rule_request(sent: Mapping[str, Any]) -> tuple[str, dict[str, Any], str
     note = sent.get("note").strip() if isinstance(sent.get("note"), str) else ""
     if not note or len(note) > MAX_NOTE:
         problems["note"] = _("a reason of 1 to %(max)d characters", max=MAX_NOTE)
-    match = {name: _matcher_value(name, sent[name]) for name in MATCHERS if name in sent}
+    given = {name: _matcher_value(name, sent.get(name)) for name in MATCHERS}
+    match = {name: value for name, value in given.items() if value not in (None, "", [])}
     if set(match) <= {"kinds", "methods"}:
         problems["match"] = _("give a user-agent text or an IP network")
     if problems:
@@ -79,7 +80,8 @@ def read_rule_request(sent: Mapping[str, Any]) -> tuple[str, dict[str, Any], str
 
 
 def _matcher_value(name: str, value: Any) -> Any:
-    """A matcher as sent; one text stands for a list of one, and blank texts are left out."""
+    """A matcher as sent; one text stands for a list of one, blank texts are left out, and a
+    matcher left blank (a form's other field) is not given."""
     if name in LIST_MATCHERS and isinstance(value, str):
         value = [value]
     if name in LIST_MATCHERS and isinstance(value, list):
@@ -103,7 +105,7 @@ def add_tracking_rule(actor: User, sent: Mapping[str, Any]) -> TrackingRule:
         account_rule(row)
     except RulesError as exc:
         problem = str(exc).removeprefix("tracking rule ('" + row.slug + "'): ")
-        field = next((name for name in match if name in problem), "match")
+        field = exc.matcher or "match"
         raise ValidationFailed(
             _("The tracking rule was not added: %(problem)s", problem=problem),
             details={"fields": {field: problem}},
