@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from tracklog.extensions import db
 from tracklog.models import TrackingRule
 from tracklog.tracking.classify import Rule, Rules
-from tracklog.tracking.rulesfile import parse_rule
+from tracklog.tracking.rulesfile import RulesError, parse_rule
 
 EXTENSION = "tracklog.account_rules"
 CHECK_SECONDS = 5.0
@@ -39,6 +39,16 @@ def rule_document(row: TrackingRule) -> dict:
 def account_rule(row: TrackingRule) -> Rule:
     """The row as a validated rule (RulesError when it is not one)."""
     return parse_rule(rule_document(row), "tracking rule", f"account {row.account_id}")
+
+
+def _usable_rule(row: TrackingRule) -> Rule | None:
+    """The row's rule; one a later, stricter parser refuses is logged and left out, so that it
+    never stops the account's hits from being recorded."""
+    try:
+        return account_rule(row)
+    except RulesError:
+        current_app.logger.exception("tracking rule %s of account %s", row.id, row.account_id)
+        return None
 
 
 class AccountRules:
@@ -62,7 +72,7 @@ class AccountRules:
             .where(TrackingRule.account_id == account_id, TrackingRule.enabled.is_(True))
             .order_by(TrackingRule.id)
         )
-        own = tuple(account_rule(row) for row in rows)
+        own = tuple(rule for rule in map(_usable_rule, rows) if rule is not None)
         rules = replace(file_rules, rules=own + file_rules.rules) if own else file_rules
         with self.lock:
             self.cached[account_id] = (file_rules, rules)
