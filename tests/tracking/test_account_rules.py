@@ -239,3 +239,24 @@ def test_a_change_in_another_process_is_seen_within_seconds(app, api, world, rec
         )
         == NOTE
     )
+
+
+def test_an_open_that_becomes_a_machines_hands_the_first_open_and_its_repeats_on(
+    api, world, recipient, record
+):
+    sent = compose(api, ["peter@initech.example"])
+    pixel = pixel_path(sent["html"])
+    hit(recipient, pixel, agent=GATEWAY)
+    hit(recipient, pixel, agent=CHROME_WINDOWS, ip="81.2.69.160")
+    hit(recipient, pixel, agent=GATEWAY)
+    record()
+    before = api.get(f"/messages/{sent['message_id']}").json["kpis"]
+    assert before["human_opens"] == 2 and before["repeat_opens_collapsed"] == 1
+    add_rule(api, classification="prefetch", note="Our archive fetches every image.")
+    answer = api.post("/tracking-rules/reclassify").json
+    assert answer["changes"] == [{"from": "human", "to": "prefetch", "count": 2}]
+    after = api.get(f"/messages/{sent['message_id']}").json["kpis"]
+    assert after["human_opens"] == 1 and after["repeat_opens_collapsed"] == 0
+    assert after["machine_hits"]["prefetch"] == 2
+    [first] = [event for event in events() if event.first_human_open]
+    assert first.user_agent == CHROME_WINDOWS and first.counted

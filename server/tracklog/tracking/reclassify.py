@@ -11,6 +11,8 @@ and, for hits recorded since migration 0020, the request headers the classifier 
 - everything else is classified again by classify_hit, with the account's rules first.
 Events are read in batches by id, each batch committed on its own; a row is changed only if its
 class is still the one read, so hits recorded meanwhile (or re-marked by a burst) are not undone.
+When an open moves between a person's class and a machine's, its message's opens are collapsed
+again (recording.recount_opens): repeats and the first open follow, and so do the counts.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tracklog.audit.log import record_audit
 from tracklog.auth.accounts import require_admin
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent, Message, TrackedLink, User
+from tracklog.models.tracking import PERSON_CLASSES
 from tracklog.tracking.classify import KINDS, Context, Hit, Rules, Verdict, classify_hit
 from tracklog.tracking.recording import (
     Batch,
@@ -32,6 +35,7 @@ from tracklog.tracking.recording import (
     current_rules,
     link_count,
     prior_clicks,
+    recount_opens,
 )
 
 BATCH_SIZE = 500
@@ -48,6 +52,7 @@ def reclassify_hits(actor: User) -> dict[str, Any]:
     batch = Batch(current_rules())
     rules = batch.rules_for(account_id)
     examined, changes = 0, Counter()
+    recount: set[int] = set()
     after = 0
     while True:
         events = list(
@@ -69,9 +74,14 @@ def reclassify_hits(actor: User) -> dict[str, Any]:
             verdict = judged_again(event, rules, batch)
             if verdict is not None and _changed(event, verdict):
                 changes[(event.classification, verdict.classification)] += 1
+                if _counts_differently(event, verdict):
+                    recount.add(event.message_id)
         after = events[-1].id
         db.session.commit()
         batch.loaded.clear()
+    for message_id in sorted(recount):
+        recount_opens(db.session.get(Message, message_id))
+        db.session.commit()
     result = {
         "examined": examined,
         "changed": sum(changes.values()),
@@ -115,6 +125,14 @@ def judged_again(event: EngagementEvent, rules: Rules, batch: Batch) -> Verdict 
     if verdict.classification == "human" and decided_by in TIMING:
         return None
     return verdict
+
+
+def _counts_differently(event: EngagementEvent, verdict: Verdict) -> bool:
+    """Whether an open moved between a person's class and a machine's, so that its message's
+    repeats and first open are to be counted again."""
+    was_person = event.classification in PERSON_CLASSES
+    is_person = verdict.classification in PERSON_CLASSES
+    return event.kind == "open" and event.message_id is not None and was_person != is_person
 
 
 def _changed(event: EngagementEvent, verdict: Verdict) -> bool:

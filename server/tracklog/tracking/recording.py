@@ -139,7 +139,7 @@ def country_for(classification: str, ip: str | None) -> str | None:
     return country_of(ip) if classification != "proxy" else None
 
 
-def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: datetime):
+def _repeat_of(message: Message, event: EngagementEvent) -> EngagementEvent | None:
     """The open this one repeats: the same client's (and recipient's) last open within the window.
 
     The window slides: a client reloading every minute for an hour is one open, counted once.
@@ -147,6 +147,7 @@ def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: date
     window = timedelta(
         seconds=open_repeat_window_seconds(db.session.get(Account, message.account_id))
     )
+    at = event.occurred_at
     query = (
         select(EngagementEvent)
         .where(
@@ -156,15 +157,52 @@ def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: date
             EngagementEvent.occurred_at <= at,
             EngagementEvent.kind == "open",
             EngagementEvent.classification.in_(PERSON_CLASSES),
-            EngagementEvent.ip == entry.get("ip"),
-            EngagementEvent.user_agent == entry.get("ua", "")[:1000],
+            EngagementEvent.ip == event.ip,
+            EngagementEvent.user_agent == event.user_agent,
         )
         .order_by(EngagementEvent.occurred_at.desc(), EngagementEvent.id.desc())
         .limit(1)
     )
-    if recipient_id is not None:
-        query = query.where(EngagementEvent.recipient_id == recipient_id)
+    if event.recipient_id is not None:
+        query = query.where(EngagementEvent.recipient_id == event.recipient_id)
+    if event.id is not None:
+        query = query.where(EngagementEvent.id < event.id)
     return db.session.scalar(query)
+
+
+def _collapse_open(message: Message, event: EngagementEvent, first_open_known: bool) -> bool:
+    """Count a person's open once per client within the window, and flag the message's first;
+    whether a first open is known after this one."""
+    repeat = _repeat_of(message, event)
+    if repeat is not None:
+        event.counted = False
+        event.repeat_of_id = repeat.repeat_of_id or repeat.id
+        return first_open_known
+    if not first_open_known:
+        event.first_human_open = True
+    return True
+
+
+def recount_opens(message: Message) -> None:
+    """Collapse the message's opens by people again, oldest first, as the recorder does one by
+    one: after a re-classification moved some between a person's class and a machine's."""
+    opens = db.session.scalars(
+        select(EngagementEvent)
+        .where(
+            EngagementEvent.account_id == message.account_id,
+            EngagementEvent.message_id == message.id,
+            EngagementEvent.kind == "open",
+        )
+        .order_by(EngagementEvent.occurred_at, EngagementEvent.id)
+    ).all()
+    for event in opens:
+        event.counted, event.repeat_of_id, event.first_human_open = True, None, False
+    db.session.flush()
+    first_open_known = False
+    for event in opens:
+        if event.classification in PERSON_CLASSES:
+            first_open_known = _collapse_open(message, event, first_open_known)
+            db.session.flush()
 
 
 @dataclass
@@ -297,13 +335,8 @@ def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
     )
     if message is not None:
         if entry["kind"] == "open" and verdict.classification in PERSON_CLASSES:
-            repeat = _repeat_of(message, event.recipient_id, entry, at)
-            if repeat is not None:
-                event.counted = False
-                event.repeat_of_id = repeat.repeat_of_id or repeat.id
-            elif not batch.has_first_open(message):
-                event.first_human_open = True
-                batch.first_open[message.id] = True
+            known = batch.has_first_open(message)
+            batch.first_open[message.id] = _collapse_open(message, event, known)
         _reclassify_burst(message, verdict, entry, at, rules)
         batch.last_activity[message.id] = max(at, batch.last_activity.get(message.id, at))
     db.session.add(event)
