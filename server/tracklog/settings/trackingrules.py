@@ -85,7 +85,8 @@ def _matcher_value(name: str, value: Any) -> Any:
     if name in LIST_MATCHERS and isinstance(value, str):
         value = [value]
     if name in LIST_MATCHERS and isinstance(value, list):
-        return [v.strip() if isinstance(v, str) else v for v in value if v != ""]
+        stripped = [v.strip() if isinstance(v, str) else v for v in value]
+        return [v for v in stripped if v != ""]
     return value
 
 

@@ -79,8 +79,8 @@ def reclassify_hits(actor: User) -> dict[str, Any]:
         after = events[-1].id
         db.session.commit()
         batch.loaded.clear()
-    for message_id in sorted(recount):
-        recount_opens(db.session.get(Message, message_id))
+    for message in filter(None, (db.session.get(Message, i) for i in sorted(recount))):
+        recount_opens(message)
         db.session.commit()
     result = {
         "examined": examined,
