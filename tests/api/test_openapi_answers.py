@@ -264,6 +264,14 @@ def walk_settings(api: DocumentedApi) -> None:
     assert api.call("POST", "/account/logging-address/rotate", {"grace_days": 3}).json["address"]
     newest = api.call("GET", "/tokens").json["items"][0]
     api.call("DELETE", f"/tokens/{newest['id']}")
+    rule = api.call(
+        "POST",
+        "/tracking-rules",
+        {"classification": "proxy", "user_agent_contains": "AcmeGateway", "note": "Our gateway."},
+    ).json
+    assert api.call("GET", "/tracking-rules").json["built_in"]
+    assert api.call("POST", "/tracking-rules/reclassify").json["examined"] >= 0
+    api.call("DELETE", f"/tracking-rules/{rule['id']}")
 
 
 def walk_users(api: DocumentedApi) -> None:

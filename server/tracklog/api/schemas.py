@@ -36,10 +36,12 @@ from tracklog.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tracklog.settings.account import MAX_ASSOCIATED
 from tracklog.settings.loggingkey import MAX_GRACE_DAYS
 from tracklog.settings.neverlog import SCOPES as NEVER_LOG_SCOPES
+from tracklog.tracking.classify import RULE_CLASSIFICATIONS
 from tracklog.tracking.compose import CLIENT_HOSTS, RECIPIENT_CODES
 from tracklog.tracking.followed import MAX_NO_OPEN_DAYS, SORTS
 from tracklog.tracking.insights import MACHINE_CLASSES, PERIODS, ZONE_SOURCES
 from tracklog.tracking.reminders import MAX_DAYS as MAX_REMINDER_DAYS
+from tracklog.tracking.rulesfile import MATCHERS
 from tracklog.tracking.sendtime import SEND_TIME_BASES
 from tracklog.webhooks.address import MAX_URL_LENGTH
 from tracklog.webhooks.outbox import ALL_EVENTS
@@ -583,6 +585,52 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ),
         "description": "Exactly one of due_at and in_days.",
     },
+    "TrackingRule": answer(
+        id=INTEGER,
+        rule={**STRING, "description": "The rule's id in a hit's evidence"},
+        classification=enum(RULE_CLASSIFICATIONS),
+        match={"type": "object", "description": "The matchers, as a rules file writes them"},
+        note=STRING,
+        enabled=BOOLEAN,
+        added_by=nullable(answer(id=INTEGER, email=STRING)),
+        created_at=DATE_TIME,
+    ),
+    "BuiltInTrackingRule": answer(
+        rule=STRING,
+        classification=enum(RULE_CLASSIFICATIONS),
+        reason=STRING,
+        source=STRING,
+        file=enum(("packaged", "admin")),
+        match={"type": "object"},
+    ),
+    "TrackingRuleList": answer(
+        items=array(ref("TrackingRule")), built_in=array(ref("BuiltInTrackingRule"))
+    ),
+    "TrackingRuleRequest": {
+        **body(
+            ("classification", "note"),
+            classification=enum(RULE_CLASSIFICATIONS),
+            note={**STRING, "description": "Why: shown as the reason of the hits it classifies"},
+            user_agent_contains={
+                "anyOf": [STRING, array(STRING)],
+                "description": "Text the user agent contains (ignoring case)",
+            },
+            ip_networks={
+                "anyOf": [STRING, array(STRING)],
+                "description": "CIDR networks, IPv4 or IPv6",
+            },
+        ),
+        "description": "Any other matcher of a rules file is taken too: "
+        + ", ".join(MATCHERS)
+        + " (docs/tracking-rules.md).",
+    },
+    "Reclassified": answer(
+        examined=INTEGER,
+        changed=INTEGER,
+        changes=array(
+            answer(**{"from": enum(CLASSIFICATIONS)}, to=enum(CLASSIFICATIONS), count=INTEGER)
+        ),
+    ),
     "QuietHours": body(("start", "end"), start=HH_MM, end=HH_MM),
     "NotificationPreferences": answer(**PREFERENCES),
     "NotificationPreferencesChange": {**body(**PREFERENCES), "additionalProperties": False},
@@ -1034,6 +1082,20 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         ),
     ),
     "api.delete_own_address": operation(deleted=DELETED),
+    "api.list_tracking_rules": operation(
+        ok=answers("200", "TrackingRuleList", "The account's rules and the files' rules."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.create_tracking_rule": operation(
+        takes("TrackingRuleRequest"),
+        created=answers("201", "TrackingRule", "The new rule, tried before the files' rules."),
+        refused=ADMINS_ONLY,
+    ),
+    "api.delete_tracking_rule": operation(deleted=DELETED, refused=ADMINS_ONLY),
+    "api.reclassify_tracking_hits": operation(
+        ok=answers("200", "Reclassified", "How many hits were examined and changed, and how."),
+        refused=ADMINS_ONLY,
+    ),
     "api.list_notifications": operation(
         query(**PAGING),
         ok=answers("200", "NotificationPage", "A page of notifications and the unread count."),

@@ -22,6 +22,7 @@ AUDIT_ACTIONS = (
     "token_revoked",
     "bcc_address_rotated",
     "tracking_rule_added",
+    "tracking_rule_removed",
     "hits_reclassified",
     "contact_exported",
     "contact_erased",

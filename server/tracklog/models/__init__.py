@@ -32,6 +32,7 @@ from tracklog.models.tracking import (
     SenderSighting,
     TrackedAttachment,
     TrackedLink,
+    TrackingRule,
 )
 from tracklog.models.user import ROLES, ApiToken, Invitation, User, UserAddress
 from tracklog.models.webhook import WEBHOOK_EVENTS, Webhook, WebhookDelivery
@@ -80,6 +81,7 @@ __all__ = [
     "TrackedAttachment",
     "TrackedLink",
     "TrackingOptOut",
+    "TrackingRule",
     "User",
     "UserAddress",
     "WEBHOOK_EVENTS",

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracklog.models.base import AccountScoped, Base, Timestamped, utcnow
+
+if TYPE_CHECKING:
+    from tracklog.models.user import User
 
 TRACKING_MODES = ("individual", "anonymous", "off")
 HIT_KINDS = ("open", "click", "attachment", "reply")
@@ -121,6 +125,9 @@ class EngagementEvent(AccountScoped, Base):
     device: Mapped[str] = mapped_column(String(20), default="unknown")
     client: Mapped[str] = mapped_column(String(120), default="")
     user_agent: Mapped[str] = mapped_column(String(1000), default="")
+    # The few request headers the classifier reads (tracking/views.py RECORDED_HEADERS), kept so
+    # a re-classification judges header rules too; None on hits recorded before they were kept.
+    headers: Mapped[dict | None]
     classification: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(String(500))
     evidence: Mapped[dict] = mapped_column(default=dict)
@@ -131,6 +138,26 @@ class EngagementEvent(AccountScoped, Base):
     )
     # A person's click notifies only once no scanner burst can still claim it (see recording.py).
     notify_after: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class TrackingRule(AccountScoped, Base):
+    """A classification rule an admin added for the account's hits, tried before the file's."""
+
+    __tablename__ = "tracking_rule"
+    __table_args__ = (UniqueConstraint("account_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The rule's id in the classifier's evidence ("account-…"), never one of the files' ids.
+    slug: Mapped[str] = mapped_column(String(60))
+    classification: Mapped[str] = mapped_column(String(10))
+    # The matchers, exactly as a rules file writes them (validated by tracking/rulesfile.py).
+    match: Mapped[dict]
+    note: Mapped[str] = mapped_column(String(500))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id], lazy="selectin")
 
 
 class SenderSighting(AccountScoped, Base):

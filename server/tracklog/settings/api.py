@@ -1,4 +1,5 @@
-"""The settings operations of /api/v1: the account's settings, your own, the never-log lists."""
+"""The settings operations of /api/v1: the account's settings, your own, the never-log lists,
+tracking rules."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from tracklog.settings.account import account_settings, change_account_settings
 from tracklog.settings.loggingkey import logging_address_json, rotate_logging_address
 from tracklog.settings.neverlog import add_entry, entry_json, remove_entry, visible_entries
 from tracklog.settings.personal import change_personal_settings, personal_settings_json
+from tracklog.settings.trackingrules import (
+    add_tracking_rule,
+    built_in_rule_json,
+    built_in_rules,
+    own_rules,
+    remove_tracking_rule,
+    tracking_rule_json,
+)
+from tracklog.tracking.reclassify import reclassify_hits
 
 
 @api.get("/account/settings")
@@ -70,3 +80,29 @@ def get_logging_address() -> Response:
 def rotate_logging_address_now() -> Response:
     """A new logging address; the old one works for grace_days more (default 7, admins only)."""
     return jsonify(rotate_logging_address(g.api_user, json_object().get("grace_days")))
+
+
+@api.get("/tracking-rules")
+def list_tracking_rules() -> Response:
+    """The account's own tracking rules and the files' rules they are tried before (admins)."""
+    items = [tracking_rule_json(row) for row in own_rules(g.api_user)]
+    return jsonify({"items": items, "built_in": [built_in_rule_json(r) for r in built_in_rules()]})
+
+
+@api.post("/tracking-rules")
+def create_tracking_rule() -> tuple[Response, int]:
+    """Add a rule for the account's hits (admins only)."""
+    return jsonify(tracking_rule_json(add_tracking_rule(g.api_user, json_object()))), 201
+
+
+@api.delete("/tracking-rules/<int:rule_id>")
+def delete_tracking_rule(rule_id: int) -> tuple[str, int]:
+    """Remove one of the account's rules (admins only)."""
+    remove_tracking_rule(g.api_user, rule_id)
+    return "", 204
+
+
+@api.post("/tracking-rules/reclassify")
+def reclassify_tracking_hits() -> Response:
+    """Classify the account's stored hits again with the rules in force (admins only)."""
+    return jsonify(reclassify_hits(g.api_user))

@@ -1,5 +1,5 @@
 """The settings pages: the user's own settings, the account's switches for admins, never-log
-lists, the audit log."""
+lists, tracking rules, the audit log."""
 
 from __future__ import annotations
 
@@ -34,6 +34,16 @@ from tracklog.settings.account import (
 from tracklog.settings.loggingkey import logging_address_json, rotate_logging_address
 from tracklog.settings.neverlog import add_entry, remove_entry, visible_entries
 from tracklog.settings.personal import change_own_settings, personal_settings, time_zones
+from tracklog.settings.trackingrules import (
+    OFFERED_MATCHERS,
+    add_tracking_rule,
+    built_in_rule_json,
+    built_in_rules,
+    own_rules,
+    remove_tracking_rule,
+)
+from tracklog.tracking.classify import RULE_CLASSIFICATIONS
+from tracklog.tracking.reclassify import reclassify_hits
 
 settings_pages = Blueprint("settings_pages", __name__, url_prefix="/settings")
 
@@ -128,6 +138,7 @@ ACTION_LABELS = {
     "token_revoked": _l("API token revoked"),
     "bcc_address_rotated": _l("Logging address rotated"),
     "tracking_rule_added": _l("Tracking rule added"),
+    "tracking_rule_removed": _l("Tracking rule removed"),
     "hits_reclassified": _l("Hits classified again"),
     "contact_exported": _l("Contact exported"),
     "contact_erased": _l("Contact erased"),
@@ -140,6 +151,12 @@ ACTION_LABELS = {
     "deal_shared": _l("Deal shared with a partner"),
     "webhook_created": _l("Webhook added"),
     "webhook_deleted": _l("Webhook deleted"),
+}
+
+MATCHER_LABELS = {
+    "user_agent_contains": _l("User agent contains"),
+    "ip_networks": _l("IP network"),
+    "kinds": _l("Hits"),
 }
 
 
@@ -328,6 +345,67 @@ def remove_never_log(entry_id: int) -> Response:
         return _("The entry was removed.")
 
     return changed_never_log(remove)
+
+
+def render_tracking_rules(
+    sent: dict[str, str] | None = None,
+    problems: dict[str, str] | None = None,
+    reclassified: dict[str, Any] | None = None,
+    status: int = 200,
+):
+    """The tracking rules page: the account's rules, the add form, the files' rules."""
+    page = render_template(
+        "settings/tracking_rules.html",
+        own=own_rules(current_user),
+        built_in=[built_in_rule_json(rule) for rule in built_in_rules()],
+        matcher_labels=MATCHER_LABELS,
+        classifications=RULE_CLASSIFICATIONS,
+        sent=sent or {},
+        problems=problems or {},
+        reclassified=reclassified,
+    )
+    return page, status
+
+
+@settings_pages.get("/tracking-rules")
+@login_required
+def tracking_rules() -> Any:
+    """The account's tracking rules and the built-in ones (admins only)."""
+    return render_tracking_rules()
+
+
+@settings_pages.post("/tracking-rules")
+@login_required
+def add_tracking_rule_page() -> Any:
+    """Add a rule from the form; a refused one is shown again with its problems at their fields."""
+    fields = ("classification", "note", *OFFERED_MATCHERS)
+    sent = {name: request.form.get(name, "") for name in fields}
+    try:
+        add_tracking_rule(current_user, sent)
+    except ValidationFailed as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return render_tracking_rules(sent, refused.details.get("fields", {}), status=422)
+    flash(
+        _("The rule was added. It applies to new hits; classify existing hits again below."), "info"
+    )
+    return redirect(url_for("settings_pages.tracking_rules"))
+
+
+@settings_pages.post("/tracking-rules/<int:rule_id>/remove")
+@login_required
+def remove_tracking_rule_page(rule_id: int) -> Response:
+    """Remove one of the account's rules."""
+    remove_tracking_rule(current_user, rule_id)
+    flash(_("The rule was removed."), "info")
+    return redirect(url_for("settings_pages.tracking_rules"))
+
+
+@settings_pages.post("/tracking-rules/reclassify")
+@login_required
+def reclassify_page() -> Any:
+    """Classify the account's stored hits again and show what changed."""
+    return render_tracking_rules(reclassified=reclassify_hits(current_user))
 
 
 @settings_pages.get("/audit")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from tracklog.tracking.geo import parse_ip
 RULE_CLASSIFICATIONS = ("proxy", "prefetch", "scanner", "bot")
 KINDS = ("open", "click", "attachment")
 METHODS = ("GET", "HEAD")
+HEADER_MATCHERS = ("headers_present", "headers_equal", "headers_contain", "headers_absent")
 
 # compose.assign_links gives the hidden honeypot link slot 0; real links start at 1.
 HONEYPOT_SLOT = 0
@@ -138,6 +139,10 @@ class Rule:
     networks: tuple = ()
     patterns: tuple = ()
 
+    def reads_headers(self) -> bool:
+        """Whether the rule needs the request's headers to decide."""
+        return any(name in self.match for name in HEADER_MATCHERS)
+
     def test(self, hit: Hit, seconds_since_send: float | None) -> dict | None:
         """What matched if this rule applies to the hit, otherwise None."""
         match = self.match
@@ -235,6 +240,10 @@ class Rules:
     def get(self, rule_id: str) -> Rule | None:
         """The rule with this id, if any."""
         return next((rule for rule in self.rules if rule.id == rule_id), None)
+
+    def without_header_rules(self) -> Rules:
+        """These rules less those that read headers, for hits whose headers were not kept."""
+        return replace(self, rules=tuple(rule for rule in self.rules if not rule.reads_headers()))
 
 
 def classify_hit(hit: Hit, context: Context, rules: Rules) -> Verdict:

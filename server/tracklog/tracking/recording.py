@@ -26,6 +26,7 @@ from tracklog.models import (
 from tracklog.models.tracking import PERSON_CLASSES
 from tracklog.notify.feed import notify_event, publish
 from tracklog.settings.account import open_repeat_window_seconds
+from tracklog.tracking.accountrules import account_rules
 from tracklog.tracking.classify import (
     Context,
     Hit,
@@ -93,35 +94,53 @@ def _context(
             SenderSighting.seen_at >= at - SIGHTINGS_WINDOW,
         )
     )
-    prior: list = []
-    if hit_kind == "click" and ip:
-        prior = db.session.execute(
-            select(
-                EngagementEvent.occurred_at,
-                EngagementEvent.ip,
-                EngagementEvent.user_agent,
-                EngagementEvent.kind,
-                TrackedLink.slot,
-            )
-            .join(TrackedLink, TrackedLink.id == EngagementEvent.link_id)
-            .where(
-                EngagementEvent.account_id == message.account_id,
-                EngagementEvent.message_id == message.id,
-                EngagementEvent.kind == "click",
-                EngagementEvent.ip == ip,
-                EngagementEvent.occurred_at >= at - prior_clicks_window(rules),
-                EngagementEvent.occurred_at <= at,
-            )
-        ).all()
     return Context(
         sent_at=message.sent_at,
-        link_count=sum(1 for link in message.links if not link.honeypot),
+        link_count=link_count(message),
         sender_sightings=tuple(Sighting(s.ip, s.user_agent, s.seen_at) for s in sightings),
-        prior_hits=tuple(PriorHit(row[0], row[1], row[2] or "", row[3], row[4]) for row in prior),
+        prior_hits=prior_clicks(message, hit_kind, ip, at, rules),
     )
 
 
-def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: datetime):
+def link_count(message: Message) -> int:
+    """How many links of the message a person can follow (the honeypot is none)."""
+    return sum(1 for link in message.links if not link.honeypot)
+
+
+def prior_clicks(
+    message: Message, hit_kind: str, ip: str | None, at: datetime, rules: Rules
+) -> tuple[PriorHit, ...]:
+    """For a click, the message's earlier clicks from the same address that a burst or the
+    honeypot can still claim; nothing for other hits."""
+    if hit_kind != "click" or not ip:
+        return ()
+    rows = db.session.execute(
+        select(
+            EngagementEvent.occurred_at,
+            EngagementEvent.ip,
+            EngagementEvent.user_agent,
+            EngagementEvent.kind,
+            TrackedLink.slot,
+        )
+        .join(TrackedLink, TrackedLink.id == EngagementEvent.link_id)
+        .where(
+            EngagementEvent.account_id == message.account_id,
+            EngagementEvent.message_id == message.id,
+            EngagementEvent.kind == "click",
+            EngagementEvent.ip == ip,
+            EngagementEvent.occurred_at >= at - prior_clicks_window(rules),
+            EngagementEvent.occurred_at <= at,
+        )
+    ).all()
+    return tuple(PriorHit(row[0], row[1], row[2] or "", row[3], row[4]) for row in rows)
+
+
+def country_for(classification: str, ip: str | None) -> str | None:
+    """The country of a hit's address; none through a proxy, whose address is the proxy's."""
+    return country_of(ip) if classification != "proxy" else None
+
+
+def _repeat_of(message: Message, event: EngagementEvent) -> EngagementEvent | None:
     """The open this one repeats: the same client's (and recipient's) last open within the window.
 
     The window slides: a client reloading every minute for an hour is one open, counted once.
@@ -129,6 +148,7 @@ def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: date
     window = timedelta(
         seconds=open_repeat_window_seconds(db.session.get(Account, message.account_id))
     )
+    at = event.occurred_at
     query = (
         select(EngagementEvent)
         .where(
@@ -138,15 +158,52 @@ def _repeat_of(message: Message, recipient_id: int | None, entry: dict, at: date
             EngagementEvent.occurred_at <= at,
             EngagementEvent.kind == "open",
             EngagementEvent.classification.in_(PERSON_CLASSES),
-            EngagementEvent.ip == entry.get("ip"),
-            EngagementEvent.user_agent == entry.get("ua", "")[:1000],
+            EngagementEvent.ip == event.ip,
+            EngagementEvent.user_agent == event.user_agent,
         )
         .order_by(EngagementEvent.occurred_at.desc(), EngagementEvent.id.desc())
         .limit(1)
     )
-    if recipient_id is not None:
-        query = query.where(EngagementEvent.recipient_id == recipient_id)
+    if event.recipient_id is not None:
+        query = query.where(EngagementEvent.recipient_id == event.recipient_id)
+    if event.id is not None:
+        query = query.where(EngagementEvent.id < event.id)
     return db.session.scalar(query)
+
+
+def _collapse_open(message: Message, event: EngagementEvent, first_open_known: bool) -> bool:
+    """Count a person's open once per client within the window, and flag the message's first;
+    whether a first open is known after this one."""
+    repeat = _repeat_of(message, event)
+    if repeat is not None:
+        event.counted = False
+        event.repeat_of_id = repeat.repeat_of_id or repeat.id
+        return first_open_known
+    if not first_open_known:
+        event.first_human_open = True
+    return True
+
+
+def recount_opens(message: Message) -> None:
+    """Collapse the message's opens by people again, oldest first, as the recorder does one by
+    one: after a re-classification moved some between a person's class and a machine's."""
+    opens = db.session.scalars(
+        select(EngagementEvent)
+        .where(
+            EngagementEvent.account_id == message.account_id,
+            EngagementEvent.message_id == message.id,
+            EngagementEvent.kind == "open",
+        )
+        .order_by(EngagementEvent.occurred_at, EngagementEvent.id)
+    ).all()
+    for event in opens:
+        event.counted, event.repeat_of_id, event.first_human_open = True, None, False
+    db.session.flush()
+    first_open_known = False
+    for event in opens:
+        if event.classification in PERSON_CLASSES:
+            first_open_known = _collapse_open(message, event, first_open_known)
+            db.session.flush()
 
 
 @dataclass
@@ -155,7 +212,7 @@ class Batch:
     identity map does not drop and reload them for every hit), and which messages have a first
     open already."""
 
-    rules: Rules
+    rules: Rules  # the files' rules; each account's own come first (rules_for)
     first_open: dict[int, bool] = field(default_factory=dict)
     loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
     last_activity: dict[int, datetime] = field(default_factory=dict)
@@ -166,6 +223,10 @@ class Batch:
         if key not in self.loaded:
             self.loaded[key] = db.session.get(model, row_id)
         return self.loaded[key]
+
+    def rules_for(self, account_id: int) -> Rules:
+        """The rules an account's hits are classified by: its own first, then the files'."""
+        return account_rules().rules_for(account_id, self.rules)
 
     def has_first_open(self, message: Message) -> bool:
         """Whether a person's first open of the message is recorded (asked once per batch)."""
@@ -250,7 +311,7 @@ def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
         link_slot=link.slot if link else None,
         honeypot=bool(link and link.honeypot),
     )
-    rules = batch.rules
+    rules = batch.rules_for(account_id)
     verdict = classify_hit(hit, _context(message, hit.kind, hit.ip, at, rules), rules)
     client = describe_client(hit.user_agent)
     event = EngagementEvent(
@@ -264,23 +325,19 @@ def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
         occurred_at=at,
         method=hit.method,
         ip=hit.ip,
-        country=country_of(hit.ip) if verdict.classification != "proxy" else None,
+        country=country_for(verdict.classification, hit.ip),
         device=client.device,
         client=client.client[:120],
         user_agent=hit.user_agent[:1000],
+        headers=dict(hit.headers),
         classification=verdict.classification,
         reason=verdict.reason[:500],
         evidence=verdict.evidence | {"rule": verdict.rule},
     )
     if message is not None:
         if entry["kind"] == "open" and verdict.classification in PERSON_CLASSES:
-            repeat = _repeat_of(message, event.recipient_id, entry, at)
-            if repeat is not None:
-                event.counted = False
-                event.repeat_of_id = repeat.repeat_of_id or repeat.id
-            elif not batch.has_first_open(message):
-                event.first_human_open = True
-                batch.first_open[message.id] = True
+            known = batch.has_first_open(message)
+            batch.first_open[message.id] = _collapse_open(message, event, known)
         _reclassify_burst(message, verdict, entry, at, rules)
         batch.last_activity[message.id] = max(at, batch.last_activity.get(message.id, at))
     db.session.add(event)

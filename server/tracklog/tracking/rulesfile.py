@@ -45,7 +45,12 @@ MATCHERS = (
 
 
 class RulesError(ValueError):
-    """The rules file is malformed; the message names the file and the bad rule."""
+    """The rules file is malformed; the message names the file and the bad rule, and `matcher`
+    the matcher at fault when one is."""
+
+    def __init__(self, message: str, matcher: str | None = None) -> None:
+        super().__init__(message)
+        self.matcher = matcher
 
 
 def load_rules(extra_path: str | Path | None = None) -> Rules:
@@ -110,7 +115,7 @@ def _parse_rules(data: dict, path: Path, admin: bool) -> list[Rule]:
     rules = []
     seen: set[str] = set()
     for index, item in enumerate(data.get("rules", []), start=1):
-        rule = _parse_rule(item, index, path, admin)
+        rule = parse_rule(item, f"rules file {path}, rule {index}", str(path), admin)
         if rule.id in seen:
             raise RulesError(f"rules file {path}, rule {index} ({rule.id!r}): duplicate id")
         seen.add(rule.id)
@@ -135,7 +140,7 @@ def _parse_admin_rules(data: dict, path: Path) -> list[tuple[dict, Rule | None]]
         if disabled:
             parsed.append((item, None))
         else:
-            parsed.append((item, _parse_rule(item, index, path, admin=True)))
+            parsed.append((item, parse_rule(item, where, str(path), admin=True)))
     return parsed
 
 
@@ -149,9 +154,9 @@ def _rule_id(item: Any, where: str) -> str:
     return rule_id
 
 
-def _parse_rule(item: Any, index: int, path: Path, admin: bool) -> Rule:
-    """One validated rule, or a RulesError naming the file, the rule and the problem."""
-    where = f"rules file {path}, rule {index}"
+def parse_rule(item: Any, where: str, origin: str, admin: bool = True) -> Rule:
+    """One validated rule, or a RulesError naming where it is written and the problem; an
+    account's own rules (tracking/accountrules.py) are checked here too."""
     rule_id = _rule_id(item, where)
     where = f"{where} ({rule_id!r})"
     allowed = {"id", "classification", "reason", "source", "match", "disabled", "comment"}
@@ -186,7 +191,7 @@ def _parse_rule(item: Any, index: int, path: Path, admin: bool) -> Rule:
         reason=reason,
         source=source,
         match=clean,
-        origin=str(path),
+        origin=origin,
         networks=networks,
         patterns=patterns,
     )
@@ -202,17 +207,19 @@ def _check_matchers(match: dict, where: str) -> dict:
         kinds = _string_list(match["kinds"], "kinds", where)
         bad = [k for k in kinds if k not in KINDS]
         if bad:
-            raise RulesError(f"{where}: unknown kinds {bad} (known: {list(KINDS)})")
+            raise RulesError(f"{where}: unknown kinds {bad} (known: {list(KINDS)})", "kinds")
         clean["kinds"] = kinds
     if "methods" in match:
         methods = [m.upper() for m in _string_list(match["methods"], "methods", where)]
         bad = [m for m in methods if m not in METHODS]
         if bad:
-            raise RulesError(f"{where}: unknown methods {bad} (known: {list(METHODS)})")
+            raise RulesError(f"{where}: unknown methods {bad} (known: {list(METHODS)})", "methods")
         clean["methods"] = methods
     if "user_agent_empty" in match:
         if not isinstance(match["user_agent_empty"], bool):
-            raise RulesError(f'{where}: "user_agent_empty" must be true or false')
+            raise RulesError(
+                f'{where}: "user_agent_empty" must be true or false', "user_agent_empty"
+            )
         clean["user_agent_empty"] = match["user_agent_empty"]
     for key in ("headers_present", "headers_absent"):
         if key in match:
@@ -227,12 +234,15 @@ def _check_matchers(match: dict, where: str) -> dict:
                     isinstance(k, str) and isinstance(v, str) and k for k, v in value.items()
                 )
             ):
-                raise RulesError(f'{where}: "{key}" must map header names to text values')
+                raise RulesError(f'{where}: "{key}" must map header names to text values', key)
             clean[key] = {k.lower(): v for k, v in value.items()}
     if "max_seconds_after_send" in match:
         value = match["max_seconds_after_send"]
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise RulesError(f'{where}: "max_seconds_after_send" must be a number of 0 or more')
+            raise RulesError(
+                f'{where}: "max_seconds_after_send" must be a number of 0 or more',
+                "max_seconds_after_send",
+            )
         clean["max_seconds_after_send"] = value
     if set(clean) <= {"kinds", "methods"}:
         raise RulesError(f'{where}: "match" needs a matcher beyond kinds and methods')
@@ -242,7 +252,7 @@ def _check_matchers(match: dict, where: str) -> dict:
 def _string_list(value: Any, key: str, where: str) -> list[str]:
     """A non-empty list of non-empty strings, or a RulesError."""
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-        raise RulesError(f'{where}: "{key}" must be a non-empty list of non-empty strings')
+        raise RulesError(f'{where}: "{key}" must be a non-empty list of non-empty strings', key)
     return list(value)
 
 
@@ -251,7 +261,9 @@ def _parse_network(text: str, where: str) -> ipaddress.IPv4Network | ipaddress.I
     try:
         return ipaddress.ip_network(text.strip(), strict=False)
     except ValueError as exc:
-        raise RulesError(f"{where}: {text!r} is not an IP network in CIDR form ({exc})") from exc
+        raise RulesError(
+            f"{where}: {text!r} is not an IP network in CIDR form ({exc})", "ip_networks"
+        ) from exc
 
 
 def _parse_regex(text: str, where: str) -> re.Pattern:
@@ -259,7 +271,9 @@ def _parse_regex(text: str, where: str) -> re.Pattern:
     try:
         return re.compile(text, re.IGNORECASE)
     except re.error as exc:
-        raise RulesError(f"{where}: {text!r} is not a valid regular expression ({exc})") from exc
+        raise RulesError(
+            f"{where}: {text!r} is not a valid regular expression ({exc})", "user_agent_regex"
+        ) from exc
 
 
 def _check_placeholders(reason: str, match: dict, where: str) -> None:
