@@ -245,6 +245,7 @@ def webhooks_deliver() -> None:
     click.echo(f"{deliver_due()} delivery attempts made")
 
 
+@cli.group()
 def reminders() -> None:
     """Follow-up reminders on tracked mail."""
 
