@@ -26,7 +26,11 @@ def bearer_token(request: Request) -> str:
 FULL_SCOPE = "full"
 COMPOSE_SCOPE = "compose"
 # What a compose-scoped token may call: the defaults, preparing a mail and logging one.
-COMPOSE_ENDPOINTS = frozenset({"api.me", "api.compose", "api.compose_preview", "api.log_mail"})
+# What Outlook's send handler does with it: read the defaults, compose, log, and set the reminder
+# the pane chose for the mail it just composed.
+COMPOSE_ENDPOINTS = frozenset(
+    {"api.me", "api.compose", "api.compose_preview", "api.log_mail", "api.create_reminder"}
+)
 
 
 def authenticate(token: str) -> tuple[User, str]:
@@ -39,7 +43,7 @@ def authenticate(token: str) -> tuple[User, str]:
 
 
 def check_scope(scope: str, endpoint: str | None) -> None:
-    """Forbidden when a compose-scoped token calls anything but compose and logging."""
+    """Forbidden when a compose-scoped token calls anything but compose, logging and reminders."""
     if scope == COMPOSE_SCOPE and endpoint not in COMPOSE_ENDPOINTS:
         raise Forbidden(
             _("This token may only prepare and log mail; use a personal token for this."),
