@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_account, make_contact, make_deal, make_user, token_for
+from tests.factories import (
+    make_account,
+    make_company,
+    make_contact,
+    make_deal,
+    make_user,
+    token_for,
+)
 from tracklog.extensions import db
 from tracklog.models import Deal, Notification, RecordAssociation, Stage
 
@@ -195,3 +202,20 @@ def test_nothing_of_one_account_reaches_a_third(api, world, partnership):
     selling = twin_of(shared["id"], "selling")
     assert partnership["globex"].get(f"/deals/{selling.id}").status_code == 404
     assert partnership["globex"].patch(f"/deals/{selling.id}/shared", {}).status_code == 404
+
+
+def test_companies_count_their_active_deal_registrations(api, world, partnership):
+    globex = partnership["globex"]
+    initech = make_company(world.other_account)
+    assert globex.get(f"/companies/{initech.id}").json["active_deal_registrations"] == 0
+    body = {"from": {"type": "company", "id": initech.id}}
+    shared = register(globex, partnership["id"], initech.id, **body).json
+    assert globex.get(f"/companies/{initech.id}").json["active_deal_registrations"] == 1
+    listed = globex.get("/companies").json["items"]
+    assert [c["active_deal_registrations"] for c in listed] == [1]
+    partner_deal = deal_row(shared["deal_id"])
+    won = db.session.scalar(
+        db.select(Stage).filter_by(pipeline_id=partner_deal.pipeline_id, kind="won")
+    )
+    globex.patch(f"/deals/{partner_deal.id}", {"stage_id": won.id})
+    assert globex.get(f"/companies/{initech.id}").json["active_deal_registrations"] == 0

@@ -41,6 +41,15 @@ STAGE_ORDER_FIELD = {"type": "integer", "readOnly": True, "description": "Positi
 # Output and input that a resource builds in code (extra_json, before_save) rather than
 # declaring as a Field: described here so the document shows them.
 RESOURCE_EXTRAS: dict[str, dict[str, Any]] = {
+    "companies": {
+        "read": {
+            "active_deal_registrations": {
+                "type": "integer",
+                "readOnly": True,
+                "description": "Open shared deals of this account associated with the company",
+            }
+        }
+    },
     "pipelines": {
         "read": {"stages": {"type": "array", "items": {"$ref": "#/components/schemas/Stage"}}},
         "write": {

@@ -30,6 +30,7 @@ from tracklog.crm.records import (
     place_in_pipeline,
     records_in_stages,
 )
+from tracklog.crm.registrations import active_deal_registrations
 from tracklog.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.models import (
@@ -452,6 +453,9 @@ RESOURCES = (
         ),
         search_columns=("name", "domain"),
         before_save=_lower_domain,
+        extra_json=lambda company: {
+            "active_deal_registrations": active_deal_registrations(company)
+        },
         before_delete=_unlink("company"),
     ),
     Resource(
