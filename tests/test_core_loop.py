@@ -26,8 +26,10 @@ from tests.services import REDIS_URL, free_port, redis_reason, unavailable
 from tests.tracking.helpers import CHROME_WINDOWS, OUTLOOK_DESKTOP, click_paths, pixel_path
 
 pytestmark = pytest.mark.slow
-# The promise: an open is on the salesperson's screen within a second.
-LIVE_SECONDS = 1.0
+# How long a notification may take to arrive while it is still "live" (pushed, not fetched on a
+# reconnect). The promise is a second (bench/ measures it); the bound is wider so that a loaded
+# machine does not turn a measurement into a failure.
+LIVE_SECONDS = 5.0
 # A person's click is told once a scanner's burst would have shown itself (rules.json), and a
 # second more for hits still in the journal.
 BURST_SECONDS = 5
