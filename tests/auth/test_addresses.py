@@ -40,9 +40,13 @@ def test_an_unverified_alias_is_not_logged_until_its_link_is_followed(api, clien
     [peter] = compose(bob, ["peter@initech.example"], **{"from": ALIAS})["recipients"]
     assert peter["log"] is False and "not verified yet" in peter["reason"]
 
-    page = client.get(path_of(added.json["link"]))
+    page = client.get(path_of(added.json["link"]))  # a scanner opening the link confirms nothing
     assert page.status_code == 200 and ALIAS in page.get_data(as_text=True)
+    assert bob.get("/me/addresses").json["items"][0]["verified"] is False
+    confirmed = client.post(path_of(added.json["link"]))
+    assert confirmed.status_code == 200 and "is confirmed" in confirmed.get_data(as_text=True)
     assert client.get(path_of(added.json["link"])).status_code == 404  # one use
+    assert client.post(path_of(added.json["link"])).status_code == 404
     assert bob.get("/me/addresses").json["items"][0]["verified"] is True
     assert bcc_copy_from(world, ALIAS).status == "logged"
     [peter] = compose(bob, ["peter@initech.example"], item_id="2", **{"from": ALIAS})["recipients"]
@@ -90,6 +94,7 @@ def test_the_relay_carries_the_verification_link_to_the_alias(api, client, world
     assert mail["To"] == ALIAS
     link = re.search(r"https://tracklog\.test(/verify-address/\S+)", mail.get_content()).group(1)
     assert client.get(link).status_code == 200
+    assert client.post(link).status_code == 200
     assert bcc_copy_from(world, ALIAS).status == "logged"
 
 

@@ -89,6 +89,7 @@ def test_a_user_adds_and_removes_an_address_on_their_page(client, world):
     assert "waiting for confirmation" in shown and "/verify-address/" in shown
     link = re.search(r"https://tracklog\.test(/verify-address/\S+?)<", shown).group(1)
     assert client.get(link).status_code == 200
+    assert client.post(link).status_code == 200
     assert "verified" in client.get("/settings/addresses").get_data(as_text=True)
     [alias] = db.session.scalars(db.select(UserAddress)).all()
     client.post(f"/settings/addresses/{alias.id}/remove")

@@ -77,12 +77,18 @@ def remove_own_address(user: User, address_id: int) -> None:
     db.session.commit()
 
 
-def verify_address(token: str) -> UserAddress:
-    """Mark the address a verification link was sent to as verified; the link works once."""
+def address_to_verify(token: str) -> UserAddress:
+    """The address a verification link was sent to, or NotFound once it was used."""
     query = select(UserAddress).where(UserAddress.verification_hash == hash_token(token))
     alias = db.session.scalar(query)
     if alias is None:
         raise NotFound(_("This confirmation link is not valid or was already used."))
+    return alias
+
+
+def verify_address(token: str) -> UserAddress:
+    """Mark the address a verification link was sent to as verified; the link works once."""
+    alias = address_to_verify(token)
     alias.verified_at, alias.verification_hash = utcnow(), None
     db.session.commit()
     return alias

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from tracklog.auth.accounts import account_users, require_admin
 from tracklog.auth.addresses import (
     add_own_address,
+    address_to_verify,
     own_addresses,
     remove_own_address,
     verify_address,
@@ -171,7 +172,15 @@ def remove_address(address_id: int) -> Response:
 
 
 @user_pages.get("/verify-address/<token>")
+def confirm_address(token: str) -> str:
+    """The page a verification link opens: a button confirms the address (a mail scanner that
+    opens every link confirms nothing)."""
+    alias = address_to_verify(token)
+    return render_template("auth/address_verified.html", alias=alias, token=token, done=False)
+
+
+@user_pages.post("/verify-address/<token>")
 def verify(token: str) -> str:
-    """The page a verification link opens: the address now counts as its user's."""
+    """Confirm the address: from now on it counts as its user's."""
     alias = verify_address(token)
-    return render_template("auth/address_verified.html", alias=alias)
+    return render_template("auth/address_verified.html", alias=alias, done=True)
