@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.maillog.parse.sanitise import sanitise_html
 from tracklog.models import MailTemplate, Message, TemplateUse, User
-from tracklog.tracking.followed import answered, person_hit
+from tracklog.tracking.followed import funnel_counts
 
 MIN_SENDS = 10
 CONFIDENCE_Z = 1.96  # a 95% lower bound
@@ -135,12 +135,8 @@ def record_template_use(user: User, message: Message, template_id: int | None) -
 
 def _counts() -> list[Any]:
     """Sends, tracked sends, opened and answered sends of a group of messages."""
-    return [
-        func.count(Message.id),
-        func.count(Message.id).filter(Message.tracking != "off"),
-        func.count(Message.id).filter(Message.tracking != "off", person_hit("open")),
-        func.count(Message.id).filter(answered()),
-    ]
+    steps = funnel_counts()
+    return [steps[name] for name in ("sent", "tracked", "opened", "replied")]
 
 
 def template_results(template_ids: list[int]) -> dict[int, Results]:

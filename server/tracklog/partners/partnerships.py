@@ -6,7 +6,6 @@ one the caller's account is a side of; the other account is only ever named, nev
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
@@ -15,6 +14,8 @@ from sqlalchemy import or_, select
 
 from tracklog.audit.log import record_audit
 from tracklog.auth.accounts import account_users, require_admin
+from tracklog.auth.tokens import hash_token
+from tracklog.crm.fields import to_json
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
@@ -22,11 +23,6 @@ from tracklog.models import Account, Partnership, User, utcnow
 from tracklog.models.partner import ASSIGNMENT_MODES
 
 INVITE_PREFIX = "tlp_"
-
-
-def hash_code(code: str) -> str:
-    """The stored form of an invite code."""
-    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def side_of(partnership: Partnership, account_id: int) -> str:
@@ -82,15 +78,10 @@ def partnership_json(partnership: Partnership, account_id: int) -> dict[str, Any
             if side == "selling"
             else None
         ),
-        "created_at": _iso(partnership.created_at),
-        "accepted_at": _iso(partnership.accepted_at),
-        "ended_at": _iso(partnership.ended_at),
+        "created_at": to_json(partnership.created_at),
+        "accepted_at": to_json(partnership.accepted_at),
+        "ended_at": to_json(partnership.ended_at),
     }
-
-
-def _iso(value) -> str | None:
-    """ISO 8601 with a Z, or None."""
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def invite_partner(admin: User, note: Any = "") -> tuple[Partnership, str]:
@@ -104,7 +95,7 @@ def invite_partner(admin: User, note: Any = "") -> tuple[Partnership, str]:
     code = INVITE_PREFIX + secrets.token_urlsafe(24)
     partnership = Partnership(
         selling_account_id=admin.account_id,
-        invite_code_hash=hash_code(code),
+        invite_code_hash=hash_token(code),
         note=note,
         selling_notify_ids=[admin.id],
         assignee_ids=[admin.id],
@@ -125,7 +116,7 @@ def accept_invitation(admin: User, code: Any) -> Partnership:
             details={"fields": {"invite_code": _("is required")}},
         )
     partnership = db.session.scalar(
-        select(Partnership).where(Partnership.invite_code_hash == hash_code(code))
+        select(Partnership).where(Partnership.invite_code_hash == hash_token(code))
     )
     if partnership is None or partnership.status != "pending":
         raise NotFound(_("This invite code is unknown or was already used."))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import inspect, or_, select
 
 from tracklog.audit.log import record_audit
+from tracklog.crm.fields import to_json
 from tracklog.crm.records import bring_in_from, place_in_pipeline
 from tracklog.crm.resources import RESOURCES
 from tracklog.errors import DomainError, NotFound, ValidationFailed
@@ -331,7 +332,7 @@ def shared_deal_json(shared: SharedDeal, account_id: int) -> dict[str, Any]:
                 "side": "selling"
                 if change.account_id == shared.partnership.selling_account_id
                 else "partner",
-                "at": change.changed_at.isoformat().replace("+00:00", "Z"),
+                "at": to_json(change.changed_at),
             }
             for change in changes
         ],

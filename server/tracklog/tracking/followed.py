@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 
 from tracklog.crm.csvio import csv_text
 from tracklog.crm.people import contacts_by_email
@@ -187,6 +187,19 @@ def _about_deal(account_id: int, deal_id: int) -> ColumnElement[bool]:
     )
     deal_contacts = select(Contact).where(Contact.account_id == account_id, linked.exists())
     return or_(on_timeline, _to_contacts(deal_contacts))
+
+
+def funnel_counts() -> dict[str, Any]:
+    """Counts over a group of messages, each counted once per step: sent, tracked, opened and
+    clicked by a person (tracked mail only), answered."""
+    tracked = Message.tracking != "off"
+    return {
+        "sent": func.count(Message.id),
+        "tracked": func.count(case((tracked, 1))),
+        "opened": func.count(case((and_(tracked, person_hit("open")), 1))),
+        "clicked": func.count(case((and_(tracked, person_hit("click")), 1))),
+        "replied": func.count(case((answered(), 1))),
+    }
 
 
 def filtered_messages(user: User, filters: FollowedFilters) -> Select:

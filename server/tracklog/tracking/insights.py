@@ -16,15 +16,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, func, select
 
-from tracklog.auth.accounts import require_admin
+from tracklog.auth.accounts import account_users, require_admin
 from tracklog.errors import DomainError, NotFound
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
 from tracklog.models import Contact, EngagementEvent, Message, MessageRecipient, User, utcnow
 from tracklog.models.tracking import CLASSIFICATIONS, PERSON_CLASSES
-from tracklog.tracking.followed import answered, person_hit
+from tracklog.tracking.followed import funnel_counts
 from tracklog.tracking.kpis import visible_messages
 from tracklog.tracking.sendtime import country_zones, zone_named
 
@@ -61,17 +61,10 @@ def read_scope(user: User, args: Mapping[str, str]) -> InsightsScope:
     if chosen == user.id:
         return InsightsScope(days, user.id)
     require_admin(user, _("Only admins see the insights of other users."))
-    if chosen is None or not account_users(user.account_id, chosen):
+    chosen_user = db.session.get(User, chosen) if chosen is not None else None
+    if chosen_user is None or chosen_user.account_id != user.account_id:
         raise NotFound(_("There is no user %(id)s.", id=raw_user))
     return InsightsScope(days, chosen)
-
-
-def account_users(account_id: int, user_id: int | None = None) -> list[User]:
-    """The account's users (or the one with this id), in the order they were added."""
-    query = select(User).where(User.account_id == account_id).order_by(User.id)
-    if user_id is not None:
-        query = query.where(User.id == user_id)
-    return list(db.session.scalars(query))
 
 
 def scoped_messages(user: User, scope: InsightsScope) -> Select:
@@ -130,22 +123,15 @@ def _rate(part: int, whole: int) -> float | None:
 
 def user_funnels(user: User, scope: InsightsScope) -> list[dict[str, Any]]:
     """Each user's messages counted once at each step of the funnel, with their rates."""
-    tracked = Message.tracking != "off"
     counts = (
-        select(
-            Message.user_id,
-            func.count(Message.id),
-            func.count(case((tracked, 1))),
-            func.count(case((and_(tracked, person_hit("open")), 1))),
-            func.count(case((and_(tracked, person_hit("click")), 1))),
-            func.count(case((answered(), 1))),
-        )
+        select(Message.user_id, *funnel_counts().values())
         .where(Message.id.in_(scoped_messages(user, scope)))
         .group_by(Message.user_id)
     )
     found = {row[0]: row[1:] for row in db.session.execute(counts)}
     rows = []
-    for member in account_users(user.account_id, scope.user_id):
+    members = account_users(user.account_id)
+    for member in [m for m in members if scope.user_id in (None, m.id)]:
         if not member.active and member.id not in found:
             continue
         sent, tracked_count, opened, clicked, replies = found.get(member.id, (0, 0, 0, 0, 0))

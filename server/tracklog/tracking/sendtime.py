@@ -21,6 +21,7 @@ from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from tracklog.crm.fields import to_json
 from tracklog.extensions import db
 from tracklog.models import Contact, EngagementEvent, MessageRecipient, User, utcnow
 from tracklog.models.tracking import PERSON_CLASSES
@@ -129,7 +130,7 @@ def _from_opens(contact: Contact, now: datetime) -> dict[str, Any] | None:
 def _answer(at: datetime, zone: ZoneInfo, basis: str, reason: str) -> dict[str, Any]:
     """The API's answer."""
     return {
-        "suggested_at": at.isoformat().replace("+00:00", "Z"),
+        "suggested_at": to_json(at),
         "time_zone": zone.key,
         "basis": basis,
         "reason": reason,
