@@ -135,14 +135,19 @@ def read_filters(args: Mapping[str, str]) -> FollowedFilters:
     return filters
 
 
-def person_hit(kind: str) -> ColumnElement[bool]:
-    """Whether a message has a counted hit of this kind by a person."""
-    return exists().where(
+def _people_hits(kind: str) -> tuple[ColumnElement[bool], ...]:
+    """The counted hits of this kind by people on the message of the outer query."""
+    return (
         EngagementEvent.message_id == Message.id,
         EngagementEvent.kind == kind,
         EngagementEvent.classification.in_(PERSON_CLASSES),
         EngagementEvent.counted.is_(True),
     )
+
+
+def person_hit(kind: str) -> ColumnElement[bool]:
+    """Whether a message has a counted hit of this kind by a person."""
+    return exists().where(*_people_hits(kind))
 
 
 def answered() -> ColumnElement[bool]:
@@ -235,31 +240,14 @@ def filtered_messages(user: User, filters: FollowedFilters) -> Select:
 
 def _count_of(kind: str) -> Any:
     """How many counted hits of a kind people made on a message (a correlated subquery)."""
-    return (
-        select(func.count(EngagementEvent.id))
-        .where(
-            EngagementEvent.message_id == Message.id,
-            EngagementEvent.kind == kind,
-            EngagementEvent.classification.in_(PERSON_CLASSES),
-            EngagementEvent.counted.is_(True),
-        )
-        .scalar_subquery()
-    )
+    return select(func.count(EngagementEvent.id)).where(*_people_hits(kind)).scalar_subquery()
 
 
 def _sort_key(sort: str) -> Any:
     """The column a sort orders by."""
     if sort == "last_opened":
-        return (
-            select(func.max(EngagementEvent.occurred_at))
-            .where(
-                EngagementEvent.message_id == Message.id,
-                EngagementEvent.kind == "open",
-                EngagementEvent.classification.in_(PERSON_CLASSES),
-                EngagementEvent.counted.is_(True),
-            )
-            .scalar_subquery()
-        )
+        last = select(func.max(EngagementEvent.occurred_at)).where(*_people_hits("open"))
+        return last.scalar_subquery()
     if sort == "replies":
         return (
             select(func.count(EngagementEvent.id))
