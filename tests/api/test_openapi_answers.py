@@ -256,6 +256,8 @@ def walk_settings(api: DocumentedApi) -> None:
     api.call("GET", "/account/settings")
     api.call("PATCH", "/account/settings", {"currency": "EUR", "tracked_attachment_days": None})
     api.call("GET", "/me/settings")
+    assert api.call("GET", "/me/mailbox").json["connected"] is False
+    assert api.call("DELETE", "/me/mailbox").json["associations_removed"] == 0
     assert api.call("PATCH", "/me/settings", {"locale": "sv", "track_by_default": None}).json
     entry = api.call("POST", "/never-log", {"pattern": "initech.example", "scope": "account"}).json
     assert api.call("GET", "/never-log").json["items"]

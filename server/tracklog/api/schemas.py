@@ -25,6 +25,7 @@ from tracklog.mailtemplates.library import MAX_NAME as MAX_TEMPLATE_NAME
 from tracklog.mailtemplates.library import MAX_SUBJECT as MAX_TEMPLATE_SUBJECT
 from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
+from tracklog.models.mailbox import MAILBOX_PROVIDERS
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.partner import ASSIGNMENT_MODES, PARTNERSHIP_STATES
 from tracklog.models.reminder import CLOSED_REASONS, REMINDER_CONDITIONS, REMINDER_STATES
@@ -424,6 +425,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "PersonalSettings": answer(
         **PERSONAL_SETTINGS_FIELDS,
         account_defaults=answer(track_by_default=BOOLEAN, log_by_default=BOOLEAN),
+    ),
+    "Mailbox": with_optional(
+        answer(
+            connected=BOOLEAN,
+            provider=nullable(enum(MAILBOX_PROVIDERS)),
+            address=nullable(STRING),
+            last_sync=nullable(DATE_TIME),
+            error=nullable({**STRING, "description": "Why the last sync failed, in words"}),
+            error_code=nullable(STRING),
+        ),
+        connected_at=DATE_TIME,
+        associations_removed={**INTEGER, "description": "Only when disconnecting"},
     ),
     "PersonalSettingsChange": {**body(**PERSONAL_SETTINGS_FIELDS), "additionalProperties": False},
     "NeverLogEntry": answer(
@@ -1045,6 +1058,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     ),
     "api.patch_shared_fields": operation(
         takes("SharedFieldsChange"), ok=answers("200", "SharedDeal", "The shared deal.")
+    ),
+    "api.get_my_mailbox": operation(
+        ok=answers("200", "Mailbox", "Your mailbox: connected or not, its last sync and error.")
+    ),
+    "api.disconnect_my_mailbox": operation(
+        ok=answers("200", "Mailbox", "Disconnected, with how many associations its sync lost.")
     ),
     "api.get_my_settings": operation(
         ok=answers("200", "PersonalSettings", "Your settings and the account's defaults.")

@@ -10,13 +10,11 @@ writer at a time and one host; two runs there only share the work, never delete 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask
 from sqlalchemy import Select, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -146,30 +144,3 @@ def run_retention_everywhere(now: datetime | None = None) -> dict[int, Retention
         or_(Account.event_retention_days.is_not(None), Account.mail_retention_days.is_not(None))
     )
     return {account.id: run_retention(account, now) for account in db.session.scalars(limited)}
-
-
-class RetentionSchedule:
-    """Runs retention hourly on a thread of its own, never two at once in this process."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.next_run = utcnow() + FIRST_RUN_AFTER
-        self._thread: threading.Thread | None = None
-
-    def start_if_due(self) -> None:
-        """Start a run if the hour has come and the last run has ended."""
-        if utcnow() < self.next_run or (self._thread and self._thread.is_alive()):
-            return
-        self.next_run = utcnow() + RETENTION_INTERVAL
-        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        """One run for every account, in an app context; a failure waits for the next hour."""
-        with self.app.app_context():
-            try:
-                run_retention_everywhere()
-            except Exception:  # noqa: BLE001 - logged; the next hour tries again
-                log.exception("retention failed; it runs again in an hour")
-            finally:
-                db.session.remove()
