@@ -213,6 +213,7 @@ def test_the_deal_card_shares_after_confirming_and_edits_shared_fields(
     page = text_of(alice.get(f"/deals/{deal.id}"))
     assert 'value="Widgets Max"' in page
     assert "hank (partner) changed Product interest from “” to “Widgets Max”" in page
+    assert "hank (partner) changed Eligible for compensation from “no” to “yes”" in page
     assert re.search(
         r'id="shared-compensation-eligible" name="compensation_eligible" value="yes" checked', page
     )

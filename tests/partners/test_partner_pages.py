@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests import factories
-from tests.browser import app, base_url, live, port, screenshots  # noqa: F401 - SQLite only
+from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
 from tracklog.extensions import db
 from tracklog.models import Deal, Partnership, SharedDeal
 from tracklog.partners.partnerships import accept_invitation, change_partnership, invite_partner

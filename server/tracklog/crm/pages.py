@@ -34,7 +34,7 @@ from tracklog.crm.paths import PLURALS, RECORD_ROUTE, SINGULARS
 from tracklog.crm.people import contacts_by_email
 from tracklog.crm.pipelines import account_pipelines
 from tracklog.crm.records import record_choices
-from tracklog.crm.registrations import registration_counts, registrations_count
+from tracklog.crm.registrations import registration_counts, with_registrations
 from tracklog.crm.related import related_records
 from tracklog.crm.replies import reply_links, team_addresses
 from tracklog.crm.resources import RESOURCE_BY_NAME, Resource, field_errors
@@ -141,8 +141,7 @@ def filtered_query(resource: Resource, args: dict[str, str]) -> Select:
         elif args.get("legal_basis") == "no":
             query = query.where(or_(model.legal_basis.is_(None), model.legal_basis == ""))
     if resource.name == "companies" and "registrations" in number:
-        count = registrations_count(model.id, model.account_id)
-        query = query.where(count >= number["registrations"])
+        query = with_registrations(query, number["registrations"])
     if resource.name in ("deals", "tickets"):
         if "pipeline" in number:
             query = query.where(model.pipeline_id == number["pipeline"])

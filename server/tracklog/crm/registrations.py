@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ScalarSelect, and_, func, or_, select
+from sqlalchemy import ScalarSelect, Select, and_, func, or_, select
 
 from tracklog.extensions import db
 from tracklog.models import Company, Deal, Partnership, RecordAssociation, SharedDeal, Stage
@@ -67,3 +67,8 @@ def registration_counts(companies: list[Company]) -> dict[int, int]:
     count = registrations_count(Company.id, Company.account_id)
     query = select(Company.id, count).where(Company.id.in_([c.id for c in companies]))
     return {company_id: number or 0 for company_id, number in db.session.execute(query)}
+
+
+def with_registrations(query: Select, at_least: int) -> Select:
+    """The companies of a query with at least this many active deal registrations."""
+    return query.where(registrations_count(Company.id, Company.account_id) >= at_least)
