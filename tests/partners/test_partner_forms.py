@@ -217,3 +217,17 @@ def test_the_deal_card_shares_after_confirming_and_edits_shared_fields(
     assert re.search(
         r'id="shared-compensation-eligible" name="compensation_eligible" value="yes" checked', page
     )
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading", "card"),
+    [("ja", "パートナーを招待", "共有取引"), ("sv", "Bjud in en partner", "Delad affär")],
+)
+def test_the_partner_pages_speak_japanese_and_swedish(
+    alice, world, partnership, locale, heading, card
+):
+    world.admin.locale = locale
+    db.session.commit()
+    assert heading in text_of(alice.get("/settings/partners"))
+    contact = make_contact(world.account, "ceo@initech.example")
+    assert card in text_of(alice.get(f"/contacts/{contact.id}"))
