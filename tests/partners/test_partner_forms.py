@@ -231,3 +231,24 @@ def test_the_partner_pages_speak_japanese_and_swedish(
     assert heading in text_of(alice.get("/settings/partners"))
     contact = make_contact(world.account, "ceo@initech.example")
     assert card in text_of(alice.get(f"/contacts/{contact.id}"))
+
+
+def test_bad_forms_answer_a_page_never_a_500(alice, hank, world, partnership):
+    contact = make_contact(world.other_account, "ceo@initech.example")
+    path = f"/contacts/{contact.id}/shared-deals"
+    assert "There is no partnership abc." in text_of(
+        hank.post(path, data=register_form(partnership, partnership_id="abc")), 404
+    )
+    text_of(hank.post(path, data=register_form(partnership, name="Glo\x00bex")), 422)
+    text_of(hank.post(path, data=register_form(partnership, amount="1e99")), 422)
+    text_of(hank.post(f"/contacts/{2**31}/shared-deals", data=register_form(partnership)), 404)
+    deal = make_deal(world.account)
+    share = {"partnership_id": str(2**31), "confirmed": "yes", "partner_contact": "x"}
+    text_of(alice.post(f"/deals/{deal.id}/share", data=share), 404)
+    text_of(alice.post(f"/deals/{deal.id}/shared", data={"product_interest": "x" * 300}), 404)
+    settings = {"notify_user_ids": ["abc", str(2**31)], "assignment_mode": "never"}
+    page = text_of(alice.post(f"/settings/partners/{partnership.id}", data=settings), 422)
+    assert "Notified of partner deal activity" in page
+    text_of(alice.post(f"/settings/partners/{2**31}/end"), 404)
+    text_of(hank.post("/settings/partners/accept", data={"invite_code": "tlp_\x00"}), 422)
+    text_of(alice.post("/settings/partners/invite", data={"note": "x" * 201}), 422)

@@ -3,6 +3,7 @@ contact's "Shared deal" card, and a selling rep shares an existing deal from its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -136,3 +137,28 @@ def test_a_rep_shares_a_deal_once_confirmed(sign_in_as, live, world, partnership
         "Welcome aboard, Gina."
     )
     screenshots(theirs, "shared-deal-partner-side")
+
+
+def test_an_admin_invites_and_ends_after_confirming(sign_in_as, live, world, screenshots):
+    from playwright.sync_api import expect
+
+    page = sign_in_as(world.admin.email)
+    page.goto(f"{live.url}/settings/me")
+    page.locator(".settings-nav").get_by_role("link", name="Partners").click()
+    page.get_by_label("Note (optional, such as who the partner is)").fill("Globex, reseller")
+    page.locator("#invite-partner").get_by_role("button", name="Invite a partner").click()
+    code = page.locator("#invite-code-value")
+    expect(code).to_have_value(re.compile(r"^tlp_"))
+    screenshots(page, "partners-invite-code")
+
+    partnership = db.session.scalar(db.select(Partnership))
+    section = page.locator(f"#partnership-settings-{partnership.id}")
+    end = section.get_by_role("button", name="End the partnership")
+    expect(end).to_be_hidden()
+    section.get_by_text("End this partnership…").click()
+    expect(section).to_contain_text("This cannot be undone.")
+    end.click()
+    expect(page.locator(".flash")).to_contain_text("The partnership was ended.")
+    expect(page.locator(f"#partnership-{partnership.id} .status")).to_have_text("Ended")
+    expect(page.locator("#invite-code-value")).to_have_count(0)
+    screenshots(page, "partners-ended")

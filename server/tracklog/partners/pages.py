@@ -64,10 +64,15 @@ FIELD_LABELS = {
 SHARED_PATH = "<any(contacts,companies):plural>/<int:record_id>/shared-deals"
 
 
+def form_id(value: str) -> Any:
+    """An id a form sent, as a number where it is one (the rules refuse and name anything else)."""
+    number = stored_integer(value.strip(), from_text=True)
+    return value if number is None else number
+
+
 def ids_from(form: MultiDict, name: str) -> list[Any]:
-    """The ids a form's checkboxes or select sent, as numbers where they are numbers (the rules
-    refuse anything else)."""
-    return [stored_integer(value, from_text=True) or value for value in form.getlist(name)]
+    """The ids a form's checkboxes or select sent."""
+    return [form_id(value) for value in form.getlist(name)]
 
 
 def render_partnerships(code: str | None = None, problem: str = "", status: int = 200):
@@ -175,7 +180,7 @@ def register(plural: str, record_id: int) -> Response | tuple[str, int]:
     sent.update({name: request.form.get(name, "") for name in NOTE_FIELDS})
     payload: dict[str, Any] = {
         **sent,
-        "partnership_id": stored_integer(sent["partnership_id"], from_text=True),
+        "partnership_id": form_id(sent["partnership_id"]),
         "from": {"type": record_type, "id": record_id},
     }
     for name in ("amount", "close_date"):
@@ -200,7 +205,7 @@ def share(deal_id: int) -> Response | tuple[str, int]:
     }
     payload = {
         **sent,
-        "partnership_id": stored_integer(sent["partnership_id"], from_text=True),
+        "partnership_id": form_id(sent["partnership_id"]),
         "confirmed": request.form.get("confirmed") == "yes",
     }
     try:
