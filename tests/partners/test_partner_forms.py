@@ -113,7 +113,9 @@ def test_non_admins_get_403_and_no_link(app, world):
     bob = app.test_client()
     sign_in(bob, "bob@acme.example")
     assert bob.get("/settings/partners").status_code == 403
-    assert bob.post("/settings/partners/invite").status_code == 403
+    refused = text_of(bob.post("/settings/partners/invite"), 403)
+    assert "Only an admin can invite a partner." in refused and "Partnerships" not in refused
+    assert bob.post("/settings/partners/accept", data={"invite_code": "tlp_x"}).status_code == 403
     assert "/settings/partners" not in text_of(bob.get("/settings/me"))
 
 

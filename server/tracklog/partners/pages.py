@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from tracklog.auth.accounts import account_users, require_admin
 from tracklog.crm.pages import render_record
 from tracklog.crm.resources import RESOURCE_BY_NAME, field_errors
-from tracklog.errors import DomainError
+from tracklog.errors import Conflict, DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
 from tracklog.models import Deal
@@ -84,7 +84,6 @@ def render_partnerships(code: str | None = None, problem: str = "", status: int 
         users=[user for user in account_users(account_id) if user.active],
         side_labels=SIDE_LABELS,
         status_labels=STATUS_LABELS,
-        field_labels=FIELD_LABELS,
         code=code,
         problem=problem,
     )
@@ -105,7 +104,7 @@ def invite() -> tuple[str, int]:
     """Invite a partner: the code is shown on this answer only, never kept in the session."""
     try:
         _partnership, code = invite_partner(current_user, request.form.get("note", "").strip())
-    except DomainError as refused:
+    except ValidationFailed as refused:
         db.session.rollback()
         return render_partnerships(problem=refused.message, status=refused.status)
     return render_partnerships(code=code, status=201)
@@ -117,7 +116,7 @@ def accept() -> Response | tuple[str, int]:
     """Accept an invitation with the code the selling account sent."""
     try:
         accept_invitation(current_user, request.form.get("invite_code", "").strip())
-    except DomainError as refused:
+    except (ValidationFailed, NotFound, Conflict) as refused:  # an admin's mistake, shown here
         db.session.rollback()
         return render_partnerships(problem=refused.message, status=refused.status)
     flash(_("The partnership is active."), "success")
@@ -149,7 +148,7 @@ def change(partnership_id: int) -> Response | tuple[str, int]:
     """Save who is notified and, on the selling side, who new registrations go to."""
     try:
         change_partnership(current_user, partnership_id, partnership_changes(request.form))
-    except DomainError as refused:
+    except ValidationFailed as refused:
         db.session.rollback()
         problems = field_errors(refused)
         detail = "; ".join(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in problems.items())
