@@ -254,3 +254,25 @@ def test_bad_forms_answer_a_page_never_a_500(alice, hank, world, partnership):
     text_of(alice.post(f"/settings/partners/{2**31}/end"), 404)
     text_of(hank.post("/settings/partners/accept", data={"invite_code": "tlp_\x00"}), 422)
     text_of(alice.post("/settings/partners/invite", data={"note": "x" * 201}), 422)
+
+
+def test_the_selling_sides_companies_list_counts_its_own_twins(alice, hank, world, partnership):
+    theirs = make_contact(world.other_account, "ceo@initech.example")
+    hank.post(f"/contacts/{theirs.id}/shared-deals", data=register_form(partnership))
+    selling = db.session.scalar(db.select(Deal).filter_by(account_id=world.account.id))
+    initech = make_company(world.account)
+    make_company(world.account, "Hooli", "hooli.example")
+    db.session.add(
+        RecordAssociation(
+            account_id=world.account.id,
+            from_type="company",
+            from_id=initech.id,
+            to_type="deal",
+            to_id=selling.id,
+        )
+    )
+    db.session.commit()
+    listing = text_of(alice.get("/companies?registrations=1")).split("<tbody>")[1]
+    assert "Initech" in listing and "Hooli" not in listing
+    card = text_of(alice.get(f"/companies/{initech.id}")).split('id="shared-deals"')[1]
+    assert "Globex x Initech" in card.split("</section>")[0] and "Add</summary>" not in card
