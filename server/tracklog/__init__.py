@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.notify.api import bell
     from tracklog.notify.bus import init_bus
     from tracklog.notify.ws import init_hub, realtime
+    from tracklog.partners.pages import partner_pages
     from tracklog.partners.sync import init_partner_sync
     from tracklog.privacy.pages import opt_out_pages
     from tracklog.settings.pages import settings_pages
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_pages)
     app.register_blueprint(template_pages)
     app.register_blueprint(opt_out_pages)
+    app.register_blueprint(partner_pages)
     register_error_handlers(app)
     init_security_headers(app)
 

@@ -239,6 +239,7 @@ def walk_partners(api: DocumentedApi, world: factories.World) -> None:
     }
     shared = api.call("POST", "/shared-deals", registration).json
     api.call("PATCH", f"/deals/{shared['deal_id']}/shared", {"product_interest": "Widgets"})
+    api.call("GET", "/companies?min_active_deal_registrations=1")
     api.api = acme
     api.call("GET", "/partnerships")
     api.call("GET", f"/partnerships/{invited['id']}")

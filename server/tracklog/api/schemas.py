@@ -874,6 +874,15 @@ UPLOAD = {
 
 # endpoint → what it takes and answers; build_document merges these over the generated operations.
 OPERATIONS: dict[str, dict[str, Any]] = {
+    "api.companies_list": operation(
+        query(
+            min_active_deal_registrations=(
+                {**INTEGER, "minimum": 0},
+                "Only companies with at least this many active deal registrations (open shared "
+                "deals of this account associated with the company).",
+            )
+        )
+    ),
     "api.compose": operation(
         takes("ComposeRequest"),
         ok=answers("200", "ComposeResponse", "What to send: HTML, BCC, per-recipient decisions."),
