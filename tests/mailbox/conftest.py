@@ -1,4 +1,3 @@
-"""The mailbox tests' fixtures: a real Dovecot, and the BCC receiver of the logging tests."""
+"""The mailbox tests' fixtures: the BCC receiver (Dovecot's are in tests/conftest.py)."""
 
-from tests.imap_server import dovecot, imap_user  # noqa: F401 - fixtures
 from tests.maillog.conftest import deliver  # noqa: F401 - fixture
