@@ -9,6 +9,7 @@ the server's folder is a fresh one under /tmp and not pytest's root-only tmp_pat
 from __future__ import annotations
 
 import getpass
+import grp
 import imaplib
 import itertools
 import os
@@ -164,7 +165,7 @@ class Dovecot:
             imap_port=self.imap_port,
             imaps_port=self.imaps_port,
             internal_user="dovecot" if as_root else user,
-            internal_group="dovecot" if as_root else pwd.getpwuid(os.getuid()).pw_name,
+            internal_group="dovecot" if as_root else grp.getgrgid(os.getgid()).gr_name,
             login_user="dovenull" if as_root else user,
             login_chroot="" if as_root else "chroot =",
             auth_service="service auth {\n  user = root\n}" if as_root else "",
