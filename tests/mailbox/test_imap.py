@@ -119,6 +119,7 @@ def test_a_refused_connection_says_why_and_connects_nothing(api, app, world, mai
         ([("A", OPEN, 3), ("B", OPEN, 1)], "B"),
         ([("L1", LOST, 1), ("L2", LOST, 2)], None),
         ([("W", WON, 1), ("L", LOST, 0)], "W"),
+        ([("W", WON, 0), ("A", OPEN, 5)], "A"),
     ],
 )
 def test_a_customers_mail_in_the_inbox_is_logged_incoming_on_the_right_deal(
@@ -320,7 +321,7 @@ def test_the_settings_page_connects_an_imap_mailbox_and_never_shows_the_password
 ):
     sign_in(client, world.admin)
     page = client.get("/settings/mailbox").data.decode()
-    assert 'id="connect-imap"' in page and 'name="password"' in page
+    assert all(part in page for part in ('id="connect-imap"', 'name="password"', "csrf_token"))
     form = {**mailbox.settings(), "password": "not the password"}
     refused = client.post("/settings/mailbox/imap", data=form)
     text = refused.data.decode()
