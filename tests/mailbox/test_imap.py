@@ -62,6 +62,12 @@ def stored_count() -> int:
     return db.session.scalar(db.select(db.func.count(InboundMessage.id)))
 
 
+def refusal(answer) -> str:
+    """The error code of a refused connection (asserting it was a 422)."""
+    assert answer.status_code == 422, answer.get_json()
+    return answer.get_json()["error"]["code"]
+
+
 def customer(world):
     """Peter, a contact of Acme."""
     return factories.make_contact(world.account, "peter@initech.example", first_name="Peter")
@@ -87,27 +93,26 @@ def test_starttls_connects_too_and_an_address_may_be_given(api, world, mailbox):
     assert answer["address"] == "Alice@Acme.example"
 
 
+def test_plaintext_imap_connects_only_to_this_machine(api, world, mailbox):
+    assert connect_mailbox(api, mailbox, "none")["connected"] is True
+    assert connection_of(world.admin).settings["security"] == "none"
+    elsewhere = {**mailbox.settings("none"), "host": "imap.example.com"}
+    refused = api.post("/me/mailbox/imap", elsewhere)
+    assert refusal(refused) == "validation_failed"
+    assert "security" in refused.get_json()["error"]["details"]["fields"]
+
+
 def test_a_refused_connection_says_why_and_connects_nothing(api, app, world, mailbox):
     wrong = api.post("/me/mailbox/imap", {**mailbox.settings(), "password": "wrong"})
-    assert wrong.status_code == 422 and wrong.get_json()["error"]["code"] == "imap_login_failed"
+    assert refusal(wrong) == "imap_login_failed"
     nobody = api.post("/me/mailbox/imap", {**mailbox.settings(), "port": free_port()})
-    assert nobody.status_code == 422 and nobody.get_json()["error"]["code"] == "imap_unreachable"
+    assert refusal(nobody) == "imap_unreachable"
     app.config["IMAP_CA_BUNDLE"] = None  # the test CA is not trusted: the certificate fails
-    untrusted = api.post("/me/mailbox/imap", mailbox.settings())
-    assert (
-        untrusted.status_code == 422 and untrusted.get_json()["error"]["code"] == "imap_tls_failed"
-    )
-    plaintext = {**mailbox.settings(), "host": "imap.example.com", "security": "none"}
-    refused = api.post("/me/mailbox/imap", plaintext)
-    assert (
-        refused.status_code == 422
-        and "security" in refused.get_json()["error"]["details"]["fields"]
-    )
+    assert refusal(api.post("/me/mailbox/imap", mailbox.settings())) == "imap_tls_failed"
     bad = api.post("/me/mailbox/imap", {"host": "a b", "port": 0, "security": "ssl"})
-    fields = bad.get_json()["error"]["details"]["fields"]
-    assert bad.status_code == 422 and {"host", "port", "security", "username", "password"} <= set(
-        fields
-    )
+    assert refusal(bad) == "validation_failed"
+    fields = set(bad.get_json()["error"]["details"]["fields"])
+    assert fields == {"host", "port", "security", "username", "password"}
     assert api.post("/me/mailbox/imap", ["not", "an", "object"]).status_code == 422
     assert connection_of(world.admin) is None
 
