@@ -215,6 +215,21 @@ def test_the_first_sync_covers_the_last_30_days_and_a_long_folder_takes_several_
     assert stored_count() == 3 and activity_of("<q-old@initech.example>") is None
 
 
+def test_a_mail_over_the_size_limit_is_refused_without_being_fetched(app, api, world, mailbox):
+    customer(world)
+    connect_mailbox(api, mailbox)
+    big = from_customer(message_id="<big@initech.example>", body="x" * 5000)
+    mailbox.append("INBOX", raw(big))
+    mailbox.append("INBOX", raw(from_customer(message_id="<small@initech.example>")))
+    app.config["MAX_MAIL_BYTES"] = 4000
+    sync_now()
+    refused = db.session.scalar(db.select(InboundMessage).filter_by(status="not_logged"))
+    assert refused.size > 5000 and refused.raw == b"" and refused.uploader_id == world.admin.id
+    assert any("larger than" in text for text in why_texts(refused))
+    assert activity_of("<big@initech.example>") is None
+    assert activity_of("<small@initech.example>") is not None
+
+
 def test_disconnecting_and_reconnecting_keeps_manual_associations(api, world, mailbox):
     peter = customer(world)
     deal = deal_in(world.account, "Renewal", OPEN, peter, 1)

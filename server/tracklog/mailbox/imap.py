@@ -27,6 +27,7 @@ from tracklog.errors import DomainError, ValidationFailed
 from tracklog.mailbox.connections import connect, secret_of
 from tracklog.mailbox.intake import log_synced_mail
 from tracklog.mailbox.schedule import MailboxSyncError
+from tracklog.maillog.store import mail_size_limit, refuse_too_large
 from tracklog.models import User, utcnow
 from tracklog.models.mailbox import MailboxConnection
 
@@ -46,6 +47,8 @@ RETRY = {
 }
 TEXT_FIELDS = {"host": 255, "username": 320, "password": 1000, "address": 320}
 HOST = re.compile(r"[A-Za-z0-9.:\[\]_-]+")
+UID_ITEM = re.compile(rb"\bUID (\d+)")
+SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
 LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
 
 
@@ -252,6 +255,18 @@ def _new_uids(client: imaplib.IMAP4, kept: dict[str, Any]) -> list[int]:
     return sorted(uid for uid in map(int, (answer[0] or b"").split()) if uid > last)
 
 
+def _sizes(client: imaplib.IMAP4, uids: list[int]) -> dict[int, int]:
+    """The size of each of these mails, asked in one FETCH."""
+    _status, answer = client.uid("FETCH", ",".join(map(str, uids)), "(RFC822.SIZE)")
+    sizes = {}
+    for line in answer or []:
+        uid = UID_ITEM.search(line) if isinstance(line, bytes) else None
+        size = SIZE_ITEM.search(line) if isinstance(line, bytes) else None
+        if uid and size:
+            sizes[int(uid[1])] = int(size[1])
+    return sizes
+
+
 def _fetch(client: imaplib.IMAP4, uid: int) -> bytes | None:
     """The whole mail of a UID, without marking it as read (None: it was deleted meanwhile)."""
     _status, answer = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
@@ -277,9 +292,19 @@ def sync_folder(
         kept = {"uidvalidity": uidvalidity, "last_uid": 0, "since": since}
     kept = dict(kept)
     uids = _new_uids(client, kept)[:budget]
+    limit = mail_size_limit()
+    sizes = _sizes(client, uids) if uids else {}
     for uid in uids:
-        mail = _fetch(client, uid)
-        if mail is not None:
+        if sizes.get(uid, 0) > limit:
+            # Refused as the BCC receiver refuses a declared SIZE: never read into memory.
+            refuse_too_large(
+                connection.account_id,
+                connection.provider,
+                sizes[uid],
+                limit,
+                uploader_id=connection.user_id,
+            )
+        elif (mail := _fetch(client, uid)) is not None:
             log_synced_mail(connection, mail)
         kept["last_uid"] = uid
     return kept, len(uids)
