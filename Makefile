@@ -22,10 +22,13 @@ run: $(BIN)/tracklog
 test: $(BIN)/tracklog test-deps lint test-js
 	$(BIN)/python -m pytest -n auto
 
-## test-deps: what the tests need beyond Python packages: Debian's Chromium and Node.js
+## test-deps: what the tests need beyond Python packages: Debian's Chromium, Dovecot and Node.js
 test-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) \
 		|| echo "Chromium could not be installed: browser tests will skip (and fail under CI=true)"
+	@command -v dovecot >/dev/null 2>&1 || test -x /usr/sbin/dovecot \
+		|| (apt-get update -qq && apt-get install -y -qq dovecot-imapd) \
+		|| echo "Dovecot could not be installed: IMAP tests will skip (and fail under CI=true)"
 	@command -v node >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs)
 
 ## test-js: the add-in's JavaScript unit tests (Node's built-in test runner, Node 20+)

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from tests import factories
 from tests.chromium import browser  # noqa: F401 - one Chromium for the whole run (session scope)
+from tests.imap_server import dovecot, imap_user  # noqa: F401 - one Dovecot for the whole run
 from tests.services import fresh_postgres_database, postgres_reason, unavailable
 from tracklog import create_app
 from tracklog.config import Config

@@ -88,6 +88,8 @@ class Config:
             env.get("TRACKLOG_ENTRA_AUTHORITY") or "https://login.microsoftonline.com"
         ).rstrip("/")
         self.ENTRA_CA_BUNDLE = env.get("TRACKLOG_ENTRA_CA_BUNDLE") or None
+        # CA certificates trusted for IMAP servers beside the system's (a private CA).
+        self.IMAP_CA_BUNDLE = env.get("TRACKLOG_IMAP_CA_BUNDLE") or None
         self.SESSION_COOKIE_SECURE = _flag(env.get("TRACKLOG_SECURE_COOKIES"), True)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from werkzeug.test import TestResponse
 
 from tests import factories
+from tests.imap_server import ImapUser
 from tests.maillog.mail import outgoing, raw
 from tests.tracking.conftest import app_config, recipient, record  # noqa: F401
 from tests.tracking.helpers import CHROME_WINDOWS, pixel_path, sent_an_hour_ago
@@ -252,13 +253,19 @@ def walk_partners(api: DocumentedApi, world: factories.World) -> None:
     api.call("POST", f"/partnerships/{invited['id']}/end")
 
 
+def walk_mailbox(api: DocumentedApi, app: Any, mailbox: ImapUser) -> None:
+    """Connect an IMAP mailbox of the test Dovecot, read its status, disconnect it."""
+    assert api.call("GET", "/me/mailbox").json["connected"] is False
+    app.config["IMAP_CA_BUNDLE"] = str(mailbox.server.ca)
+    assert api.call("POST", "/me/mailbox/imap", mailbox.settings()).json["provider"] == "imap"
+    assert api.call("DELETE", "/me/mailbox").json["associations_removed"] == 0
+
+
 def walk_settings(api: DocumentedApi) -> None:
     """The account's settings, your own, the never-log lists and the tokens."""
     api.call("GET", "/account/settings")
     api.call("PATCH", "/account/settings", {"currency": "EUR", "tracked_attachment_days": None})
     api.call("GET", "/me/settings")
-    assert api.call("GET", "/me/mailbox").json["connected"] is False
-    assert api.call("DELETE", "/me/mailbox").json["associations_removed"] == 0
     assert api.call("PATCH", "/me/settings", {"locale": "sv", "track_by_default": None}).json
     entry = api.call("POST", "/never-log", {"pattern": "initech.example", "scope": "account"}).json
     assert api.call("GET", "/never-log").json["items"]
@@ -313,7 +320,14 @@ def walk_data_rights(api: DocumentedApi) -> None:
     api.call("POST", f"/contacts/{contact}/erase")
 
 
-def test_every_operation_answers_what_the_document_says(app, api, world, recipient, record):  # noqa: F811
+def test_every_operation_answers_what_the_document_says(
+    app,
+    api,
+    world,
+    recipient,  # noqa: F811 - the fixtures imported above
+    record,  # noqa: F811
+    request,
+):
     documented = DocumentedApi(app, api)
     documented.call("GET", "/me")
     documented.call("POST", "/me/addin-token", {"name": "Outlook add-in"})
@@ -327,6 +341,7 @@ def test_every_operation_answers_what_the_document_says(app, api, world, recipie
     db.session.commit()
     assert documented.call("GET", "/audit-log?action=token_created").json["items"]
     walk_settings(documented)
+    walk_mailbox(documented, app, request.getfixturevalue("imap_user"))
     walk_templates(documented)
     walk_partners(documented, world)
     walk_users(documented)

@@ -20,6 +20,7 @@ from tracklog.crm.activities import (
 )
 from tracklog.crm.deal_mail import DEAL_NAME_LENGTH
 from tracklog.crm.legalbasis import MAX_CONTACTS_AT_ONCE
+from tracklog.mailbox.imap import SECURITY_MODES as IMAP_SECURITY_MODES
 from tracklog.mailtemplates.library import MAX_HTML as MAX_TEMPLATE_HTML
 from tracklog.mailtemplates.library import MAX_NAME as MAX_TEMPLATE_NAME
 from tracklog.mailtemplates.library import MAX_SUBJECT as MAX_TEMPLATE_SUBJECT
@@ -438,6 +439,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         connected_at=DATE_TIME,
         associations_removed={**INTEGER, "description": "Only when disconnecting"},
     ),
+    "ImapMailboxRequest": {
+        **body(
+            ("host", "username", "password"),
+            host={**STRING, "description": "The IMAP server's host name or IP address"},
+            port={**INTEGER, "description": "993 for tls, 143 otherwise, when absent"},
+            security={
+                **enum(IMAP_SECURITY_MODES),
+                "description": "tls (IMAPS, the default), starttls, or none (only to a "
+                "loopback host)",
+            },
+            username=STRING,
+            password={**STRING, "description": "An app password; stored sealed, never shown"},
+            address={**STRING, "description": "The mailbox's address, when not the user name"},
+        ),
+        "additionalProperties": False,
+    },
     "PersonalSettingsChange": {**body(**PERSONAL_SETTINGS_FIELDS), "additionalProperties": False},
     "NeverLogEntry": answer(
         id=INTEGER,
@@ -1070,6 +1087,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     ),
     "api.get_my_mailbox": operation(
         ok=answers("200", "Mailbox", "Your mailbox: connected or not, its last sync and error.")
+    ),
+    "api.connect_my_imap_mailbox": operation(
+        takes("ImapMailboxRequest"),
+        created=answers("201", "Mailbox", "Connected: a login with these settings worked."),
     ),
     "api.disconnect_my_mailbox": operation(
         ok=answers("200", "Mailbox", "Disconnected, with how many associations its sync lost.")

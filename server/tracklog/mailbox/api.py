@@ -6,13 +6,24 @@ from flask import Response, g, jsonify
 
 from tracklog.api import api
 from tracklog.extensions import db
+from tracklog.inputs import json_object
 from tracklog.mailbox.connections import disconnect, mailbox_json
+from tracklog.mailbox.imap import connect_imap
 
 
 @api.get("/me/mailbox")
 def get_my_mailbox() -> Response:
     """Whether your mailbox is connected, which, when it last synced and what went wrong."""
     return jsonify(mailbox_json(g.api_user))
+
+
+@api.post("/me/mailbox/imap")
+def connect_my_imap_mailbox() -> tuple[Response, int]:
+    """Connect your IMAP mailbox (replacing any other), once a login with these settings
+    worked."""
+    connect_imap(g.api_user, json_object())
+    db.session.commit()
+    return jsonify(mailbox_json(g.api_user)), 201
 
 
 @api.delete("/me/mailbox")
