@@ -19,9 +19,11 @@ from tracklog.models.deal import Deal, Ticket
 from tracklog.models.installation import Installation
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
 from tracklog.models.mailtemplate import MailTemplate, TemplateUse
+from tracklog.models.note_thread import NoteComment, NoteFile, SharedNote
 from tracklog.models.notification import Notification
 from tracklog.models.partner import Partnership, SharedDeal, SharedDealChange
 from tracklog.models.pipeline import Pipeline, Stage
+from tracklog.models.quote import LineItem, Quote
 from tracklog.models.privacy import ErasedAddress, TrackingOptOut
 from tracklog.models.reminder import FollowUpReminder
 from tracklog.models.signin import SignInThrottle, WebSession
@@ -64,7 +66,12 @@ __all__ = [
     "MessageRecipient",
     "NeverLogEntry",
     "RetentionRun",
+    "LineItem",
+    "NoteComment",
+    "NoteFile",
     "Notification",
+    "Quote",
+    "SharedNote",
     "Partnership",
     "Pin",
     "Pipeline",
