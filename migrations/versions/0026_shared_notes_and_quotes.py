@@ -2,7 +2,7 @@
 
 Revision ID: 0026
 Revises: 0020
-Create Date: 2026-12-03 14:41:30.267270
+Create Date: 2026-12-03 14:45:00.000000
 """
 
 import sqlalchemy as sa

@@ -23,8 +23,8 @@ from tracklog.models.note_thread import NoteComment, NoteFile, SharedNote
 from tracklog.models.notification import Notification
 from tracklog.models.partner import Partnership, SharedDeal, SharedDealChange
 from tracklog.models.pipeline import Pipeline, Stage
-from tracklog.models.quote import LineItem, Quote
 from tracklog.models.privacy import ErasedAddress, TrackingOptOut
+from tracklog.models.quote import LineItem, Quote
 from tracklog.models.reminder import FollowUpReminder
 from tracklog.models.signin import SignInThrottle, WebSession
 from tracklog.models.tracking import (

@@ -1,4 +1,4 @@
-"""What hangs off a note: its comments and files, and the link between a shared note's two copies."""
+"""What hangs off a note: its comments, its files, and the link between a shared note's copies."""
 
 from __future__ import annotations
 

@@ -247,16 +247,16 @@ def sync_deal(deal: Deal, actor: User | None) -> None:
         old = earlier_value(deal, name)
         if old != getattr(deal, name):
             setattr(twin, name, getattr(deal, name))
-            _log(shared, deal.account_id, actor, name, old, getattr(deal, name))
+            log_change(shared, deal.account_id, actor, name, old, getattr(deal, name))
     old_kind, new_kind = stage_kind(earlier_value(deal, "stage_id")), stage_kind(deal.stage_id)
     if old_kind != new_kind:
         stage = _first_stage_of_kind(twin.account_id, twin.pipeline_id, new_kind)
         if stage is not None:
             twin.stage_id = stage.id
-        _log(shared, deal.account_id, actor, "stage", old_kind, new_kind)
+        log_change(shared, deal.account_id, actor, "stage", old_kind, new_kind)
 
 
-def _log(
+def log_change(
     shared: SharedDeal, account_id: int, actor: User | None, field: str, old: Any, new: Any
 ) -> None:
     """One entry of the shared deal's change log."""
@@ -286,7 +286,7 @@ def change_shared_fields(user: User, deal_id: int, payload: Any) -> SharedDeal:
     if "product_interest" in payload:
         interest = _texts(payload, ("product_interest",), 200, errors).get("product_interest")
         if interest is not None and interest != shared.product_interest:
-            _log(
+            log_change(
                 shared, user.account_id, user, "product_interest", shared.product_interest, interest
             )
             shared.product_interest = interest
@@ -296,7 +296,7 @@ def change_shared_fields(user: User, deal_id: int, payload: Any) -> SharedDeal:
             errors["compensation_eligible"] = _("must be true or false")
         elif flag != shared.compensation_eligible:
             old = shared.compensation_eligible
-            _log(shared, user.account_id, user, "compensation_eligible", old, flag)
+            log_change(shared, user.account_id, user, "compensation_eligible", old, flag)
             shared.compensation_eligible = flag
     if errors:
         db.session.rollback()

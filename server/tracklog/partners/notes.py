@@ -1,0 +1,159 @@
+"""Shared notes: a note on a shared deal that both sides see, each in its own account.
+
+The author's side writes the note; a copy goes on the other side's deal, linked by a SharedNote
+row. Editing or deleting it (from the author's side) changes both copies while the partnership is
+active. Every other note, mail and activity stays in its own account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tracklog.crm.associations import Planned, apply_associations
+from tracklog.crm.explain import encode_why
+from tracklog.crm.timeline import (
+    remove_activity,
+    require_activity,
+    require_record,
+    rewrite_note,
+    write_note,
+)
+from tracklog.errors import DomainError, Forbidden, ValidationFailed
+from tracklog.extensions import db
+from tracklog.models import Account, Activity, Deal, SharedDeal, SharedNote, User
+from tracklog.notify.feed import add_partner_notification, publish
+from tracklog.partners.partnerships import side_of
+from tracklog.partners.shared import shared_deal_of
+from tracklog.partners.twins import Twin, author_name, shared_note_of, twin_deal, twin_note
+
+
+class NotShared(DomainError):
+    """A note was marked shared on a record that shares nothing with a partner now."""
+
+    status = 400
+    code = "not_shared"
+
+
+def post_note(user: User, record_type: str, record_id: int, body: Any, shared: Any) -> Activity:
+    """A note on a record's timeline; with shared true, also on the partner's copy of the deal."""
+    if not isinstance(shared, bool):
+        raise ValidationFailed(
+            _("shared must be true or false."), details={"fields": {"shared": _("boolean")}}
+        )
+    record = require_record(user, record_type, record_id)
+    twin = twin_deal(record) if shared and record_type == "deal" else None
+    if shared and twin is None:
+        raise NotShared(
+            _(
+                "Only a note on a deal shared with an active partner can be shared; "
+                "send it without shared to keep it private."
+            )
+        )
+    note = write_note(user, record_type, record_id, body)
+    notifications = [] if twin is None else share_note(user, note, twin)
+    db.session.commit()
+    publish(notifications)
+    return note
+
+
+def share_note(user: User, note: Activity, twin: Twin) -> list[Any]:
+    """Copy a new note onto the other side's deal, link the copies and tell the other side's
+    partner-lead recipients (not committed); the notifications to publish once committed."""
+    name = author_name(user)
+    copy = Activity(
+        account_id=twin.account_id,
+        type="note",
+        subject=note.subject,
+        body_html=note.body_html,
+        body_text=note.body_text,
+        occurred_at=note.occurred_at,
+    )
+    db.session.add(copy)
+    db.session.flush()
+    why = encode_why("shared_by_partner", user=name)
+    apply_associations(copy, [Planned("deal", twin.deal.id, "partner", why)])
+    ids = {twin.side: note.id, "partner" if twin.side == "selling" else "selling": copy.id}
+    db.session.add(
+        SharedNote(
+            shared_deal_id=twin.shared.id,
+            selling_activity_id=ids["selling"],
+            partner_activity_id=ids["partner"],
+            author_name=name,
+            author_side=twin.side,
+        )
+    )
+    partnership = twin.shared.partnership
+    recipients = (
+        partnership.partner_notify_ids if twin.side == "selling" else partnership.selling_notify_ids
+    )
+    account = db.session.get(Account, user.account_id)
+    told = []
+    for user_id in recipients:
+        recipient = db.session.get(User, user_id)
+        if recipient is not None and recipient.active and recipient.account_id == twin.account_id:
+            told.append(
+                add_partner_notification(recipient, "partner_note_shared", twin.deal, account.name)
+            )
+    return told
+
+
+def check_author_side(user: User, note: Activity) -> None:
+    """Forbidden when the note is the copy of a shared note written by the other side, while the
+    partnership is active (after it ends, each side's copy is its own)."""
+    shared_note = shared_note_of(note.id)
+    if shared_note is None or twin_note(note) is None:
+        return
+    shared = db.session.get(SharedDeal, shared_note.shared_deal_id)
+    if side_of(shared.partnership, user.account_id) != shared_note.author_side:
+        raise Forbidden(
+            _("The partner wrote this shared note: only they can change or delete it."),
+            code="partner_note",
+        )
+
+
+def edit_note(user: User, activity_id: int, body: Any) -> Activity:
+    """Change a note's text, on both copies of a shared note while the partnership is active."""
+    note = require_activity(user, activity_id)
+    if note.type != "note":
+        raise ValidationFailed(
+            _("Only notes can be edited."), details={"fields": {"body": _("not a note")}}
+        )
+    check_author_side(user, note)
+    rewrite_note(note, body)
+    twin = twin_note(note)
+    if twin is not None:
+        copy = twin[1]
+        copy.subject, copy.body_html, copy.body_text = note.subject, note.body_html, note.body_text
+    db.session.commit()
+    return note
+
+
+def delete_activity(user: User, activity_id: int) -> None:
+    """Delete an activity from every timeline; a shared note goes on both sides while the
+    partnership is active."""
+    activity = require_activity(user, activity_id)
+    check_author_side(user, activity)
+    twin = twin_note(activity)
+    if twin is not None:
+        remove_activity(twin[1])
+    remove_activity(activity)
+    db.session.commit()
+
+
+def shared_note_ids(deal: Deal) -> list[int]:
+    """The ids of this deal's copies of shared notes, newest first."""
+    shared = shared_deal_of(deal)
+    if shared is None:
+        return []
+    side = side_of(shared.partnership, deal.account_id)
+    column = SharedNote.selling_activity_id if side == "selling" else SharedNote.partner_activity_id
+    query = (
+        select(Activity.id)
+        .join(SharedNote, column == Activity.id)
+        .where(SharedNote.shared_deal_id == shared.id, Activity.account_id == deal.account_id)
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+    )
+    return list(db.session.scalars(query))
