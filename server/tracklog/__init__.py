@@ -59,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     import tracklog.audit.api  # noqa: F401 - adds the audit log to `api`
     import tracklog.auth.api  # noqa: F401 - adds /me to `api`
     import tracklog.crm.api  # noqa: F401 - adds timelines, pins, associations, tasks to `api`
+    import tracklog.crm.thread_api  # noqa: F401 - adds note threads, product lines, quotes to `api`
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
     import tracklog.mailtemplates.api  # noqa: F401 - adds the template library to `api`
     import tracklog.notify.api  # noqa: F401 - adds the notification operations to `api`

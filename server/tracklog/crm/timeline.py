@@ -432,12 +432,6 @@ def forget_removal(activity: Activity, record_type: str, record_id: int) -> None
     )
 
 
-def delete_activity(user: User, activity_id: int) -> None:
-    """Delete an activity from every timeline (its associations and pins go with it)."""
-    remove_activity(require_activity(user, activity_id))
-    db.session.commit()
-
-
 def remove_activity(activity: Activity) -> None:
     """Take an activity off every timeline and delete it (not committed)."""
     db.session.execute(delete(Pin).where(Pin.activity_id == activity.id))

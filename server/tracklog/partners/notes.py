@@ -15,18 +15,19 @@ from sqlalchemy import select
 from tracklog.crm.associations import Planned, apply_associations
 from tracklog.crm.explain import encode_why
 from tracklog.crm.timeline import (
+    activities_json,
     remove_activity,
     require_activity,
     require_record,
     rewrite_note,
     write_note,
 )
-from tracklog.errors import DomainError, Forbidden, ValidationFailed
+from tracklog.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.models import Account, Activity, Deal, SharedDeal, SharedNote, User
 from tracklog.notify.feed import add_partner_notification, publish
 from tracklog.partners.partnerships import side_of
-from tracklog.partners.shared import shared_deal_of
+from tracklog.partners.shared import shared_deal_json, shared_deal_of
 from tracklog.partners.twins import Twin, author_name, shared_note_of, twin_deal, twin_note
 
 
@@ -131,7 +132,7 @@ def edit_note(user: User, activity_id: int, body: Any) -> Activity:
     return note
 
 
-def delete_activity(user: User, activity_id: int) -> None:
+def delete_everywhere(user: User, activity_id: int) -> None:
     """Delete an activity from every timeline; a shared note goes on both sides while the
     partnership is active."""
     activity = require_activity(user, activity_id)
@@ -157,3 +158,26 @@ def shared_note_ids(deal: Deal) -> list[int]:
         .order_by(Activity.occurred_at.desc(), Activity.id.desc())
     )
     return list(db.session.scalars(query))
+
+
+def shared_timeline(user: User, deal_id: int) -> dict[str, Any]:
+    """What a shared deal shares, newest first: its shared notes (with their comments and files)
+    and the entries of its change log."""
+    deal = require_record(user, "deal", deal_id)
+    shared = shared_deal_of(deal)
+    if shared is None:
+        raise NotFound(_("The deal %(id)s is not shared.", id=deal_id))
+    notes = [
+        {"kind": "note", "at": note["occurred_at"], "note": note}
+        for note in activities_json(shared_note_ids(deal), None)
+    ]
+    changes = [
+        {"kind": "change", "at": change["at"], "change": change}
+        for change in shared_deal_json(shared, user.account_id)["changes"]
+    ]
+    return {
+        "deal_id": deal.id,
+        "shared_deal_id": shared.id,
+        "syncing": shared.partnership.status == "active",
+        "items": sorted(notes + changes, key=lambda item: item["at"], reverse=True),
+    }
