@@ -10,8 +10,7 @@ import pytest
 
 from tests.factories import make_deal, make_user, token_for
 from tests.notify.conftest import connect  # noqa: F401 - fixture
-from tests.partners.test_partners import partnership, twin_of  # noqa: F401 - fixture
-from tests.partners.test_shared_notes import share_note, shared, timeline_of, upload  # noqa: F401
+from tests.partners.test_shared_notes import share_note, timeline_of, upload
 from tracklog.extensions import db
 from tracklog.models import Activity, MailAttachment, SharedNote
 from tracklog.tracking.attachments import store_file

@@ -5,33 +5,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from tests.factories import make_deal
-from tests.partners.test_partners import partnership, twin_of  # noqa: F401 - fixture
 from tracklog.extensions import db
 from tracklog.models import Activity, NoteFile, SharedDealChange
 from tracklog.tracking.attachments import attachment_path
-
-
-@pytest.fixture
-def shared(api, world, partnership):  # noqa: F811
-    """Acme's deal "Initech renewal", shared with Globex (Hank owns the partner's copy)."""
-    deal = make_deal(world.account, "Initech renewal", amount=5000)
-    body = {
-        "partnership_id": partnership["id"],
-        "partner_contact": "hank@globex.example",
-        "confirmed": True,
-    }
-    created = api.post(f"/deals/{deal.id}/share", body)
-    assert created.status_code == 201, created.json
-    return {
-        "id": created.json["id"],
-        "partnership_id": partnership["id"],
-        "acme_deal": deal.id,
-        "globex_deal": twin_of(created.json["id"], "partner").id,
-        "globex": partnership["globex"],
-    }
 
 
 def timeline_of(client, deal_id: int) -> list[dict]:
