@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.crm.deal_mail_pages import deal_mail_pages
     from tracklog.crm.pages import record_pages
     from tracklog.crm.tasks import tasks
+    from tracklog.crm.thread_pages import thread_pages
     from tracklog.health import health
     from tracklog.maillog.pages import maillog
     from tracklog.mailtemplates.pages import template_pages
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(record_pages)
     app.register_blueprint(activity_forms)
     app.register_blueprint(deal_mail_pages)
+    app.register_blueprint(thread_pages)
     app.register_blueprint(settings_pages)
     app.register_blueprint(template_pages)
     app.register_blueprint(opt_out_pages)
