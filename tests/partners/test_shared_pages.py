@@ -10,6 +10,7 @@ import pytest
 from tests.factories import make_deal
 from tests.partners.test_shared_notes import share_note, timeline_of
 from tests.web.test_sign_in import sign_in
+from tracklog.extensions import db
 
 
 @pytest.fixture
@@ -92,3 +93,15 @@ def test_product_lines_and_quotes_are_added_and_removed_on_the_deal_page(alice, 
     bad = alice.post(f"/deals/{deal}/line-items", data={"name": ""}, follow_redirects=True)
     assert "Some fields are not valid." in page(bad)
     assert copy["name"] == "Widgets"
+
+
+@pytest.mark.parametrize(("locale", "words"), [("ja", "共有メッセージ"), ("sv", "Produktrader")])
+def test_the_shared_parts_are_translated(alice, api, world, shared, locale, words):
+    note = share_note(api, shared["acme_deal"], "Shared words.").json
+    api.post(f"/activities/{note['id']}/comments", {"body": "Agreed."})
+    api.post(f"/deals/{shared['acme_deal']}/line-items", {"name": "Widgets", "unit_price": 5})
+    api.patch(f"/deals/{shared['acme_deal']}", {"amount": 9000})
+    world.admin.locale = locale
+    db.session.commit()
+    assert words in page(alice.get(f"/deals/{shared['acme_deal']}"))
+    assert "Shared words." in page(alice.get(f"/deals/{shared['acme_deal']}?mail=shared"))
