@@ -253,3 +253,13 @@ def test_after_the_partnership_ends_nothing_new_is_shared(api, shared):
     assert globex.delete(f"/activities/{copy['id']}").status_code == 204  # their copy, their own
     assert len(timeline_of(api, shared["acme_deal"])) == 1
     assert db.session.scalar(db.select(db.func.count()).select_from(SharedDealChange)) == 0
+
+
+def test_deleting_a_shared_note_removes_its_files_from_both_sides_and_the_store(api, shared):
+    note = share_note(api, shared["acme_deal"]).json
+    stored = upload(api, note["id"], b"only here").json
+    path = attachment_path(db.session.get(NoteFile, stored["id"]).sha256)
+    assert path.exists()
+    assert api.delete(f"/activities/{note['id']}").status_code == 204
+    assert not path.exists()
+    assert db.session.scalar(db.select(db.func.count()).select_from(NoteFile)) == 0

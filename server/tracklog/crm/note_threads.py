@@ -202,6 +202,12 @@ def delete_note_file(user: User, file_id: int) -> None:
     remove_unused_files({sha256})
 
 
+def file_hashes_of(activity_ids: list[int]) -> set[str]:
+    """The stored contents the files on these notes name (to remove once the notes are gone)."""
+    query = select(NoteFile.sha256).where(NoteFile.activity_id.in_(activity_ids))
+    return set(db.session.scalars(query))
+
+
 def file_json(row: NoteFile) -> dict[str, Any]:
     """A note's file as the API and the timeline show it, with its download link."""
     return {

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from tracklog.crm.associations import Planned, apply_associations
 from tracklog.crm.explain import encode_why
+from tracklog.crm.note_threads import file_hashes_of
 from tracklog.crm.timeline import (
     activities_json,
     remove_activity,
@@ -29,6 +30,7 @@ from tracklog.notify.feed import add_partner_notification, publish
 from tracklog.partners.partnerships import side_of
 from tracklog.partners.shared import shared_deal_json, shared_deal_of
 from tracklog.partners.twins import Twin, author_name, shared_note_of, twin_deal, twin_note
+from tracklog.tracking.attachments import remove_unused_files
 
 
 class NotShared(DomainError):
@@ -138,10 +140,12 @@ def delete_everywhere(user: User, activity_id: int) -> None:
     activity = require_activity(user, activity_id)
     check_author_side(user, activity)
     twin = twin_note(activity)
-    if twin is not None:
-        remove_activity(twin[1])
-    remove_activity(activity)
+    removed = [activity] if twin is None else [activity, twin[1]]
+    hashes = file_hashes_of([item.id for item in removed])
+    for item in removed:
+        remove_activity(item)
     db.session.commit()
+    remove_unused_files(hashes)
 
 
 def shared_note_ids(deal: Deal) -> list[int]:
