@@ -29,6 +29,19 @@ def private_things(client, account, shared_deal_id: int, word: str) -> dict[str,
     line = {"name": f"{word} line", "unit_price": 5}
     item = client.post(f"/deals/{deal}/line-items", line).json["id"]
     quote = client.post(f"/deals/{deal}/quotes", {"title": f"{word} quote"}).json["id"]
+    draft = {
+        "subject": f"{word} pricing",
+        "to": [f"{word}@private.example"],
+        "html": "<p>Hi</p>",
+        "track": True,
+        "client": {"item_id": f"{word}-draft"},
+    }
+    message = client.post("/compose", draft).json["message_id"]
+    tracked = client.post(
+        "/attachments",
+        data={"file": (io.BytesIO(b"deck"), "deck.pdf")},
+        content_type="multipart/form-data",
+    ).json["id"]
     mail = Activity(account_id=account.id, type="email", subject=f"{word} mail")
     db.session.add(mail)
     db.session.flush()
@@ -53,6 +66,8 @@ def private_things(client, account, shared_deal_id: int, word: str) -> dict[str,
         "line_item": item,
         "quote": quote,
         "mail": mail.id,
+        "message": message,
+        "tracked_attachment": tracked,
         "attachment": attachment.id,
     }
 
@@ -83,6 +98,12 @@ def refused_everywhere(client, ids: dict[str, int]) -> list[str]:
         ("GET", f"/files/{ids['file']}", None),
         ("DELETE", f"/files/{ids['file']}", None),
         ("GET", f"/activities/{ids['mail']}/attachments/{ids['attachment']}", None),
+        ("GET", f"/messages/{ids['message']}", None),
+        ("GET", f"/messages/{ids['message']}/why", None),
+        ("GET", f"/messages/{ids['message']}/reminders", None),
+        ("DELETE", f"/attachments/{ids['tracked_attachment']}", None),
+        ("GET", f"/contacts/{ids['contact']}/send-time", None),
+        ("GET", f"/contacts/{ids['contact']}/export", None),
         ("GET", f"/deals/{ids['deal']}/line-items", None),
         ("POST", f"/deals/{ids['deal']}/line-items", {"name": "x", "unit_price": 1}),
         ("PATCH", f"/line-items/{ids['line_item']}", {"name": "x"}),
@@ -139,6 +160,7 @@ def test_search_finds_nothing_of_the_other_account(api, world, shared):
     deals = globex.get("/deals?q=Initech").json["items"]
     assert [deal["id"] for deal in deals] == [shared["globex_deal"]]  # its own copy only
     assert globex.get("/messages?q=acme").json["items"] == []
+    assert api.get("/messages?q=acme").json["items"]  # the search does find Acme's own
 
 
 def test_websocket_events_of_a_shared_deal_reach_only_the_right_people(
