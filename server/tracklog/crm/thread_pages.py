@@ -136,51 +136,61 @@ def delete_file(plural: str, record_id: int, file_id: int) -> Response:
     return change_and_return(plural, record_id, change, "#timeline")
 
 
-def add_row(kind: quotes.Kind, done: str) -> Callable[[str, int], Response]:
-    """A view that adds a product line or a quote to the deal from the posted form."""
+def add_to_deal(kind: quotes.Kind, plural: str, record_id: int, done: str) -> Response:
+    """Create a product line or quote from the posted form; back to the deal's products."""
 
-    def view(plural: str, record_id: int) -> Response:
-        """Add, and go back to the deal's products."""
+    def change() -> str:
+        """Create, and say so."""
+        quotes.create_row(kind, current_user, record_id, filled_fields())
+        return done
 
-        def change() -> str:
-            """Create, and say so."""
-            quotes.create_row(kind, current_user, record_id, filled_fields())
-            return str(done)
-
-        return change_and_return(plural, record_id, change, "#products")
-
-    return view
+    return change_and_return(plural, record_id, change, "#products")
 
 
-def delete_row(kind: quotes.Kind, done: str) -> Callable[[str, int, int], Response]:
-    """A view that deletes a product line or a quote of the deal."""
+def remove_from_deal(
+    kind: quotes.Kind, plural: str, record_id: int, row_id: int, done: str
+) -> Response:
+    """Delete a product line or quote of the deal; back to the deal's products."""
 
-    def view(plural: str, record_id: int, row_id: int) -> Response:
-        """Delete, and go back to the deal's products."""
+    def change() -> str:
+        """Delete, and say so."""
+        quotes.delete_row(kind, current_user, row_id)
+        return done
 
-        def change() -> str:
-            """Delete, and say so."""
-            quotes.delete_row(kind, current_user, row_id)
-            return str(done)
-
-        return change_and_return(plural, record_id, change, "#products")
-
-    return view
+    return change_and_return(plural, record_id, change, "#products")
 
 
 DEAL = "/<any(deals):plural>/<int:record_id>"
-for path, endpoint, view in (
-    ("line-items", "add_line_item", add_row(quotes.LINE_ITEMS, _l("Product line added."))),
-    ("quotes", "add_quote", add_row(quotes.QUOTES, _l("Quote added."))),
-):
-    thread_pages.add_url_rule(f"{DEAL}/{path}", endpoint, login_required(view), methods=["POST"])
-for path, endpoint, view in (
-    ("line-items", "delete_line_item", delete_row(quotes.LINE_ITEMS, _l("Product line removed."))),
-    ("quotes", "delete_quote", delete_row(quotes.QUOTES, _l("Quote removed."))),
-):
-    thread_pages.add_url_rule(
-        f"{DEAL}/{path}/<int:row_id>/delete", endpoint, login_required(view), methods=["POST"]
+
+
+@thread_pages.post(f"{DEAL}/line-items")
+@login_required
+def add_line_item(plural: str, record_id: int) -> Response:
+    """Add a product line to the deal."""
+    return add_to_deal(quotes.LINE_ITEMS, plural, record_id, _("Product line added."))
+
+
+@thread_pages.post(f"{DEAL}/line-items/<int:row_id>/delete")
+@login_required
+def delete_line_item(plural: str, record_id: int, row_id: int) -> Response:
+    """Remove a product line from the deal."""
+    return remove_from_deal(
+        quotes.LINE_ITEMS, plural, record_id, row_id, _("Product line removed.")
     )
+
+
+@thread_pages.post(f"{DEAL}/quotes")
+@login_required
+def add_quote(plural: str, record_id: int) -> Response:
+    """Add a quote to the deal."""
+    return add_to_deal(quotes.QUOTES, plural, record_id, _("Quote added."))
+
+
+@thread_pages.post(f"{DEAL}/quotes/<int:row_id>/delete")
+@login_required
+def delete_quote(plural: str, record_id: int, row_id: int) -> Response:
+    """Remove a quote from the deal."""
+    return remove_from_deal(quotes.QUOTES, plural, record_id, row_id, _("Quote removed."))
 
 
 @thread_pages.app_template_global()
