@@ -103,6 +103,8 @@ def test_comments_sync_to_the_partners_copy_and_are_deleted_by_their_author(api,
     their_copy_here = listed[1]["id"]
     assert api.delete(f"/comments/{their_copy_here}").status_code == 403  # written by Globex
     assert api.delete(f"/comments/{mine.json['id']}").status_code == 204
+    bobs = bob.post(f"/activities/{note['id']}/comments", {"body": "Me too."}).json
+    assert api.delete(f"/comments/{bobs['id']}").status_code == 204  # an admin of Bob's side
     assert [c["body"] for c in globex.get(f"/activities/{copy['id']}/comments").json["items"]] == [
         "Thanks!"
     ]
@@ -212,6 +214,9 @@ def test_quotes_sum_the_lines_unless_given_and_sync(api, shared):
     assert sent.status_code == 200 and sent.json["amount_from"] == "given"
     [mine] = api.get(f"/deals/{deal}/quotes").json["items"]
     assert (mine["status"], mine["amount"]) == ("sent", 90)
+    api.patch(f"/quotes/{mine['id']}", {"notes": "Valid for 30 days."})
+    [copy] = globex.get(f"/deals/{shared['globex_deal']}/quotes").json["items"]
+    assert copy["notes"] == "Valid for 30 days."
     assert api.patch(f"/quotes/{mine['id']}", {"status": "won"}).status_code == 422
     assert globex.delete(f"/quotes/{copy['id']}").status_code == 204
     assert api.get(f"/deals/{deal}/quotes").json["items"] == []

@@ -14,8 +14,14 @@ from tracklog.crm.fields import to_json
 from tracklog.errors import Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import storable_text
-from tracklog.models import Activity, NoteComment, NoteFile, User
-from tracklog.partners.twins import author_name, new_twin_key, twin_note, twin_row
+from tracklog.models import Activity, NoteComment, NoteFile, SharedNote, User
+from tracklog.partners.twins import (
+    author_name,
+    new_twin_key,
+    shared_note_of,
+    twin_note,
+    twin_row,
+)
 from tracklog.tracking.attachments import remove_unused_files, store_file
 
 MAX_COMMENT_LENGTH = 5000
@@ -80,7 +86,7 @@ def add_comment(user: User, activity_id: int, body: Any) -> NoteComment:
     return comment
 
 
-def side_of_copy(shared_note: Any, note: Activity) -> str:
+def side_of_copy(shared_note: SharedNote, note: Activity) -> str:
     """Which side of the shared deal holds this copy of a shared note."""
     return "selling" if shared_note.selling_activity_id == note.id else "partner"
 
@@ -104,10 +110,13 @@ def delete_comment(user: User, comment_id: int) -> None:
     )
     if comment is None:
         raise NotFound(_("There is no comment %(id)s.", id=comment_id))
-    written_here = comment.author_id is not None
+    note = db.session.get(Activity, comment.activity_id)
+    shared_note = shared_note_of(note.id)
+    here = side_of_copy(shared_note, note) if shared_note else None
+    written_here = comment.author_side in (None, here)
     if comment.author_id != user.id and not (user.is_admin and written_here):
         raise Forbidden(_("Only its author or an admin of their account can delete a comment."))
-    twin = twin_note(db.session.get(Activity, comment.activity_id))
+    twin = twin_note(note)
     if twin is not None:
         copy = twin_row(NoteComment, comment, twin[1].account_id)
         if copy is not None:

@@ -169,13 +169,14 @@ def update_row(kind: Kind, user: User, row_id: int, payload: Any) -> Any:
     """Change a product line or quote, and the partner's copy when the deal is shared."""
     row = require_row(kind, user, row_id)
     values = read_fields(kind, payload, creating=False)
+    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
     before = kind.summary(row)
-    for name, value in values.items():
+    for name, value in changed.items():
         setattr(row, name, value)
     found = shared_copy(kind, row)
-    if found is not None and before != kind.summary(row):
+    if found is not None and changed:
         twin, copy = found
-        for name, value in values.items() if copy is not None else ():
+        for name, value in changed.items() if copy is not None else ():
             setattr(copy, name, value)
         log_shared(twin.shared, user, kind.log_field, before, kind.summary(row))
     db.session.commit()
