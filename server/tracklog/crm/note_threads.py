@@ -15,8 +15,8 @@ from tracklog.errors import Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import storable_text
 from tracklog.models import Activity, NoteComment, NoteFile, SharedNote, User
+from tracklog.partners.shared import author_name
 from tracklog.partners.twins import (
-    author_name,
     new_twin_key,
     shared_note_of,
     twin_note,

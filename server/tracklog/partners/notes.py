@@ -28,8 +28,8 @@ from tracklog.extensions import db
 from tracklog.models import Account, Activity, Deal, SharedDeal, SharedNote, User
 from tracklog.notify.feed import add_partner_notification, publish
 from tracklog.partners.partnerships import side_of
-from tracklog.partners.shared import shared_deal_json, shared_deal_of
-from tracklog.partners.twins import Twin, author_name, shared_note_of, twin_deal, twin_note
+from tracklog.partners.shared import author_name, shared_deal_json, shared_deal_of
+from tracklog.partners.twins import Twin, shared_note_of, twin_deal, twin_note
 from tracklog.tracking.attachments import remove_unused_files
 
 

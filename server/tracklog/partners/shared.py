@@ -203,6 +203,11 @@ def _tell_both_sides(
     return notifications
 
 
+def author_name(user: User | None) -> str:
+    """How a person is named to the other side (and in the change log)."""
+    return (user.display_name or user.email) if user else "tracklog"
+
+
 def shared_deal_of(deal: Deal) -> SharedDeal | None:
     """The shared deal a deal is one side of, if any."""
     query = select(SharedDeal).where(
@@ -264,7 +269,7 @@ def log_change(
         SharedDealChange(
             shared_deal_id=shared.id,
             account_id=account_id,
-            user_name=(actor.display_name or actor.email) if actor else "tracklog",
+            user_name=author_name(actor),
             field=field,
             old=_shown(old),
             new=_shown(new),

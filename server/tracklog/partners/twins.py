@@ -34,11 +34,6 @@ class Twin:
         return self.deal.account_id
 
 
-def author_name(user: User | None) -> str:
-    """How a person is named to the other side."""
-    return (user.display_name or user.email) if user else "tracklog"
-
-
 def new_twin_key() -> str:
     """The key both copies of one shared comment, file, product line or quote carry."""
     return secrets.token_hex(16)
