@@ -68,15 +68,26 @@ def app_environment(database_url: str, instance: Path, **extra: str) -> dict[str
 
 
 def empty_tables() -> None:
-    """Remove every row so the next test starts from an empty, migrated database."""
+    """Remove every row so the next test starts from an empty, migrated database, with its ids
+    counting from 1 again. Only the tables holding rows are emptied, by DELETE: a TRUNCATE of
+    every table costs PostgreSQL half a second per test, as each table gets new files. (SQLite
+    counts from the largest id left, so an empty table starts from 1 by itself.)"""
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    holding = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in tables
+    )
     with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{name}"' for name in tables)
-            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
+        filled = set(connection.execute(text(holding)).scalars())
+        for name in tables:
+            if name in filled:
                 connection.execute(text(f'DELETE FROM "{name}"'))
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text(
+                    "SELECT setval(format('%I', sequencename), 1, false) FROM pg_sequences"
+                    " WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                )
+            )
 
 
 @pytest.fixture

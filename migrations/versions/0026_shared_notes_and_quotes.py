@@ -1,7 +1,7 @@
 """shared notes, the comments and files of notes, and deals' product lines and quotes
 
 Revision ID: 0026
-Revises: 0020
+Revises: 0025
 Create Date: 2026-12-03 14:45:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0020"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracklog.config import Config, load_or_create_secret_key, sqlite_url_in
 from tracklog.inputs import init_inputs
+from tracklog.routing import LazyBuilderRule
 
 __version__ = "0.1.0"
 
@@ -22,6 +23,7 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
     """Build the tracklog application from the environment (or a given Config)."""
     config = config or Config()
     app = Flask(__name__, instance_path=config.INSTANCE_PATH)
+    app.url_rule_class = LazyBuilderRule
     app.config.update(config.as_flask_config())
     app.config.update(overrides or {})
     os.makedirs(app.instance_path, exist_ok=True)
@@ -60,6 +62,8 @@ def _register_blueprints(app: Flask) -> None:
     import tracklog.auth.api  # noqa: F401 - adds /me to `api`
     import tracklog.crm.api  # noqa: F401 - adds timelines, pins, associations, tasks to `api`
     import tracklog.crm.thread_api  # noqa: F401 - adds note threads, product lines, quotes to `api`
+    import tracklog.mailbox.api  # noqa: F401 - adds the connected mailbox to `api`
+    import tracklog.mailbox.pages  # noqa: F401 - adds /settings/mailbox to `settings_pages`
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
     import tracklog.mailtemplates.api  # noqa: F401 - adds the template library to `api`
     import tracklog.notify.api  # noqa: F401 - adds the notification operations to `api`
@@ -86,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.notify.api import bell
     from tracklog.notify.bus import init_bus
     from tracklog.notify.ws import init_hub, realtime
+    from tracklog.partners.pages import partner_pages
     from tracklog.partners.sync import init_partner_sync
     from tracklog.privacy.pages import opt_out_pages
     from tracklog.settings.pages import settings_pages
@@ -125,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_pages)
     app.register_blueprint(template_pages)
     app.register_blueprint(opt_out_pages)
+    app.register_blueprint(partner_pages)
     register_error_handlers(app)
     init_security_headers(app)
 

@@ -246,6 +246,20 @@ def webhooks_deliver() -> None:
 
 
 @cli.group()
+def mailbox() -> None:
+    """Connected mailboxes (Microsoft 365, IMAP)."""
+
+
+@mailbox.command("sync")
+@with_app
+def mailbox_sync() -> None:
+    """Sync every mailbox that is due now (serve's recorder does it continually)."""
+    from tracklog.mailbox.schedule import run_due_syncs
+
+    click.echo(f"{run_due_syncs()} mailboxes synced")
+
+
+@cli.group()
 def reminders() -> None:
     """Follow-up reminders on tracked mail."""
 

@@ -239,6 +239,7 @@ def walk_partners(api: DocumentedApi, world: factories.World) -> None:
     }
     shared = api.call("POST", "/shared-deals", registration).json
     api.call("PATCH", f"/deals/{shared['deal_id']}/shared", {"product_interest": "Widgets"})
+    api.call("GET", "/companies?min_active_deal_registrations=1")
     api.api = acme
     api.call("GET", "/partnerships")
     api.call("GET", f"/partnerships/{invited['id']}")
@@ -282,6 +283,8 @@ def walk_settings(api: DocumentedApi) -> None:
     api.call("GET", "/account/settings")
     api.call("PATCH", "/account/settings", {"currency": "EUR", "tracked_attachment_days": None})
     api.call("GET", "/me/settings")
+    assert api.call("GET", "/me/mailbox").json["connected"] is False
+    assert api.call("DELETE", "/me/mailbox").json["associations_removed"] == 0
     assert api.call("PATCH", "/me/settings", {"locale": "sv", "track_by_default": None}).json
     entry = api.call("POST", "/never-log", {"pattern": "initech.example", "scope": "account"}).json
     assert api.call("GET", "/never-log").json["items"]

@@ -1,10 +1,15 @@
-"""The partners tests' shared fixtures: a partnership between Acme and Globex, and a deal that
-Acme shares with Globex."""
+"""The partners tests' fixtures: browser fixtures for the end-to-end tests (a live server and
+Debian's Chromium), and a deal that Acme shares with Globex.
+
+`app` is not imported here (tests.browser's runs on SQLite only); the end-to-end module imports it
+for itself, so the other tests of this package run on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from tests.browser import base_url, live, port, screenshots  # noqa: F401
 from tests.factories import make_deal
 from tests.partners.test_partners import partnership, twin_of  # noqa: F401 - the fixture
 

@@ -9,11 +9,26 @@ import io
 import pytest
 
 from tests.factories import make_deal, make_user, token_for
-from tests.notify.conftest import connect  # noqa: F401 - fixture
+from tests.notify.conftest import Socket
 from tests.partners.test_shared_notes import share_note, timeline_of, upload
 from tracklog.extensions import db
 from tracklog.models import Activity, MailAttachment, SharedNote
 from tracklog.tracking.attachments import store_file
+
+
+@pytest.fixture
+def connect(live):
+    """Open sockets to the live server (this package's live server is tests.browser's)."""
+    sockets: list[Socket] = []
+
+    def open_socket() -> Socket:
+        """A new socket."""
+        sockets.append(Socket(live.url.removeprefix("http://")))
+        return sockets[-1]
+
+    yield open_socket
+    for socket in sockets:
+        socket.close()
 
 
 def private_things(client, account, shared_deal_id: int, word: str) -> dict[str, int]:
@@ -167,7 +182,7 @@ def test_websocket_events_of_a_shared_deal_reach_only_the_right_people(
     api,
     world,
     shared,
-    connect,  # noqa: F811
+    connect,
 ):
     ivy = make_user(world.other_account, "ivy@globex.example")
     sockets = {}

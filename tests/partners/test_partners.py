@@ -219,3 +219,19 @@ def test_companies_count_their_active_deal_registrations(api, world, partnership
     )
     globex.patch(f"/deals/{partner_deal.id}", {"stage_id": won.id})
     assert globex.get(f"/companies/{initech.id}").json["active_deal_registrations"] == 0
+
+
+def test_the_companies_list_filters_by_active_deal_registrations(api, world, partnership):
+    globex = partnership["globex"]
+    initech = make_company(world.other_account)
+    make_company(world.other_account, "Hooli", "hooli.example")
+    body = {"from": {"type": "company", "id": initech.id}}
+    assert register(globex, partnership["id"], initech.id, **body).status_code == 201
+    listed = globex.get("/companies?min_active_deal_registrations=1").json["items"]
+    assert [c["name"] for c in listed] == ["Initech"]
+    assert len(globex.get("/companies?min_active_deal_registrations=0").json["items"]) == 2
+    assert api.get("/companies?min_active_deal_registrations=1").json["items"] == []
+    for bad in ("-1", "many", "99999999999"):
+        refused = globex.get(f"/companies?min_active_deal_registrations={bad}")
+        assert refused.status_code == 422, bad
+        assert "min_active_deal_registrations" in refused.json["error"]["details"]["fields"]

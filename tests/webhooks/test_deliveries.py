@@ -12,6 +12,7 @@ from tests.maillog.mail import outgoing, raw
 from tests.tracking.helpers import OUTLOOK_DESKTOP, compose, pixel_path
 from tracklog.extensions import db
 from tracklog.models import WebhookDelivery, utcnow
+from tracklog.privacy.retention import run_retention_everywhere
 from tracklog.webhooks.dispatch import claim_due, deliver_due
 
 
@@ -157,3 +158,24 @@ def test_erasing_a_contact_removes_the_deliveries_that_name_them(
     assert erased.status_code == 200, erased.json
     assert erased.json["removed"]["webhook_deliveries"] == 1
     assert db.session.scalars(db.select(WebhookDelivery)).all() == []
+
+
+def test_settled_deliveries_are_purged_after_thirty_days_and_waiting_ones_kept(
+    api, receiver, recipient, record
+):
+    register(api, receiver.url, ["open"])
+    open_mail(api, recipient, record)
+    assert deliver_due() == 1
+    receiver.statuses.extend([503])
+    open_mail(api, recipient, record)
+    deliver_due()
+    delivered, waiting = db.session.scalars(
+        db.select(WebhookDelivery).order_by(WebhookDelivery.id)
+    ).all()
+    assert (delivered.state, waiting.state) == ("delivered", "pending")
+    for delivery in (delivered, waiting):
+        delivery.created_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    run_retention_everywhere()
+    left = db.session.scalars(db.select(WebhookDelivery.state)).all()
+    assert left == ["pending"]

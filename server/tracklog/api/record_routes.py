@@ -11,10 +11,13 @@ from tracklog.inputs import json_object
 
 
 def list_view(resource: Resource) -> Response:
-    """A page of records, newest first, optionally searched with ?q=."""
+    """A page of records, newest first, optionally searched with ?q= (and filtered by the
+    parameters a kind of record adds)."""
     query = resource.scoped(g.api_user)
     if request.args.get("q", "").strip():
         query = resource.search(query, request.args["q"])
+    if resource.list_filter is not None:
+        query = resource.list_filter(query, request.args)
     rows, next_cursor = requested_page(query, resource.model.id)
     return jsonify({"items": [resource.to_json(row) for row in rows], "next_cursor": next_cursor})
 

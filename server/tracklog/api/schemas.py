@@ -27,6 +27,7 @@ from tracklog.mailtemplates.library import MAX_NAME as MAX_TEMPLATE_NAME
 from tracklog.mailtemplates.library import MAX_SUBJECT as MAX_TEMPLATE_SUBJECT
 from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
+from tracklog.models.mailbox import MAILBOX_PROVIDERS
 from tracklog.models.note_thread import SIDES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.partner import ASSIGNMENT_MODES, PARTNERSHIP_STATES
@@ -430,6 +431,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "PersonalSettings": answer(
         **PERSONAL_SETTINGS_FIELDS,
         account_defaults=answer(track_by_default=BOOLEAN, log_by_default=BOOLEAN),
+    ),
+    "Mailbox": with_optional(
+        answer(
+            connected=BOOLEAN,
+            provider=nullable(enum(MAILBOX_PROVIDERS)),
+            address=nullable(STRING),
+            last_sync=nullable(DATE_TIME),
+            error=nullable({**STRING, "description": "Why the last sync failed, in words"}),
+            error_code=nullable(STRING),
+        ),
+        connected_at=DATE_TIME,
+        associations_removed={**INTEGER, "description": "Only when disconnecting"},
     ),
     "PersonalSettingsChange": {**body(**PERSONAL_SETTINGS_FIELDS), "additionalProperties": False},
     "NeverLogEntry": answer(
@@ -981,6 +994,15 @@ UPLOAD = {
 
 # endpoint → what it takes and answers; build_document merges these over the generated operations.
 OPERATIONS: dict[str, dict[str, Any]] = {
+    "api.companies_list": operation(
+        query(
+            min_active_deal_registrations=(
+                {**INTEGER, "minimum": 0},
+                "Only companies with at least this many active deal registrations (open shared "
+                "deals of this account associated with the company).",
+            )
+        )
+    ),
     "api.compose": operation(
         takes("ComposeRequest"),
         ok=answers("200", "ComposeResponse", "What to send: HTML, BCC, per-recipient decisions."),
@@ -1165,6 +1187,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     ),
     "api.patch_shared_fields": operation(
         takes("SharedFieldsChange"), ok=answers("200", "SharedDeal", "The shared deal.")
+    ),
+    "api.get_my_mailbox": operation(
+        ok=answers("200", "Mailbox", "Your mailbox: connected or not, its last sync and error.")
+    ),
+    "api.disconnect_my_mailbox": operation(
+        ok=answers("200", "Mailbox", "Disconnected, with how many associations its sync lost.")
     ),
     "api.get_my_settings": operation(
         ok=answers("200", "PersonalSettings", "Your settings and the account's defaults.")

@@ -35,6 +35,8 @@ AUDIT_ACTIONS = (
     "deal_shared",
     "webhook_created",
     "webhook_deleted",
+    "mailbox_connected",
+    "mailbox_disconnected",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -26,6 +27,9 @@ from tracklog.models import (
     Ticket,
     User,
 )
+
+# Activity.details flag: a mail received before its mailbox was connected (_deal_at_receipt).
+RECEIVED_BEFORE_MAILBOX = "received_before_mailbox"
 
 RECORD_MODELS = {"contact": Contact, "company": Company, "deal": Deal, "ticket": Ticket}
 
@@ -221,13 +225,29 @@ def _open_why(record_type: str, open_deals: int, contact: Contact) -> str:
     return encode_why(code, contact=contact.name)
 
 
-def _incoming_deal(account: Account, contact: Contact, direction: str) -> list[Planned]:
+def _deal_at_receipt(account: Account, contact: Contact, received_at: datetime) -> list[Planned]:
+    """The deal of a mail received before its mailbox was connected: the contact's only deal at
+    the time, else none (a person places it: which deal it was about is not known)."""
+    deals = contact_deals(account.id, contact.id)
+    then = [deal for deal in deals if deal.created_at <= received_at]
+    if len(then) != 1:
+        return []
+    why = encode_why("only_deal_at_receipt", contact=contact.name)
+    return [Planned("deal", then[0].id, "automatic", why)]
+
+
+def _incoming_deal(
+    account: Account, contact: Contact, direction: str, history_at: datetime | None
+) -> list[Planned]:
     """The one deal a received mail goes on: the contact's only open deal, else the most
     recently updated of their open deals, else their (most recently updated) won deal; never a
-    lost one — with only lost deals the mail stays on the contact."""
+    lost one — with only lost deals the mail stays on the contact. Mail received before its
+    mailbox was connected (history_at: when) follows _deal_at_receipt."""
     wanted = "deal" in account.default_association_types and account.max_associated_deals > 0
     if direction != "incoming" or not wanted:
         return []
+    if history_at is not None:
+        return _deal_at_receipt(account, contact, history_at)
     deals = contact_deals(account.id, contact.id)
     open_deals = [deal for deal in deals if deal.status == "open"]
     if len(open_deals) == 1:
@@ -244,9 +264,10 @@ def _incoming_deal(account: Account, contact: Contact, direction: str) -> list[P
 
 
 def automatic_associations(
-    account: Account, contacts: list[Contact], direction: str
+    account: Account, contacts: list[Contact], direction: str, history_at: datetime | None = None
 ) -> list[Planned]:
-    """Where a mail belongs by the account's rules: contacts, their companies, deals and tickets."""
+    """Where a mail belongs by the account's rules: contacts, their companies, deals and tickets
+    (history_at: when a mail received before its mailbox was connected was received)."""
     wanted = set(account.default_association_types)
     planned: list[Planned] = []
     contact_code = "sent_to_contact" if direction == "outgoing" else "received_from_contact"
@@ -257,7 +278,7 @@ def automatic_associations(
             why = encode_why("company_of_contact", contact=contact.name)
             planned.append(Planned("company", contact.company_id, "automatic", why))
         planned += _open_records_for(account, contact, direction)
-        planned += _incoming_deal(account, contact, direction)
+        planned += _incoming_deal(account, contact, direction, history_at)
     return unique_planned(planned)
 
 
@@ -348,7 +369,9 @@ def rerun_automatic(activity: Activity, account: Account) -> list[ActivityAssoci
     ):
         db.session.delete(association)
     db.session.flush()
-    planned = automatic_associations(account, counterpart_contacts(activity), activity.direction)
+    history_at = activity.occurred_at if activity.details.get(RECEIVED_BEFORE_MAILBOX) else None
+    contacts = counterpart_contacts(activity)
+    planned = automatic_associations(account, contacts, activity.direction, history_at)
     return apply_associations(activity, [item for item in planned if item.record_type not in keep])
 
 

@@ -19,6 +19,7 @@ WHY_TEXTS = {
     "only_open_deal": _l("the only open deal of %(contact)s"),
     "updated_open_deal": _l("the most recently updated of the %(count)s open deals of %(contact)s"),
     "won_deal": _l("won deal of %(contact)s"),
+    "only_deal_at_receipt": _l("the only deal of %(contact)s when the mail was received"),
     "open_ticket": _l("one of the most recently associated open tickets of %(contact)s"),
     "added_by_user": _l("added by %(user)s"),
     "brought_in_with_record": _l("brought in when %(record)s was created"),

@@ -34,6 +34,7 @@ from tracklog.crm.paths import PLURALS, RECORD_ROUTE, SINGULARS
 from tracklog.crm.people import contacts_by_email
 from tracklog.crm.pipelines import account_pipelines
 from tracklog.crm.records import record_choices
+from tracklog.crm.registrations import registration_counts, with_registrations
 from tracklog.crm.related import related_records
 from tracklog.crm.replies import reply_links, team_addresses
 from tracklog.crm.resources import RESOURCE_BY_NAME, Resource, field_errors
@@ -140,6 +141,8 @@ def filtered_query(resource: Resource, args: dict[str, str]) -> Select:
             query = query.where(model.legal_basis.is_not(None), model.legal_basis != "")
         elif args.get("legal_basis") == "no":
             query = query.where(or_(model.legal_basis.is_(None), model.legal_basis == ""))
+    if resource.name == "companies" and "registrations" in number:
+        query = with_registrations(query, number["registrations"])
     if resource.name in ("deals", "tickets"):
         if "pipeline" in number:
             query = query.where(model.pipeline_id == number["pipeline"])
@@ -212,6 +215,7 @@ def list_page(plural: str) -> str:
         list_url=lambda **changes: list_url(plural, args, **changes),
         legal_bases=current_user.account.legal_bases if plural == "contacts" else [],
         legal_basis_labels=LEGAL_BASIS_LABELS,
+        registrations=registration_counts(rows) if plural == "companies" else {},
     )
 
 
@@ -384,8 +388,10 @@ def render_record(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     message: str = "",
+    **panels: Any,
 ) -> str:
-    """The record page, with posted values and their errors when a save failed."""
+    """The record page, with posted values and their errors when a save failed; panels are what
+    a feature's card on the page shows instead of its defaults (a refused form, kept as sent)."""
     object_type = resource.singular
     fields = form_fields(resource)
     shown = {spec.name: form_value(record, spec) for spec in fields}
@@ -414,6 +420,7 @@ def render_record(
         filter_types=saved_types(current_user, object_type),
         script_labels=script_labels(),
         **form_options(resource),
+        **panels,
     )
 
 

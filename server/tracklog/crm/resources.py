@@ -6,7 +6,7 @@ acting as a user it passes in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +30,10 @@ from tracklog.crm.records import (
     place_in_pipeline,
     records_in_stages,
 )
-from tracklog.crm.registrations import active_deal_registrations
+from tracklog.crm.registrations import active_deal_registrations, with_registrations
 from tracklog.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
+from tracklog.inputs import INTEGER_MAX, stored_integer
 from tracklog.models import (
     ROLES,
     Company,
@@ -89,6 +90,7 @@ class Resource:
     after_save: Hook | None = None
     extra_json: Callable[[Any], dict[str, Any]] = field(default=lambda record: {})
     before_delete: Callable[[User, Any], None] | None = None
+    list_filter: Callable[[Select, Mapping[str, str]], Select] | None = None
 
     def scoped(self, user: User) -> Select:
         """Every row of this kind in the user's account."""
@@ -229,6 +231,21 @@ def _lower_domain(user: User, company: Company, values: dict[str, Any], creating
     """Domains are stored lower-case without a leading www."""
     if company.domain:
         company.domain = company.domain.lower().removeprefix("www.")
+
+
+def _companies_filtered(query: Select, args: Mapping[str, str]) -> Select:
+    """?min_active_deal_registrations=N: companies with at least N open shared deals."""
+    raw = args.get("min_active_deal_registrations", "").strip()
+    if not raw:
+        return query
+    at_least = stored_integer(raw, from_text=True)
+    if at_least is None or at_least < 0:
+        reason = _("must be a whole number from %(min)d to %(max)d", min=0, max=INTEGER_MAX)
+        raise ValidationFailed(
+            _("Some fields are not valid."),
+            details={"fields": {"min_active_deal_registrations": reason}},
+        )
+    return with_registrations(query, at_least)
 
 
 def _place_deal(user: User, deal: Deal, values: dict[str, Any], creating: bool) -> None:
@@ -456,6 +473,7 @@ RESOURCES = (
         extra_json=lambda company: {
             "active_deal_registrations": active_deal_registrations(company)
         },
+        list_filter=_companies_filtered,
         before_delete=_unlink("company"),
     ),
     Resource(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 from functools import lru_cache
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracklog.crm.associations import (
+    RECEIVED_BEFORE_MAILBOX,
     Planned,
     apply_associations,
     automatic_associations,
@@ -34,6 +35,7 @@ from tracklog.crm.people import contacts_by_email
 from tracklog.extensions import db
 from tracklog.loggingaddress import is_logging_address
 from tracklog.mailaddress import domain_of
+from tracklog.mailbox.connections import received_before_connection
 from tracklog.maillog.parse import ParsedMail, Part, parse_mail
 from tracklog.maillog.rules import (
     RecipientStanding,
@@ -329,7 +331,19 @@ def plan_associations(ingest: Ingest, contacts: list[Contact]) -> list[Planned]:
             Planned(item["type"], item["id"], "manual", encode_why("selected_in_outlook"))
             for item in chosen
         ]
-    return automatic_associations(ingest.account, contacts, ingest.direction)
+    history_at = received_before_mailbox(ingest)
+    if history_at is not None:
+        ingest.note("associations", "received_before_mailbox")
+    return automatic_associations(ingest.account, contacts, ingest.direction, history_at)
+
+
+def received_before_mailbox(ingest: Ingest) -> datetime | None:
+    """When a received mail that a mailbox sync found was received, if before the mailbox was
+    connected (its deal then follows the rule for history: crm/associations.py)."""
+    at = ingest.parsed.date or ingest.inbound.received_at
+    if ingest.direction == "incoming" and received_before_connection(ingest.inbound, at):
+        return at
+    return None
 
 
 def thread_key(account_id: int, parsed: ParsedMail, own_id: str) -> tuple[str, Activity | None]:
@@ -442,6 +456,7 @@ def log_mail(ingest: Ingest) -> Activity:
         warnings=[
             {"code": "parse_problem", "problem": problem.stored()} for problem in parsed.problems
         ],
+        details={RECEIVED_BEFORE_MAILBOX: True} if received_before_mailbox(ingest) else {},
     )
     db.session.add(activity)
     db.session.flush()

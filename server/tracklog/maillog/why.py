@@ -62,6 +62,10 @@ STEP_TEXTS = {
     "company_found": _l("%(email)s works at %(company)s (by the mail domain)."),
     "freemail_no_company": _l("No company for %(email)s: %(domain)s is a free mail domain."),
     "explicit_used": _l("The records selected in Outlook were used, and only those."),
+    "received_before_mailbox": _l(
+        "Received before the mailbox was connected: it goes on a deal only if the contact had "
+        "exactly one deal then; otherwise someone places it."
+    ),
     "associated": _l("Put on the timeline of %(record)s: %(why)s."),
     "lost_deal_skipped": _l("Not put on %(record)s: the deal is lost."),
     "no_records": _l("Not logged: there is no record to put the mail on."),

@@ -17,6 +17,7 @@ from tracklog.models.base import Base, utcnow
 from tracklog.models.contact import Company, Contact
 from tracklog.models.deal import Deal, Ticket
 from tracklog.models.installation import Installation
+from tracklog.models.mailbox import MailboxConnection
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
 from tracklog.models.mailtemplate import MailTemplate, TemplateUse
 from tracklog.models.note_thread import NoteComment, NoteFile, SharedNote
@@ -62,6 +63,7 @@ __all__ = [
     "InboundRecipient",
     "Invitation",
     "MailAttachment",
+    "MailboxConnection",
     "Message",
     "MessageRecipient",
     "NeverLogEntry",

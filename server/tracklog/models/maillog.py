@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 from tracklog.models.base import AccountScoped, Base, utcnow
 
 INBOUND_STATUSES = ("stored", "logged", "not_logged", "duplicate", "failed")
-INBOUND_CHANNELS = ("smtp", "upload", "mailbox")
+INBOUND_CHANNELS = ("smtp", "upload", "graph", "imap")  # the last two: mailbox sync
 
 
 class InboundMessage(AccountScoped, Base):

@@ -10,13 +10,11 @@ writer at a time and one host; two runs there only share the work, never delete 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask
 from sqlalchemy import Select, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +27,7 @@ from tracklog.models import (
     InboundMessage,
     MailAttachment,
     RetentionRun,
+    WebhookDelivery,
     utcnow,
 )
 from tracklog.tracking.attachments import remove_unused_files
@@ -39,6 +38,8 @@ BATCH_SIZE = 500
 RETENTION_INTERVAL = timedelta(hours=1)
 # The first run waits a little after start, so a restart loop never turns into a purge loop.
 FIRST_RUN_AFTER = timedelta(minutes=1)
+# How long a settled webhook delivery (delivered or given up) stays readable with its attempts.
+WEBHOOK_DELIVERY_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,15 @@ def purge_mail(account_id: int, before: datetime) -> tuple[int, int]:
     return removed_mail, _purge(received, InboundMessage)
 
 
+def purge_webhook_deliveries(before: datetime) -> int:
+    """Delete the webhook deliveries settled (delivered or given up) before a moment, in every
+    account: a receiver's repeats are dropped by delivery id within days, not months."""
+    settled = select(WebhookDelivery.id).where(
+        WebhookDelivery.state.in_(("delivered", "failed")), WebhookDelivery.created_at < before
+    )
+    return _purge(settled, WebhookDelivery)
+
+
 def _ensure_run_row(account_id: int) -> None:
     """The account's retention_run row exists (made by the first run, whoever wins the race)."""
     if db.session.get(RetentionRun, account_id) is not None:
@@ -141,35 +151,10 @@ def run_retention(account: Account, now: datetime | None = None) -> RetentionRes
 
 
 def run_retention_everywhere(now: datetime | None = None) -> dict[int, RetentionResult | None]:
-    """Run retention for every account that keeps data for a limited time."""
+    """Run retention for every account that keeps data for a limited time, and purge the
+    settled webhook deliveries of every account after WEBHOOK_DELIVERY_DAYS."""
+    purge_webhook_deliveries((now or utcnow()) - timedelta(days=WEBHOOK_DELIVERY_DAYS))
     limited = select(Account).where(
         or_(Account.event_retention_days.is_not(None), Account.mail_retention_days.is_not(None))
     )
     return {account.id: run_retention(account, now) for account in db.session.scalars(limited)}
-
-
-class RetentionSchedule:
-    """Runs retention hourly on a thread of its own, never two at once in this process."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.next_run = utcnow() + FIRST_RUN_AFTER
-        self._thread: threading.Thread | None = None
-
-    def start_if_due(self) -> None:
-        """Start a run if the hour has come and the last run has ended."""
-        if utcnow() < self.next_run or (self._thread and self._thread.is_alive()):
-            return
-        self.next_run = utcnow() + RETENTION_INTERVAL
-        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        """One run for every account, in an app context; a failure waits for the next hour."""
-        with self.app.app_context():
-            try:
-                run_retention_everywhere()
-            except Exception:  # noqa: BLE001 - logged; the next hour tries again
-                log.exception("retention failed; it runs again in an hour")
-            finally:
-                db.session.remove()

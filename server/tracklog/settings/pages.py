@@ -149,6 +149,8 @@ ACTION_LABELS = {
     "partner_changed": _l("Partnership changed"),
     "partner_ended": _l("Partnership ended"),
     "deal_shared": _l("Deal shared with a partner"),
+    "mailbox_connected": _l("Mailbox connected"),
+    "mailbox_disconnected": _l("Mailbox disconnected"),
     "webhook_created": _l("Webhook added"),
     "webhook_deleted": _l("Webhook deleted"),
 }

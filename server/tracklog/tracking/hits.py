@@ -7,7 +7,8 @@ thread off for its workers; the child runs `HitJournal.run` itself). The reader 
 (recording.record_hits) and, as its housekeeping, releases held click notifications when they
 are due, fires or closes the due follow-up reminders every 15 seconds (tracking/reminders.py),
 and starts the hourly retention run (privacy/retention.py) and a pass of the webhooks' dispatcher
-(webhooks/dispatch.py, at most ten seconds apart), each on a thread of its own.
+(webhooks/dispatch.py, at most ten seconds apart) and of the mailboxes' sync (mailbox/schedule.py),
+each on a thread of its own (background.py).
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from tracklog.background import BackgroundPass
+from tracklog.mailbox.schedule import SYNC_POLL, run_due_syncs
 from tracklog.models import utcnow
-from tracklog.privacy.retention import RetentionSchedule
+from tracklog.privacy.retention import (
+    FIRST_RUN_AFTER,
+    RETENTION_INTERVAL,
+    run_retention_everywhere,
+)
 from tracklog.tracking.journal import HitJournal
 from tracklog.tracking.recording import record_hits, release_held_notifications
 from tracklog.tracking.reminders import ReminderSchedule
-from tracklog.webhooks.dispatch import WebhookSchedule
+from tracklog.webhooks.dispatch import POLL, deliver_due
 
 EXTENSION = "tracklog.hits"
 
@@ -32,8 +39,11 @@ class AppRecorder:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.retention = RetentionSchedule(app)
-        self.webhooks = WebhookSchedule(app)
+        self.retention = BackgroundPass(
+            app, "retention", run_retention_everywhere, RETENTION_INTERVAL, FIRST_RUN_AFTER
+        )
+        self.webhooks = BackgroundPass(app, "webhooks", deliver_due, POLL)
+        self.mailboxes = BackgroundPass(app, "mailbox sync", run_due_syncs, SYNC_POLL)
         self.reminders = ReminderSchedule()
 
     def record(self, entries: list[dict[str, Any]]) -> None:
@@ -47,10 +57,11 @@ class AppRecorder:
         receiver never holds up recording); seconds until the next of these is due."""
         self.retention.start_if_due()
         webhooks_due = self.webhooks.start_if_due()
+        mailboxes_due = self.mailboxes.start_if_due()
         with self.app.app_context():
             held = release_held_notifications()
             next_reminders = self.reminders.run_if_due()
-        due = [webhooks_due, held, next_reminders]
+        due = [webhooks_due, mailboxes_due, held, next_reminders]
         return (min(filter(None, due)) - utcnow()).total_seconds()
 
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from flask import Flask, current_app
+from flask import current_app
 from requests.adapters import HTTPAdapter
 from sqlalchemy import or_, select, update
 
@@ -194,30 +193,3 @@ def deliver_due(now: datetime | None = None) -> int:
             send(delivery_id, now)
             made += 1
     return made
-
-
-class WebhookSchedule:
-    """Runs the dispatcher on a thread of its own, a pass at a time, at most POLL apart."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.next_run = utcnow()
-        self._thread: threading.Thread | None = None
-
-    def start_if_due(self) -> datetime:
-        """Start a pass when one is due and the last has ended; when the next one is due."""
-        if utcnow() >= self.next_run and not (self._thread and self._thread.is_alive()):
-            self.next_run = utcnow() + POLL
-            self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
-            self._thread.start()
-        return self.next_run
-
-    def _run(self) -> None:
-        """One pass in an app context; a failure is logged and the next pass tries again."""
-        with self.app.app_context():
-            try:
-                deliver_due()
-            except Exception:  # noqa: BLE001 - logged; the rows stay due for the next pass
-                log.exception("sending webhooks failed; the next pass tries again")
-            finally:
-                db.session.remove()
