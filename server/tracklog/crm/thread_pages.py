@@ -24,16 +24,6 @@ from tracklog.partners.shared import shared_deal_of
 thread_pages = Blueprint("thread_pages", __name__)
 
 RECORD = f"/{RECORD_ROUTE}/<int:record_id>"
-SHARED_FIELD_LABELS = {
-    "name": _l("Name"),
-    "amount": _l("Amount"),
-    "close_date": _l("Close date"),
-    "stage": _l("Stage"),
-    "product_interest": _l("Product interest"),
-    "compensation_eligible": _l("Compensation eligible"),
-    "line_item": _l("Product line"),
-    "quote": _l("Quote"),
-}
 QUOTE_STATE_LABELS = {
     "draft": _l("Draft"),
     "sent": _l("Sent"),
@@ -216,9 +206,3 @@ def deal_products(deal_id: int) -> dict[str, Any]:
         ],
         "quote_states": QUOTE_STATE_LABELS,
     }
-
-
-@thread_pages.app_template_global()
-def shared_field_label(field: str) -> str:
-    """A shared deal's field as its change log names it."""
-    return str(SHARED_FIELD_LABELS.get(field, field))
