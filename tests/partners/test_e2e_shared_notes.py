@@ -51,4 +51,5 @@ def test_a_shared_message_its_comment_and_a_product_line_reach_the_partner(
     text = hank.inner_text("main")
     assert "Can you book the demo?" in text and "Tuesday works for us." in text
     assert "Widgets Pro" in text and "Only for Acme." not in text
+    assert hank.locator("[data-activity] [data-action=delete]").count() == 0  # Acme's words
     screenshots(hank, "globex-deal")

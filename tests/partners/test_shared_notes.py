@@ -27,10 +27,15 @@ def test_a_shared_note_appears_on_both_sides_with_its_author(api, world, shared)
     posted = share_note(api, shared["acme_deal"])
     assert posted.status_code == 201, posted.json
     assert posted.json["shared"] is True
-    assert posted.json["shared_by"] == {"name": world.admin.display_name, "side": "selling"}
+    assert posted.json["shared_by"] == {
+        "name": world.admin.display_name,
+        "side": "selling",
+        "editable": True,
+    }
     [copy] = timeline_of(shared["globex"], shared["globex_deal"])
     assert copy["body_html"] == "<p>Pricing agreed.</p>" and copy["shared"] is True
     assert copy["shared_by"]["side"] == "selling" and copy["id"] != posted.json["id"]
+    assert copy["shared_by"]["editable"] is False
     assert db.session.get(Activity, copy["id"]).account_id == world.other_account.id
 
 
@@ -77,7 +82,8 @@ def test_the_partner_shares_a_note_back(api, world, shared):
     posted = share_note(globex, shared["globex_deal"], "Customer wants a demo.")
     assert posted.status_code == 201
     [copy] = timeline_of(api, shared["acme_deal"])
-    assert copy["shared_by"] == {"name": world.other_admin.display_name, "side": "partner"}
+    assert copy["shared_by"]["name"] == world.other_admin.display_name
+    assert copy["shared_by"]["side"] == "partner" and copy["shared_by"]["editable"] is False
     assert copy["associations"][0]["why"].startswith("shared by")
 
 
@@ -255,6 +261,7 @@ def test_after_the_partnership_ends_nothing_new_is_shared(api, shared):
     assert timeline_of(globex, shared["globex_deal"])[0]["body_text"] == "Pricing agreed."
     api.post(f"/deals/{shared['acme_deal']}/line-items", {"name": "Late", "unit_price": 1})
     assert globex.get(f"/deals/{shared['globex_deal']}/line-items").json["items"] == []
+    assert timeline_of(globex, shared["globex_deal"])[0]["shared_by"]["editable"] is True
     assert globex.delete(f"/activities/{copy['id']}").status_code == 204  # their copy, their own
     assert len(timeline_of(api, shared["acme_deal"])) == 1
     assert db.session.scalar(db.select(db.func.count()).select_from(SharedDealChange)) == 0

@@ -69,6 +69,7 @@ def test_comments_and_files_are_added_from_the_note_card(alice, api, shared):
     assert "Looks good" in html and "hello.txt" in html and "data-shared-badge" in html
     [copy] = timeline_of(shared["globex"], shared["globex_deal"])
     assert [c["body"] for c in copy["comments"]] == ["Looks good"]
+    assert 'data-action="delete"' in html  # Acme wrote it
     assert [f["filename"] for f in copy["files"]] == ["hello.txt"]
     empty = alice.post(f"{base}/comments", data={"body": ""}, follow_redirects=True)
     assert "A comment needs some text." in page(empty)

@@ -836,7 +836,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         reason_code=nullable(STRING),
         reason={**STRING, "description": "The deciding step of the mail's why, in English"},
     ),
-    "SharedBy": answer(name=STRING, side=enum(SIDES)),
+    "SharedBy": answer(
+        name=STRING,
+        side=enum(SIDES),
+        editable={**BOOLEAN, "description": "Whether your account may edit or delete this copy"},
+    ),
     "NoteEdit": body(("body",), body={"type": "string", "description": "HTML or text"}),
     "Comment": answer(
         id=INTEGER,

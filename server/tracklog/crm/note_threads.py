@@ -14,9 +14,10 @@ from tracklog.crm.fields import to_json
 from tracklog.errors import Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import storable_text
-from tracklog.models import Activity, NoteComment, NoteFile, SharedNote, User
+from tracklog.models import Activity, NoteComment, NoteFile, User
 from tracklog.partners.shared import author_name
 from tracklog.partners.twins import (
+    copy_side,
     new_twin_key,
     shared_note_of,
     twin_note,
@@ -70,7 +71,7 @@ def add_comment(user: User, activity_id: int, body: Any) -> NoteComment:
     if twin is not None:
         shared_note, copy = twin
         comment.twin_key = new_twin_key()
-        comment.author_side = side_of_copy(shared_note, note)
+        comment.author_side = copy_side(shared_note, note.id)
         db.session.add(
             NoteComment(
                 account_id=copy.account_id,
@@ -84,11 +85,6 @@ def add_comment(user: User, activity_id: int, body: Any) -> NoteComment:
     db.session.add(comment)
     db.session.commit()
     return comment
-
-
-def side_of_copy(shared_note: SharedNote, note: Activity) -> str:
-    """Which side of the shared deal holds this copy of a shared note."""
-    return "selling" if shared_note.selling_activity_id == note.id else "partner"
 
 
 def comments_of(user: User, activity_id: int) -> list[NoteComment]:
@@ -112,7 +108,7 @@ def delete_comment(user: User, comment_id: int) -> None:
         raise NotFound(_("There is no comment %(id)s.", id=comment_id))
     note = db.session.get(Activity, comment.activity_id)
     shared_note = shared_note_of(note.id)
-    here = side_of_copy(shared_note, note) if shared_note else None
+    here = copy_side(shared_note, note.id) if shared_note else None
     written_here = comment.author_side in (None, here)
     if comment.author_id != user.id and not (user.is_admin and written_here):
         raise Forbidden(_("Only its author or an admin of their account can delete a comment."))
@@ -165,7 +161,7 @@ def attach_file(
     if twin is not None:
         shared_note, copy = twin
         row.twin_key = new_twin_key()
-        row.uploader_side = side_of_copy(shared_note, note)
+        row.uploader_side = copy_side(shared_note, note.id)
         db.session.add(
             NoteFile(
                 account_id=copy.account_id,

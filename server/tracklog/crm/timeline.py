@@ -33,7 +33,7 @@ from tracklog.models import (
     User,
 )
 from tracklog.paging import InvalidCursor, decode_cursor, encode_cursor
-from tracklog.partners.twins import shared_notes_by_activity
+from tracklog.partners.twins import may_change, shared_notes_by_activity
 from tracklog.tracking.untrack import untracked_html, untracked_text
 
 NOTE_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote"}
@@ -210,18 +210,26 @@ def activities_json(ids: list[int], pinned: int | None) -> list[dict[str, Any]]:
     return [
         activity_json(activities[i], links[i], i == pinned, messages.get(i))
         | {"attachments": files[i], "task": task_state(tasks.get(activities[i].task_id))}
-        | shared_note_json(shared.get(i))
+        | shared_note_json(shared.get(i), i)
         | notes.get(i, {})
         for i in ids
         if i in activities
     ]
 
 
-def shared_note_json(shared: SharedNote | None) -> dict[str, Any]:
-    """Whether an activity is a copy of a shared note, and who wrote it from which side."""
+def shared_note_json(shared: SharedNote | None, activity_id: int) -> dict[str, Any]:
+    """Whether an activity is a copy of a shared note, who wrote it from which side, and whether
+    this copy's account may change it."""
     if shared is None:
         return {"shared": False, "shared_by": None}
-    return {"shared": True, "shared_by": {"name": shared.author_name, "side": shared.author_side}}
+    return {
+        "shared": True,
+        "shared_by": {
+            "name": shared.author_name,
+            "side": shared.author_side,
+            "editable": may_change(shared, activity_id),
+        },
+    }
 
 
 def task_state(task: Task | None) -> dict[str, Any] | None:

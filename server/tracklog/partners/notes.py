@@ -25,11 +25,11 @@ from tracklog.crm.timeline import (
 )
 from tracklog.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
-from tracklog.models import Account, Activity, Deal, SharedDeal, SharedNote, User
+from tracklog.models import Account, Activity, Deal, SharedNote, User
 from tracklog.notify.feed import add_partner_notification, publish
 from tracklog.partners.partnerships import side_of
 from tracklog.partners.shared import author_name, shared_deal_json, shared_deal_of
-from tracklog.partners.twins import Twin, shared_note_of, twin_deal, twin_note
+from tracklog.partners.twins import Twin, may_change, shared_note_of, twin_deal, twin_note
 from tracklog.tracking.attachments import remove_unused_files
 
 
@@ -107,10 +107,7 @@ def check_author_side(user: User, note: Activity) -> None:
     """Forbidden when the note is the copy of a shared note written by the other side, while the
     partnership is active (after it ends, each side's copy is its own)."""
     shared_note = shared_note_of(note.id)
-    if shared_note is None or twin_note(note) is None:
-        return
-    shared = db.session.get(SharedDeal, shared_note.shared_deal_id)
-    if side_of(shared.partnership, user.account_id) != shared_note.author_side:
+    if shared_note is not None and not may_change(shared_note, note.id):
         raise Forbidden(
             _("The partner wrote this shared note: only they can change or delete it."),
             code="partner_note",

@@ -101,6 +101,20 @@ def twin_note(activity: Activity) -> tuple[SharedNote, Activity] | None:
     return (note, other) if other is not None else None
 
 
+def copy_side(shared_note: SharedNote, activity_id: int) -> str:
+    """Which side holds this copy of a shared note."""
+    return "selling" if shared_note.selling_activity_id == activity_id else "partner"
+
+
+def may_change(shared_note: SharedNote, activity_id: int) -> bool:
+    """Whether the account holding this copy may edit or delete it: the author's side may; the
+    other side only once the partnership has ended (its copy is then its own)."""
+    shared = db.session.get(SharedDeal, shared_note.shared_deal_id)
+    return copy_side(shared_note, activity_id) == shared_note.author_side or not (
+        shared and syncing(shared)
+    )
+
+
 def twin_row(model: Any, row: Any, account_id: int) -> Any:
     """The other account's copy of a row that carries a twin_key (None when there is none)."""
     if row.twin_key is None:
