@@ -25,10 +25,10 @@ from tracklog.crm.timeline import (
 )
 from tracklog.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from tracklog.extensions import db
-from tracklog.models import Account, Activity, Deal, SharedNote, User
-from tracklog.notify.feed import add_partner_notification, publish
+from tracklog.models import Activity, Deal, SharedNote, User
+from tracklog.notify.feed import publish
 from tracklog.partners.partnerships import side_of
-from tracklog.partners.shared import author_name, shared_deal_json, shared_deal_of
+from tracklog.partners.shared import author_name, shared_deal_json, shared_deal_of, tell_side
 from tracklog.partners.twins import Twin, may_change, shared_note_of, twin_deal, twin_note
 from tracklog.tracking.attachments import remove_unused_files
 
@@ -78,7 +78,8 @@ def share_note(user: User, note: Activity, twin: Twin) -> list[Any]:
     db.session.flush()
     why = encode_why("shared_by_partner", user=name)
     apply_associations(copy, [Planned("deal", twin.deal.id, "partner", why)])
-    ids = {twin.side: note.id, "partner" if twin.side == "selling" else "selling": copy.id}
+    other_side = "partner" if twin.side == "selling" else "selling"
+    ids = {twin.side: note.id, other_side: copy.id}
     db.session.add(
         SharedNote(
             shared_deal_id=twin.shared.id,
@@ -88,22 +89,10 @@ def share_note(user: User, note: Activity, twin: Twin) -> list[Any]:
             author_side=twin.side,
         )
     )
-    partnership = twin.shared.partnership
-    recipients = (
-        partnership.partner_notify_ids if twin.side == "selling" else partnership.selling_notify_ids
-    )
-    account = db.session.get(Account, user.account_id)
-    told = []
-    for user_id in recipients:
-        recipient = db.session.get(User, user_id)
-        if recipient is not None and recipient.active and recipient.account_id == twin.account_id:
-            told.append(
-                add_partner_notification(recipient, "partner_note_shared", twin.deal, account.name)
-            )
-    return told
+    return tell_side(twin.shared.partnership, other_side, twin.deal, user, "partner_note_shared")
 
 
-def check_author_side(user: User, note: Activity) -> None:
+def check_may_change(note: Activity) -> None:
     """Forbidden when the note is the copy of a shared note written by the other side, while the
     partnership is active (after it ends, each side's copy is its own)."""
     shared_note = shared_note_of(note.id)
@@ -121,7 +110,7 @@ def edit_note(user: User, activity_id: int, body: Any) -> Activity:
         raise ValidationFailed(
             _("Only notes can be edited."), details={"fields": {"body": _("not a note")}}
         )
-    check_author_side(user, note)
+    check_may_change(note)
     rewrite_note(note, body)
     twin = twin_note(note)
     if twin is not None:
@@ -135,7 +124,7 @@ def delete_everywhere(user: User, activity_id: int) -> None:
     """Delete an activity from every timeline; a shared note goes on both sides while the
     partnership is active."""
     activity = require_activity(user, activity_id)
-    check_author_side(user, activity)
+    check_may_change(activity)
     twin = twin_note(activity)
     removed = [activity] if twin is None else [activity, twin[1]]
     hashes = file_hashes_of([item.id for item in removed])

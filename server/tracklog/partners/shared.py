@@ -188,18 +188,30 @@ def _tell_both_sides(
 ) -> list[Any]:
     """Notify the partner-lead recipients of both accounts about a shared deal."""
     notifications = []
-    for account_side, user_ids in (
-        ("selling", partnership.selling_notify_ids),
-        ("partner", partnership.partner_notify_ids),
-    ):
+    for account_side in ("selling", "partner"):
         deal_id = shared.selling_deal_id if account_side == "selling" else shared.partner_deal_id
         deal = db.session.get(Deal, deal_id)
-        for user_id in user_ids:
-            user = db.session.get(User, user_id)
-            if user is not None and user.active and user.id != actor.id:
-                other = other_account(partnership, user.account_id)
-                name = other.name if other else ""
-                notifications.append(add_partner_notification(user, code, deal, name))
+        notifications += tell_side(partnership, account_side, deal, actor, code)
+    return notifications
+
+
+def tell_side(
+    partnership: Partnership, account_side: str, deal: Deal, actor: User, code: str
+) -> list[Any]:
+    """Notify one side's partner-lead recipients (never the actor) about its deal of a shared
+    deal, naming the other account (not committed)."""
+    user_ids = (
+        partnership.selling_notify_ids
+        if account_side == "selling"
+        else partnership.partner_notify_ids
+    )
+    notifications = []
+    for user_id in user_ids:
+        user = db.session.get(User, user_id)
+        if user is not None and user.active and user.id != actor.id:
+            other = other_account(partnership, user.account_id)
+            name = other.name if other else ""
+            notifications.append(add_partner_notification(user, code, deal, name))
     return notifications
 
 
