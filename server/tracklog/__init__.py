@@ -61,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
     import tracklog.audit.api  # noqa: F401 - adds the audit log to `api`
     import tracklog.auth.api  # noqa: F401 - adds /me to `api`
     import tracklog.crm.api  # noqa: F401 - adds timelines, pins, associations, tasks to `api`
+    import tracklog.crm.thread_api  # noqa: F401 - adds note threads, product lines, quotes to `api`
     import tracklog.mailbox.api  # noqa: F401 - adds the connected mailbox to `api`
     import tracklog.mailbox.pages  # noqa: F401 - adds /settings/mailbox to `settings_pages`
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
@@ -82,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.crm.deal_mail_pages import deal_mail_pages
     from tracklog.crm.pages import record_pages
     from tracklog.crm.tasks import tasks
+    from tracklog.crm.thread_pages import thread_pages
     from tracklog.health import health
     from tracklog.maillog.pages import maillog
     from tracklog.mailtemplates.pages import template_pages
@@ -124,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(record_pages)
     app.register_blueprint(activity_forms)
     app.register_blueprint(deal_mail_pages)
+    app.register_blueprint(thread_pages)
     app.register_blueprint(settings_pages)
     app.register_blueprint(template_pages)
     app.register_blueprint(opt_out_pages)

@@ -250,6 +250,7 @@ def walk_partners(api: DocumentedApi, world: factories.World) -> None:
     deal = factories.make_deal(world.account, "Renewal")
     share = {"partnership_id": invited["id"], "partner_contact": "hank@globex.example"}
     api.call("POST", f"/deals/{deal.id}/share", {**share, "confirmed": True})
+    walk_shared_deal(api, deal.id)
     api.call("POST", f"/partnerships/{invited['id']}/end")
 
 
@@ -259,6 +260,31 @@ def walk_mailbox(api: DocumentedApi, app: Any, mailbox: ImapUser) -> None:
     app.config["IMAP_CA_BUNDLE"] = str(mailbox.server.ca)
     assert api.call("POST", "/me/mailbox/imap", mailbox.settings()).json["provider"] == "imap"
     assert api.call("DELETE", "/me/mailbox").json["associations_removed"] == 0
+
+
+def walk_shared_deal(api: DocumentedApi, deal_id: int) -> None:
+    """A shared note with a comment and a file, product lines and quotes, the Shared tab."""
+    note = api.call("POST", f"/records/deal/{deal_id}/notes", {"body": "Hi", "shared": True}).json
+    api.call("PATCH", f"/activities/{note['id']}", {"body": "<p>Hello</p>"})
+    comment = api.call("POST", f"/activities/{note['id']}/comments", {"body": "Agreed."}).json
+    api.call("GET", f"/activities/{note['id']}/comments")
+    upload = {"file": (io.BytesIO(b"quote"), "quote.txt", "text/plain")}
+    stored = api.call(
+        "POST", f"/activities/{note['id']}/files", data=upload, content_type="multipart/form-data"
+    ).json
+    api.call("GET", f"/files/{stored['id']}")
+    api.call("GET", f"/records/deal/{deal_id}/shared-timeline")
+    api.call("DELETE", f"/files/{stored['id']}")
+    api.call("DELETE", f"/comments/{comment['id']}")
+    line = {"name": "Widgets", "quantity": 2, "unit_price": "10.50", "discount_percent": 5}
+    item = api.call("POST", f"/deals/{deal_id}/line-items", line).json
+    api.call("PATCH", f"/line-items/{item['id']}", {"quantity": 3})
+    api.call("GET", f"/deals/{deal_id}/line-items")
+    quote = api.call("POST", f"/deals/{deal_id}/quotes", {"title": "Q-1"}).json
+    api.call("PATCH", f"/quotes/{quote['id']}", {"status": "sent", "amount": 30})
+    api.call("GET", f"/deals/{deal_id}/quotes")
+    api.call("DELETE", f"/quotes/{quote['id']}")
+    api.call("DELETE", f"/line-items/{item['id']}")
 
 
 def walk_settings(api: DocumentedApi) -> None:

@@ -20,6 +20,8 @@ from tracklog.crm.activities import (
 )
 from tracklog.crm.deal_mail import DEAL_NAME_LENGTH
 from tracklog.crm.legalbasis import MAX_CONTACTS_AT_ONCE
+from tracklog.crm.note_threads import MAX_COMMENT_LENGTH
+from tracklog.crm.quotes import MAX_QUOTE_NOTES
 from tracklog.mailbox.imap import SECURITY_MODES as IMAP_SECURITY_MODES
 from tracklog.mailtemplates.library import MAX_HTML as MAX_TEMPLATE_HTML
 from tracklog.mailtemplates.library import MAX_NAME as MAX_TEMPLATE_NAME
@@ -27,8 +29,10 @@ from tracklog.mailtemplates.library import MAX_SUBJECT as MAX_TEMPLATE_SUBJECT
 from tracklog.models.account import DEFAULT_ASSOCIATION_TYPES, LEGAL_BASES
 from tracklog.models.activity import ACTIVITY_TYPES, RECORD_TYPES
 from tracklog.models.mailbox import MAILBOX_PROVIDERS
+from tracklog.models.note_thread import SIDES
 from tracklog.models.notification import NOTIFICATION_KINDS
 from tracklog.models.partner import ASSIGNMENT_MODES, PARTNERSHIP_STATES
+from tracklog.models.quote import QUOTE_STATES
 from tracklog.models.reminder import CLOSED_REASONS, REMINDER_CONDITIONS, REMINDER_STATES
 from tracklog.models.tracking import CLASSIFICATIONS, TRACKING_MODES
 from tracklog.models.user import ROLES
@@ -56,6 +60,8 @@ DATE_TIME = {"type": "string", "format": "date-time"}
 EMAIL_LIST = {"type": "array", "items": STRING, "description": "Mail addresses"}
 EVENT_KINDS = ("open", "click", "attachment", "reply")
 BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
+NUMBER = {"type": "number"}
+NUMBER_OR_TEXT = {"type": ["number", "string"], "description": "A decimal, at most two places"}
 MOMENT = {
     "type": "string",
     "description": "An ISO 8601 date and time (2027-01-05T09:30); without an offset, in your "
@@ -667,26 +673,32 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "MuteRequest": body(muted={**BOOLEAN, "default": True}),
     "Mute": answer(id=STRING, muted=BOOLEAN),
     "ActivityAssociation": answer(type=enum(RECORD_TYPES), id=INTEGER, source=STRING, why=STRING),
-    "Activity": answer(
-        id=INTEGER,
-        type=enum(ACTIVITY_TYPES),
-        subject=STRING,
-        occurred_at=DATE_TIME,
-        pinned=BOOLEAN,
-        associations=array(ref("ActivityAssociation")),
-        body_html=STRING,
-        body_text=STRING,
-        direction=nullable(STRING),
-        sender=nullable(STRING),
-        recipients=array(STRING),
-        owner_id=nullable(INTEGER),
-        thread_key=nullable(STRING),
-        rfc_message_id=nullable(STRING),
-        message_id={**nullable(STRING), "description": "The tracked message's id (tl_...)"},
-        warnings=array({}),
-        attachments=array(ref("LoggedAttachment")),
-        task=nullable({"type": "object"}),
-        details={"type": "object", "description": "A call's, meeting's or task's own fields"},
+    "Activity": with_optional(
+        answer(
+            id=INTEGER,
+            type=enum(ACTIVITY_TYPES),
+            subject=STRING,
+            occurred_at=DATE_TIME,
+            pinned=BOOLEAN,
+            associations=array(ref("ActivityAssociation")),
+            body_html=STRING,
+            body_text=STRING,
+            direction=nullable(STRING),
+            sender=nullable(STRING),
+            recipients=array(STRING),
+            owner_id=nullable(INTEGER),
+            thread_key=nullable(STRING),
+            rfc_message_id=nullable(STRING),
+            message_id={**nullable(STRING), "description": "The tracked message's id (tl_...)"},
+            warnings=array({}),
+            attachments=array(ref("LoggedAttachment")),
+            task=nullable({"type": "object"}),
+            details={"type": "object", "description": "A call's, meeting's or task's own fields"},
+            shared={**BOOLEAN, "description": "A copy of a note shared with a partner"},
+            shared_by=nullable(ref("SharedBy")),
+        ),
+        comments={**array(ref("Comment")), "description": "Notes only"},
+        files={**array(ref("NoteFile")), "description": "Notes only"},
     ),
     "LoggedAttachment": answer(
         id=INTEGER, filename=STRING, content_type=STRING, size=INTEGER, url=STRING
@@ -737,7 +749,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         | {"description": "Attendees who are contacts get the meeting on their timeline."},
         notes=NOTES,
     ),
-    "NoteRequest": body(("body",), body={"type": "string", "description": "HTML or text"}),
+    "NoteRequest": body(
+        ("body",),
+        body={"type": "string", "description": "HTML or text"},
+        shared={
+            **BOOLEAN,
+            "default": False,
+            "description": "On a deal shared with an active partner: the partner sees it too "
+            "(400 not_shared on any other record)",
+        },
+    ),
     "PinRequest": body(("activity_id",), activity_id=INTEGER),
     "Pin": answer(record_type=enum(RECORD_TYPES), record_id=INTEGER, activity_id=INTEGER),
     "ActivityAssociationsRequest": body(("associations",), associations=array(ref("RecordRef"))),
@@ -831,6 +852,109 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         logged=BOOLEAN,
         reason_code=nullable(STRING),
         reason={**STRING, "description": "The deciding step of the mail's why, in English"},
+    ),
+    "SharedBy": answer(
+        name=STRING,
+        side=enum(SIDES),
+        editable={**BOOLEAN, "description": "Whether your account may edit or delete this copy"},
+    ),
+    "NoteEdit": body(("body",), body={"type": "string", "description": "HTML or text"}),
+    "Comment": answer(
+        id=INTEGER,
+        activity_id=INTEGER,
+        body=STRING,
+        author=STRING,
+        author_id={**nullable(INTEGER), "description": "null when written by the partner"},
+        side={**nullable(enum(SIDES)), "description": "On a shared note: the author's side"},
+        created_at=DATE_TIME,
+    ),
+    "CommentList": answer(items=array(ref("Comment"))),
+    "CommentRequest": body(("body",), body={**STRING, "maxLength": MAX_COMMENT_LENGTH}),
+    "NoteFile": answer(
+        id=INTEGER,
+        activity_id=INTEGER,
+        filename=STRING,
+        content_type=STRING,
+        size=INTEGER,
+        uploaded_by=STRING,
+        side={**nullable(enum(SIDES)), "description": "On a shared note: the uploader's side"},
+        url=STRING,
+        created_at=DATE_TIME,
+    ),
+    "NoteFileUpload": body(("file",), file=BINARY),
+    "LineItem": answer(
+        id=INTEGER,
+        deal_id=INTEGER,
+        name=STRING,
+        quantity=NUMBER,
+        unit_price=NUMBER,
+        currency=STRING,
+        discount_percent=NUMBER,
+        total={**NUMBER, "description": "quantity × unit_price, less the discount"},
+        created_at=DATE_TIME,
+        updated_at=DATE_TIME,
+    ),
+    "LineItemList": answer(items=array(ref("LineItem"))),
+    "LineItemRequest": body(
+        ("name",),
+        name={**STRING, "maxLength": 200},
+        quantity={**NUMBER_OR_TEXT, "description": "More than 0 (default 1)"},
+        unit_price={**NUMBER_OR_TEXT, "description": "0 or more"},
+        discount_percent={**NUMBER_OR_TEXT, "description": "0 to 100 (default 0)"},
+        currency={**STRING, "description": "ISO 4217; the account's currency by default"},
+    ),
+    "LineItemChange": body(
+        name={**STRING, "maxLength": 200},
+        quantity=NUMBER_OR_TEXT,
+        unit_price=NUMBER_OR_TEXT,
+        discount_percent=NUMBER_OR_TEXT,
+        currency=STRING,
+    ),
+    "Quote": answer(
+        id=INTEGER,
+        deal_id=INTEGER,
+        title=STRING,
+        status=enum(QUOTE_STATES),
+        amount={**NUMBER, "description": "The amount given, else the sum of the product lines"},
+        amount_from=enum(("given", "line_items")),
+        currency=STRING,
+        expires_on=nullable({"type": "string", "format": "date"}),
+        notes=STRING,
+        created_at=DATE_TIME,
+        updated_at=DATE_TIME,
+    ),
+    "QuoteList": answer(items=array(ref("Quote"))),
+    "QuoteRequest": body(
+        ("title",),
+        title={**STRING, "maxLength": 200},
+        status=enum(QUOTE_STATES),
+        amount={**nullable(NUMBER), "description": "null: the sum of the product lines"},
+        expires_on=nullable({"type": "string", "format": "date"}),
+        notes={**STRING, "maxLength": MAX_QUOTE_NOTES},
+        currency=STRING,
+    ),
+    "QuoteChange": body(
+        title={**STRING, "maxLength": 200},
+        status=enum(QUOTE_STATES),
+        amount=nullable(NUMBER),
+        expires_on=nullable({"type": "string", "format": "date"}),
+        notes={**STRING, "maxLength": MAX_QUOTE_NOTES},
+        currency=STRING,
+    ),
+    "SharedTimeline": answer(
+        deal_id=INTEGER,
+        shared_deal_id=INTEGER,
+        syncing={**BOOLEAN, "description": "false once the partnership has ended"},
+        items=array(
+            answer(
+                kind=enum(("note", "change")),
+                at=DATE_TIME,
+            )
+            | {
+                "description": "A shared note (in note, an Activity) or a change-log entry "
+                "(in change, as in SharedDeal.changes)."
+            }
+        ),
     ),
 }
 
@@ -1220,6 +1344,51 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     ),
     "api.update_task": operation(
         takes("TaskChange"), ok=answers("200", "Task", "The task after the change.")
+    ),
+    "api.patch_note": operation(
+        takes("NoteEdit"),
+        ok=answers("200", "Activity", "The note; a shared note changed on both sides."),
+    ),
+    "api.list_comments": operation(
+        ok=answers("200", "CommentList", "The note's comments, oldest first.")
+    ),
+    "api.add_comment": operation(
+        takes("CommentRequest"), created=answers("201", "Comment", "The new comment.")
+    ),
+    "api.delete_comment": operation(gone=DELETED),
+    "api.attach_note_file": operation(
+        takes("NoteFileUpload", "multipart/form-data"),
+        created=answers("201", "NoteFile", "The stored file (413 over the size limit)."),
+    ),
+    "api.download_note_file": {
+        "responses": {
+            "200": {
+                "description": "The file, always as a download, of the type it was sent as.",
+                "content": {"*/*": {"schema": BINARY}},
+            }
+        }
+    },
+    "api.delete_note_file": operation(gone=DELETED),
+    "api.list_line_items": operation(
+        ok=answers("200", "LineItemList", "The deal's product lines.")
+    ),
+    "api.create_line_item": operation(
+        takes("LineItemRequest"), created=answers("201", "LineItem", "The new product line.")
+    ),
+    "api.update_line_item": operation(
+        takes("LineItemChange"), ok=answers("200", "LineItem", "The changed product line.")
+    ),
+    "api.delete_line_item": operation(gone=DELETED),
+    "api.list_quotes": operation(ok=answers("200", "QuoteList", "The deal's quotes.")),
+    "api.create_quote": operation(
+        takes("QuoteRequest"), created=answers("201", "Quote", "The new quote.")
+    ),
+    "api.update_quote": operation(
+        takes("QuoteChange"), ok=answers("200", "Quote", "The changed quote.")
+    ),
+    "api.delete_quote": operation(gone=DELETED),
+    "api.deal_shared_timeline": operation(
+        ok=answers("200", "SharedTimeline", "What the deal shares, newest first.")
     ),
     "api.list_webhooks": operation(
         ok=answers("200", "WebhookList", "The account's webhooks (no secrets)."),

@@ -18,6 +18,7 @@ from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import json_object
 from tracklog.models import Activity, Task
+from tracklog.partners.notes import delete_everywhere, post_note
 
 
 @api.get("/records/<record_type>/<int:record_id>/timeline")
@@ -49,8 +50,11 @@ def set_contacts_legal_basis() -> Response:
 
 @api.post("/records/<record_type>/<int:record_id>/notes")
 def add_note(record_type: str, record_id: int) -> tuple[Response, int]:
-    """Add a note to the record's timeline."""
-    note = timeline.add_note(g.api_user, record_type, record_id, json_object().get("body"))
+    """Add a note to the record's timeline; "shared": true on a shared deal shares it."""
+    body = json_object()
+    note = post_note(
+        g.api_user, record_type, record_id, body.get("body"), body.get("shared", False)
+    )
     return jsonify(timeline.activities_json([note.id], None)[0]), 201
 
 
@@ -132,8 +136,8 @@ def deal_contact_mail(deal_id: int) -> Response:
 
 @api.delete("/activities/<int:activity_id>")
 def delete_activity(activity_id: int) -> tuple[str, int]:
-    """Delete an activity from every timeline."""
-    timeline.delete_activity(g.api_user, activity_id)
+    """Delete an activity from every timeline (a shared note from both sides)."""
+    delete_everywhere(g.api_user, activity_id)
     return "", 204
 
 

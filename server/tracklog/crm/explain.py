@@ -24,6 +24,7 @@ WHY_TEXTS = {
     "added_by_user": _l("added by %(user)s"),
     "brought_in_with_record": _l("brought in when %(record)s was created"),
     "meeting_attendee": _l("attended this meeting"),
+    "shared_by_partner": _l("shared by %(user)s from the other account"),
     "follow_up_reminder": _l("a follow-up of “%(subject)s”"),
 }
 register("why", WHY_TEXTS)

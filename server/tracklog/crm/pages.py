@@ -48,6 +48,7 @@ from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
 from tracklog.models import ACTIVITY_TYPES, Activity, Company, Contact, Deal, Stage
+from tracklog.partners.notes import shared_timeline
 from tracklog.tracking.pages import tracking_labels
 from tracklog.tracking.untrack import untracked_html
 
@@ -468,11 +469,14 @@ def decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def timeline_context(record_type: str, record_id: int) -> dict[str, Any]:
     """One page of a record's timeline with the user's saved filter for this record type; on a
-    deal, ?mail=deal shows its mail and ?mail=contacts the mail of its contacts."""
+    deal, ?mail=deal shows its mail, ?mail=contacts the mail of its contacts and ?mail=shared
+    only what it shares with a partner."""
     cursor, mail = request.args.get("cursor"), request.args.get("mail")
-    mail = mail if record_type == "deal" and mail in MAIL_VIEWS else None
+    mail = mail if record_type == "deal" and mail in (*MAIL_VIEWS, "shared") else None
     types = ["email"] if mail else saved_types(current_user, record_type)
-    if mail == "contacts":
+    if mail == "shared":
+        page = {"items": shared_tab_items(record_id), "next_cursor": None}
+    elif mail == "contacts":
         page = contact_mail_page(current_user, record_id, cursor, TIMELINE_PAGE_SIZE)
     else:
         page = timeline_page(
@@ -481,13 +485,20 @@ def timeline_context(record_type: str, record_id: int) -> dict[str, Any]:
         if record_type == "deal":
             page["items"] = with_deal_facts(current_user.account_id, record_id, page["items"])
     return {
-        "items": decorate(page["items"]),
+        "items": page["items"] if mail == "shared" else decorate(page["items"]),
         "next_cursor": page["next_cursor"],
         "types": types,
         "record_type": record_type,
         "record_id": record_id,
         "mail": mail,
     }
+
+
+def shared_tab_items(deal_id: int) -> list[dict[str, Any]]:
+    """The Shared tab of a deal: its shared notes as cards and its change log, newest first."""
+    items = shared_timeline(current_user, deal_id)["items"]
+    decorate([item["note"] for item in items if item["kind"] == "note"])
+    return [item["note"] if item["kind"] == "note" else item for item in items]
 
 
 @record_pages.get(f"/{RECORD_ROUTE}/<int:record_id>/timeline")

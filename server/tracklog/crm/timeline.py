@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, delete, or_, select
 from tracklog.crm.associations import RECORD_MODELS, Planned, apply_associations
 from tracklog.crm.explain import encode_why, render_why
 from tracklog.crm.fields import to_json
+from tracklog.crm.note_threads import threads_by_note
 from tracklog.errors import Conflict, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import stored_integer
@@ -26,11 +27,13 @@ from tracklog.models import (
     AssociationExclusion,
     Message,
     Pin,
+    SharedNote,
     Task,
     TimelineFilter,
     User,
 )
 from tracklog.paging import InvalidCursor, decode_cursor, encode_cursor
+from tracklog.partners.twins import may_change, shared_notes_by_activity
 from tracklog.tracking.untrack import untracked_html, untracked_text
 
 NOTE_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote"}
@@ -202,12 +205,31 @@ def activities_json(ids: list[int], pinned: int | None) -> list[dict[str, Any]]:
     files = attachments_by_activity(ids)
     task_ids = [a.task_id for a in activities.values() if a.task_id]
     tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(task_ids)))}
+    shared = shared_notes_by_activity(ids)
+    notes = threads_by_note([i for i in ids if i in activities and activities[i].type == "note"])
     return [
         activity_json(activities[i], links[i], i == pinned, messages.get(i))
         | {"attachments": files[i], "task": task_state(tasks.get(activities[i].task_id))}
+        | shared_note_json(shared.get(i), i)
+        | notes.get(i, {})
         for i in ids
         if i in activities
     ]
+
+
+def shared_note_json(shared: SharedNote | None, activity_id: int) -> dict[str, Any]:
+    """Whether an activity is a copy of a shared note, who wrote it from which side, and whether
+    this copy's account may change it."""
+    if shared is None:
+        return {"shared": False, "shared_by": None}
+    return {
+        "shared": True,
+        "shared_by": {
+            "name": shared.author_name,
+            "side": shared.author_side,
+            "editable": may_change(shared, activity_id),
+        },
+    }
 
 
 def task_state(task: Task | None) -> dict[str, Any] | None:
@@ -263,22 +285,27 @@ def sanitise_note(body: Any) -> tuple[str, str]:
 
 def add_note(user: User, record_type: str, record_id: int, body: Any) -> Activity:
     """A note on a record's timeline, written by the user."""
+    note = write_note(user, record_type, record_id, body)
+    db.session.commit()
+    return note
+
+
+def write_note(user: User, record_type: str, record_id: int, body: Any) -> Activity:
+    """A note of the user on a record's timeline (not committed)."""
     require_record(user, record_type, record_id)
-    html, text = sanitise_note(body)
-    note = Activity(
-        account_id=user.account_id,
-        type="note",
-        subject=text[:120],
-        body_html=html,
-        body_text=text,
-        owner_id=user.id,
-    )
+    note = Activity(account_id=user.account_id, type="note", owner_id=user.id)
+    rewrite_note(note, body)
     db.session.add(note)
     db.session.flush()
     why = encode_why("added_by_user", user=user.display_name)
     apply_associations(note, [Planned(record_type, record_id, "manual", why)])
-    db.session.commit()
     return note
+
+
+def rewrite_note(note: Activity, body: Any) -> None:
+    """Give a note a new text (sanitised), its subject the text's beginning."""
+    html, text = sanitise_note(body)
+    note.subject, note.body_html, note.body_text = text[:120], html, text
 
 
 def pin(user: User, record_type: str, record_id: int, activity_id: Any) -> Pin:
@@ -413,12 +440,10 @@ def forget_removal(activity: Activity, record_type: str, record_id: int) -> None
     )
 
 
-def delete_activity(user: User, activity_id: int) -> None:
-    """Delete an activity from every timeline (its associations and pins go with it)."""
-    activity = require_activity(user, activity_id)
+def remove_activity(activity: Activity) -> None:
+    """Take an activity off every timeline and delete it (not committed)."""
     db.session.execute(delete(Pin).where(Pin.activity_id == activity.id))
     db.session.execute(
         delete(ActivityAssociation).where(ActivityAssociation.activity_id == activity.id)
     )
     db.session.delete(activity)
-    db.session.commit()

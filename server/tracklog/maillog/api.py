@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Response, g, jsonify, request, send_file
+from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracklog.api import api, requested_page
 from tracklog.crm.associations import rerun_for_record
 from tracklog.crm.timeline import require_record
-from tracklog.errors import NotFound, ValidationFailed
+from tracklog.errors import ValidationFailed
 from tracklog.extensions import db
 from tracklog.i18n import known_zone
 from tracklog.maillog.attachments import require_logged_attachment
@@ -25,7 +25,7 @@ from tracklog.maillog.store import (
 )
 from tracklog.maillog.why import render_step
 from tracklog.models import InboundMessage, InboundRecipient, User
-from tracklog.tracking.attachments import attachment_path
+from tracklog.tracking.attachments import send_stored_file
 from tracklog.tracking.kpis import find_message
 
 # A mail uploaded as a multipart field travels with a little framing around it.
@@ -179,16 +179,4 @@ def reassociate(record_type: str, record_id: int) -> Response:
 def logged_attachment(activity_id: int, attachment_id: int) -> Response:
     """A file of a logged mail, for users of the account; always a download, never rendered."""
     attachment = require_logged_attachment(g.api_user, activity_id, attachment_id)
-    path = attachment_path(attachment.sha256)
-    if not path.is_file():
-        raise NotFound(_("The file of this attachment is no longer stored."))
-    response = send_file(
-        path,
-        mimetype=attachment.content_type or "application/octet-stream",
-        as_attachment=True,
-        download_name=attachment.filename,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_stored_file(attachment.sha256, attachment.filename, attachment.content_type)

@@ -20,10 +20,12 @@ from tracklog.models.installation import Installation
 from tracklog.models.mailbox import MailboxConnection
 from tracklog.models.maillog import InboundMessage, InboundRecipient, MailAttachment
 from tracklog.models.mailtemplate import MailTemplate, TemplateUse
+from tracklog.models.note_thread import NoteComment, NoteFile, SharedNote
 from tracklog.models.notification import Notification
 from tracklog.models.partner import Partnership, SharedDeal, SharedDealChange
 from tracklog.models.pipeline import Pipeline, Stage
 from tracklog.models.privacy import ErasedAddress, TrackingOptOut
+from tracklog.models.quote import LineItem, Quote
 from tracklog.models.reminder import FollowUpReminder
 from tracklog.models.signin import SignInThrottle, WebSession
 from tracklog.models.tracking import (
@@ -66,7 +68,12 @@ __all__ = [
     "MessageRecipient",
     "NeverLogEntry",
     "RetentionRun",
+    "LineItem",
+    "NoteComment",
+    "NoteFile",
     "Notification",
+    "Quote",
+    "SharedNote",
     "Partnership",
     "Pin",
     "Pipeline",

@@ -49,6 +49,7 @@ NOTIFICATION_TEXTS = {
     "logging_failed": _l("“%(subject)s” could not be logged: %(reason)s"),
     "partner_deal_registered": _l("“%(subject)s” was registered as a deal shared with %(other)s."),
     "deal_shared_with_partner": _l("“%(subject)s” is now a deal shared with %(other)s."),
+    "partner_note_shared": _l("%(other)s shared a note on “%(subject)s”."),
     "follow_up_reply": _l("No reply from %(who)s to “%(subject)s”: a follow-up task was created."),
     "follow_up_open": _l("%(who)s has not opened “%(subject)s”: a follow-up task was created."),
     "follow_up_click": _l(

@@ -6,6 +6,7 @@ from flask import Response, g, jsonify
 
 from tracklog.api import api
 from tracklog.inputs import json_object
+from tracklog.partners.notes import shared_timeline
 from tracklog.partners.partnerships import (
     accept_invitation,
     change_partnership,
@@ -103,3 +104,9 @@ def patch_shared_fields(deal_id: int) -> Response:
     """Change a shared deal's product interest or compensation flag, from either side."""
     shared = change_shared_fields(g.api_user, deal_id, json_object())
     return jsonify(shared_deal_json(shared, g.api_user.account_id))
+
+
+@api.get("/records/deal/<int:deal_id>/shared-timeline")
+def deal_shared_timeline(deal_id: int) -> Response:
+    """Only what the deal shares with the partner: shared notes and the change log, newest first."""
+    return jsonify(shared_timeline(g.api_user, deal_id))

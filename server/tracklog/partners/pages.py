@@ -56,6 +56,8 @@ FIELD_LABELS = {
     "confirmed": _l("Checked with the partner"),
     "compensation_eligible": _l("Eligible for compensation"),
     "stage": _l("Stage"),
+    "line_item": _l("Product line"),
+    "quote": _l("Quote"),
     "from": _l("Record"),
     "notify_user_ids": _l("Notified of partner deal activity"),
     "assignment": _l("New registrations go to"),

@@ -188,19 +188,36 @@ def _tell_both_sides(
 ) -> list[Any]:
     """Notify the partner-lead recipients of both accounts about a shared deal."""
     notifications = []
-    for account_side, user_ids in (
-        ("selling", partnership.selling_notify_ids),
-        ("partner", partnership.partner_notify_ids),
-    ):
+    for account_side in ("selling", "partner"):
         deal_id = shared.selling_deal_id if account_side == "selling" else shared.partner_deal_id
         deal = db.session.get(Deal, deal_id)
-        for user_id in user_ids:
-            user = db.session.get(User, user_id)
-            if user is not None and user.active and user.id != actor.id:
-                other = other_account(partnership, user.account_id)
-                name = other.name if other else ""
-                notifications.append(add_partner_notification(user, code, deal, name))
+        notifications += tell_side(partnership, account_side, deal, actor, code)
     return notifications
+
+
+def tell_side(
+    partnership: Partnership, account_side: str, deal: Deal, actor: User, code: str
+) -> list[Any]:
+    """Notify one side's partner-lead recipients (never the actor) about its deal of a shared
+    deal, naming the other account (not committed)."""
+    user_ids = (
+        partnership.selling_notify_ids
+        if account_side == "selling"
+        else partnership.partner_notify_ids
+    )
+    notifications = []
+    for user_id in user_ids:
+        user = db.session.get(User, user_id)
+        if user is not None and user.active and user.id != actor.id:
+            other = other_account(partnership, user.account_id)
+            name = other.name if other else ""
+            notifications.append(add_partner_notification(user, code, deal, name))
+    return notifications
+
+
+def author_name(user: User | None) -> str:
+    """How a person is named to the other side (and in the change log)."""
+    return (user.display_name or user.email) if user else "tracklog"
 
 
 def shared_deal_of(deal: Deal) -> SharedDeal | None:
@@ -247,16 +264,16 @@ def sync_deal(deal: Deal, actor: User | None) -> None:
         old = earlier_value(deal, name)
         if old != getattr(deal, name):
             setattr(twin, name, getattr(deal, name))
-            _log(shared, deal.account_id, actor, name, old, getattr(deal, name))
+            log_change(shared, deal.account_id, actor, name, old, getattr(deal, name))
     old_kind, new_kind = stage_kind(earlier_value(deal, "stage_id")), stage_kind(deal.stage_id)
     if old_kind != new_kind:
         stage = _first_stage_of_kind(twin.account_id, twin.pipeline_id, new_kind)
         if stage is not None:
             twin.stage_id = stage.id
-        _log(shared, deal.account_id, actor, "stage", old_kind, new_kind)
+        log_change(shared, deal.account_id, actor, "stage", old_kind, new_kind)
 
 
-def _log(
+def log_change(
     shared: SharedDeal, account_id: int, actor: User | None, field: str, old: Any, new: Any
 ) -> None:
     """One entry of the shared deal's change log."""
@@ -264,7 +281,7 @@ def _log(
         SharedDealChange(
             shared_deal_id=shared.id,
             account_id=account_id,
-            user_name=(actor.display_name or actor.email) if actor else "tracklog",
+            user_name=author_name(actor),
             field=field,
             old=_shown(old),
             new=_shown(new),
@@ -286,7 +303,7 @@ def change_shared_fields(user: User, deal_id: int, payload: Any) -> SharedDeal:
     if "product_interest" in payload:
         interest = _texts(payload, ("product_interest",), 200, errors).get("product_interest")
         if interest is not None and interest != shared.product_interest:
-            _log(
+            log_change(
                 shared, user.account_id, user, "product_interest", shared.product_interest, interest
             )
             shared.product_interest = interest
@@ -296,7 +313,7 @@ def change_shared_fields(user: User, deal_id: int, payload: Any) -> SharedDeal:
             errors["compensation_eligible"] = _("must be true or false")
         elif flag != shared.compensation_eligible:
             old = shared.compensation_eligible
-            _log(shared, user.account_id, user, "compensation_eligible", old, flag)
+            log_change(shared, user.account_id, user, "compensation_eligible", old, flag)
             shared.compensation_eligible = flag
     if errors:
         db.session.rollback()

@@ -17,6 +17,7 @@ from sqlalchemy import String, cast, delete, func, or_, select
 from tracklog.audit.log import record_audit
 from tracklog.auth.accounts import require_admin
 from tracklog.crm.explain import encode_why
+from tracklog.crm.note_threads import file_hashes_of
 from tracklog.crm.records import delete_record_links
 from tracklog.extensions import db
 from tracklog.models import (
@@ -79,8 +80,9 @@ def activities_only_theirs(erasure: Erasure) -> list[int]:
 
 
 def erase_activities(erasure: Erasure, activity_ids: list[int]) -> None:
-    """Remove the activities, the mail they were logged from, and files no other row uses."""
-    hashes = set(
+    """Remove the activities, the mail they were logged from, and files (of mail and of notes) no
+    other row uses."""
+    hashes = file_hashes_of(activity_ids) | set(
         db.session.scalars(
             select(MailAttachment.sha256).where(
                 MailAttachment.activity_id.in_(activity_ids), MailAttachment.sha256.is_not(None)

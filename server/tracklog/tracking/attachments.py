@@ -10,14 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
-from flask import current_app
+from flask import Response, current_app, send_file
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from tracklog.errors import DomainError, NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import storable_text
-from tracklog.models import MailAttachment, Message, TrackedAttachment, User, utcnow
+from tracklog.models import MailAttachment, Message, NoteFile, TrackedAttachment, User, utcnow
 from tracklog.settings.account import tracked_attachment_days
 from tracklog.tracking.tokens import TokenClaims, make_token, read_token
 
@@ -44,24 +44,37 @@ def attachment_path(sha256: str) -> Path:
 
 
 def unused_hashes(hashes: set[str]) -> set[str]:
-    """The hashes whose stored file no logged or tracked attachment of any account uses."""
+    """The hashes whose stored file no logged, tracked or note attachment of any account uses."""
     if not hashes:
         return set()
-    used = set(
-        db.session.scalars(select(MailAttachment.sha256).where(MailAttachment.sha256.in_(hashes)))
-    ) | set(
-        db.session.scalars(
-            select(TrackedAttachment.sha256).where(TrackedAttachment.sha256.in_(hashes))
-        )
-    )
+    used = set()
+    for model in (MailAttachment, TrackedAttachment, NoteFile):
+        used |= set(db.session.scalars(select(model.sha256).where(model.sha256.in_(hashes))))
     return hashes - used
 
 
 def remove_unused_files(hashes: set[str]) -> None:
-    """Delete the stored files of these hashes that no logged or tracked attachment uses
+    """Delete the stored files of these hashes that no attachment uses
     (called once the rows that named them are committed away)."""
     for sha256 in unused_hashes(hashes):
         attachment_path(sha256).unlink(missing_ok=True)
+
+
+def send_stored_file(sha256: str, filename: str, content_type: str) -> Response:
+    """A stored file as a download that a browser never renders (nosniff, sandboxed)."""
+    path = attachment_path(sha256)
+    if not path.is_file():
+        raise NotFound(_("The file of this attachment is no longer stored."))
+    response = send_file(
+        path,
+        mimetype=content_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def store_file(stream: IO[bytes], limit: int) -> tuple[str, int]:
