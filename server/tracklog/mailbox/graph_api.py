@@ -11,7 +11,7 @@ from tracklog.auth.tokens import TOKEN_PREFIX
 from tracklog.errors import ValidationFailed
 from tracklog.inputs import json_object
 from tracklog.mailbox.connections import mailbox_json
-from tracklog.mailbox.graph_auth import exchange_pane_token
+from tracklog.mailbox.graph_auth import exchange_pane_token, require_entra_configuration
 from tracklog.mailbox.graph_mail import connect_with, reply
 
 
@@ -19,6 +19,7 @@ from tracklog.mailbox.graph_mail import connect_with, reply
 def connect_graph_mailbox() -> Response:
     """Connect your Microsoft 365 mailbox with the add-in's single sign-on token (the bearer
     token of this call), exchanged on your behalf for a lasting sign-in to Microsoft Graph."""
+    require_entra_configuration()
     assertion = "" if "Authorization" not in request.headers else bearer_token(request)
     if not assertion or assertion.startswith(TOKEN_PREFIX):
         raise ValidationFailed(

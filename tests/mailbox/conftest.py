@@ -1,0 +1,25 @@
+"""Fixtures of the mailbox tests: the stub Entra ID of the identity tests, and a fake Graph."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.auth.conftest import entra_settings, idp, idp_server  # noqa: F401 - fixtures
+from tests.graph_stub import FakeGraph
+
+
+@pytest.fixture(scope="session")
+def graph_server() -> Iterator[FakeGraph]:
+    """One fake Graph for the whole run."""
+    fake = FakeGraph().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def graph(graph_server: FakeGraph) -> FakeGraph:
+    """The fake Graph, empty."""
+    graph_server.reset()
+    return graph_server
