@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.auth.conftest import entra_settings, idp, idp_server  # noqa: F401 - fixtures
 from tests.graph_stub import FakeGraph
+from tests.idp_stub import StubIdentityProvider
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +25,13 @@ def graph(graph_server: FakeGraph) -> FakeGraph:
     """The fake Graph, empty."""
     graph_server.reset()
     return graph_server
+
+
+@pytest.fixture
+def graph_pane(
+    idp: StubIdentityProvider,  # noqa: F811 - the fixture imported above
+    graph: FakeGraph,
+    entra_settings: dict[str, Any],  # noqa: F811 - the fixture imported above
+) -> tuple[StubIdentityProvider, FakeGraph, dict[str, Any]]:
+    """The stub Entra ID, the fake Graph, and the settings pointing at both."""
+    return idp, graph, {**entra_settings, "GRAPH_URL": graph.url}
