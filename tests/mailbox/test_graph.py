@@ -417,3 +417,33 @@ def test_the_reply_form_shows_on_mail_cards_of_a_graph_mailbox_user(
     )
     assert sent.status_code == 302 and sent.location.endswith(f"/deals/{deal.id}")
     assert graph.made("POST", "/createReplyAll")[0].body == {"comment": "On my way"}
+
+
+def test_a_forgotten_delta_link_starts_the_folder_again_without_logging_twice(
+    connected, mailbox, graph, deal
+):
+    mailbox.add("inbox", from_peter(message_id="<in-1@initech.example>"))
+    sync_now(connected)
+    graph.requests.clear()
+    graph.fail_next(410, path="/inbox/messages/delta", code="syncStateNotFound")
+
+    connection = sync_now(connected)
+
+    inbox_rounds = graph.made("GET", "/inbox/messages/delta")
+    assert "$deltatoken" in inbox_rounds[0].query and "$filter" in inbox_rounds[1].query
+    assert connection.error is None and activity_count() == 1
+
+
+def test_a_removed_subscription_is_made_anew_by_the_next_sync(app, client, connected, graph):
+    app.config["BASE_URL"] = "https://crm.example.com"
+    connection = sync_now(connected)
+    client_state = graph.made("POST", "/subscriptions")[0].body["clientState"]
+    removed = {
+        "subscriptionId": connection.state["subscription"]["id"],
+        "clientState": client_state,
+        "lifecycleEvent": "subscriptionRemoved",
+    }
+    assert client.post(NOTIFICATIONS, json={"value": [removed]}).status_code == 202
+    graph.subscriptions.clear()
+    run_due_syncs()
+    assert len(graph.made("POST", "/subscriptions")) == 2 and len(graph.subscriptions) == 1
