@@ -447,3 +447,13 @@ def test_a_removed_subscription_is_made_anew_by_the_next_sync(app, client, conne
     graph.subscriptions.clear()
     run_due_syncs()
     assert len(graph.made("POST", "/subscriptions")) == 2 and len(graph.subscriptions) == 1
+
+
+def test_a_message_deleted_before_its_mime_is_fetched_is_passed_over(
+    connected, mailbox, graph, deal
+):
+    gone = mailbox.add("inbox", from_peter(message_id="<gone@initech.example>"))
+    mailbox.add("inbox", from_peter(message_id="<kept@initech.example>"))
+    graph.fail_next(404, path=f"/{gone.id}/$value", code="ErrorItemNotFound")
+    connection = sync_now(connected)
+    assert connection.error is None and activity("<kept@initech.example>") is not None

@@ -125,8 +125,7 @@ def _sync_folder(
             continue
         for message in page.get("value") or []:
             if isinstance(message, dict) and _is_new_mail(message):
-                raw = client.request("GET", f"me/messages/{quote(message['id'])}/$value")
-                log_synced_mail(connection, raw.content)
+                _log_message(client, connection, message["id"])
                 budget[0] -= 1
         if "@odata.nextLink" in page:
             link = page["@odata.nextLink"]
@@ -134,6 +133,17 @@ def _sync_folder(
             continue
         folders[folder] = {"link": page.get("@odata.deltaLink") or link, "caught_up": True}
         return
+
+
+def _log_message(client: GraphClient, connection: MailboxConnection, message_id: str) -> None:
+    """Fetch a message's MIME and log it; one deleted meanwhile is passed over."""
+    try:
+        raw = client.request("GET", f"me/messages/{quote(message_id)}/$value")
+    except GraphError as error:
+        if error.status == 404:
+            return
+        raise
+    log_synced_mail(connection, raw.content)
 
 
 _PREFER = {"Prefer": f"odata.maxpagesize={PAGE_SIZE}, {IMMUTABLE_IDS}"}
