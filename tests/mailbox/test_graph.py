@@ -141,6 +141,25 @@ def test_connecting_needs_the_pane_token_and_entra_configuration(app, api, mailb
     )
 
 
+def test_a_refused_exchange_asks_the_pane_for_interaction(client, idp, mailbox, world):
+    idp.token_error = {"error": "consent_required", "error_description": "AADSTS65001: no consent"}
+    refused = connect_from_pane(client, idp)
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (
+        403,
+        "interaction_required",
+    )
+    assert connection_of(world.admin) is None
+
+
+def test_settings_say_when_entra_is_not_configured(app, client, world):
+    app.config["ENTRA_CLIENT_SECRET"] = None
+    sign_in(client, world.admin)
+    refused = client.post("/settings/mailbox/graph/connect")
+    assert refused.status_code == 302 and refused.location.endswith("/settings/mailbox")
+    page = client.get("/settings/mailbox").get_data(as_text=True)
+    assert "needs a client id and a client secret" in page
+
+
 def test_connecting_from_settings_runs_the_authorization_code_flow(client, idp, mailbox, world):
     sign_in(client, world.admin)
     page = client.get("/settings/mailbox").get_data(as_text=True)

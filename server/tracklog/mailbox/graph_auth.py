@@ -17,7 +17,12 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from tracklog.auth.entra import HTTP_TIMEOUT_SECONDS, identity_provider_session
-from tracklog.auth.obo import INTERACTION_ERRORS, OnBehalfOfFailed, OnBehalfOfNotConfigured
+from tracklog.auth.obo import (
+    INTERACTION_ERRORS,
+    InteractionRequired,
+    OnBehalfOfFailed,
+    OnBehalfOfNotConfigured,
+)
 from tracklog.extensions import db
 from tracklog.mailbox.connections import replace_secret, secret_of
 from tracklog.models import Account, User
@@ -135,10 +140,20 @@ def _raise_for(result: Mapping[str, Any]) -> None:
         return
     error = result.get("error") or "unknown_error"
     description = (result.get("error_description") or "").strip()
+    details = {
+        "error": error,
+        "description": description.splitlines()[0] if description else "",
+        "claims": result.get("claims"),
+    }
+    if error in INTERACTION_ERRORS:
+        # The pane then falls back on Office's sign-in dialog, as for any on-behalf-of call.
+        raise InteractionRequired(
+            _("Sign in to Microsoft again to let tracklog act for you."), details=details
+        )
     raise OnBehalfOfFailed(
         _("Microsoft Entra ID refused to connect the mailbox (%(error)s).", error=error),
         code="mailbox_sign_in_failed",
-        details={"error": error, "description": description.splitlines()[0] if description else ""},
+        details=details,
     )
 
 
