@@ -17,6 +17,7 @@ import hmac
 import ipaddress
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -44,6 +45,7 @@ FIRST_SYNC_SPAN = timedelta(days=30)
 MAX_MESSAGES_PER_PASS = 200
 PAGE_SIZE = 50
 DELTA_SELECT = "internetMessageId,receivedDateTime,isDraft,subject"
+DELTA_PREFER = {"Prefer": f"odata.maxpagesize={PAGE_SIZE}, {IMMUTABLE_IDS}"}
 # Polling alone, and polling behind change notifications (which make a mailbox due at once).
 POLL = timedelta(minutes=5)
 POLL_WITH_NOTIFICATIONS = timedelta(minutes=30)
@@ -57,11 +59,18 @@ RENEW_BEFORE = timedelta(hours=12)
 NOTIFICATIONS_PATH = "/api/v1/mailbox/graph/notifications"
 
 
+@dataclass
+class PassBudget:
+    """How many more mails this pass may log."""
+
+    left: int
+
+
 def sync(connection: MailboxConnection) -> tuple[dict[str, Any], timedelta]:
     """Log what is new in the mailbox's Inbox and Sent Items; the state to keep and when next."""
     client = GraphClient(connection)
     state = copy.deepcopy(connection.state)
-    budget = [MAX_MESSAGES_PER_PASS]
+    budget = PassBudget(MAX_MESSAGES_PER_PASS)
     try:
         for folder in FOLDERS:
             _sync_folder(client, connection, state, folder, budget)
@@ -83,7 +92,7 @@ def sync(connection: MailboxConnection) -> tuple[dict[str, Any], timedelta]:
             _("Microsoft 365 refused the sync (%(code)s).", code=error.code),
             FAILURE_RETRY,
         ) from error
-    if budget[0] <= 0:
+    if budget.left <= 0:
         return state, timedelta(0)
     return state, POLL_WITH_NOTIFICATIONS if subscribed else POLL
 
@@ -108,15 +117,16 @@ def _sync_folder(
     connection: MailboxConnection,
     state: dict[str, Any],
     folder: str,
-    budget: list[int],
+    budget: PassBudget,
 ) -> None:
     """Follow the folder's pages until its delta link or the end of the pass's budget."""
     folders = state.setdefault("folders", {})
     link = (folders.get(folder) or {}).get("link")
     restarted = False
-    while budget[0] > 0:
+    while budget.left > 0:
         try:
-            page = client.json("GET", link or _first_round(connection, folder), headers=_PREFER)
+            url = link or _first_round(connection, folder)
+            page = client.json("GET", url, headers=DELTA_PREFER)
         except GraphError as error:
             if restarted or not _delta_expired(error):
                 raise
@@ -126,7 +136,7 @@ def _sync_folder(
         for message in page.get("value") or []:
             if isinstance(message, dict) and _is_new_mail(message):
                 _log_message(client, connection, message["id"])
-                budget[0] -= 1
+                budget.left -= 1
         if "@odata.nextLink" in page:
             link = page["@odata.nextLink"]
             folders[folder] = {"link": link, "caught_up": False}
@@ -144,9 +154,6 @@ def _log_message(client: GraphClient, connection: MailboxConnection, message_id:
             return
         raise
     log_synced_mail(connection, raw.content)
-
-
-_PREFER = {"Prefer": f"odata.maxpagesize={PAGE_SIZE}, {IMMUTABLE_IDS}"}
 
 
 def _is_new_mail(message: dict[str, Any]) -> bool:

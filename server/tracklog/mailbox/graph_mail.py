@@ -9,7 +9,8 @@ the reply; either way by its Message-ID, once.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import msal
@@ -32,6 +33,7 @@ from tracklog.models import InboundMessage, User
 from tracklog.models.mailbox import MailboxConnection
 
 MAX_REPLY_CHARS = 100_000
+T = TypeVar("T")
 
 
 class GraphFailed(DomainError):
@@ -123,7 +125,11 @@ def _message_in_mailbox(client: GraphClient, message_id: str) -> str:
     return str(found[0]["id"])
 
 
-def _graph_call(connection: MailboxConnection, call: Any, client: GraphClient | None = None) -> Any:
+def _graph_call(
+    connection: MailboxConnection,
+    call: Callable[[GraphClient], T],
+    client: GraphClient | None = None,
+) -> T:
     """Run call(client), turning Graph's failures into errors the user can act on."""
     try:
         return call(client or GraphClient(connection))
