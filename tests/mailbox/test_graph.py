@@ -476,3 +476,15 @@ def test_a_message_deleted_before_its_mime_is_fetched_is_passed_over(
     graph.fail_next(404, path=f"/{gone.id}/$value", code="ErrorItemNotFound")
     connection = sync_now(connected)
     assert connection.error is None and activity("<kept@initech.example>") is not None
+
+
+def test_a_reply_refuses_bad_input_without_failing(connected, api, world):
+    assert api.post("/activities/99999999999/reply", {"body": "Hi"}).status_code == 404
+    assert api.post("/activities/1/reply", ["not", "an", "object"]).status_code == 422
+    logged = factories.make_activity(world.account, [], "email", "Mail")
+    logged.message_id = "<m@x.example>"
+    db.session.commit()
+    for body in ({"body": 5}, {"body": "   "}, {}, {"body": "x" * 100_001}):
+        assert api.post(f"/activities/{logged.id}/reply", body).status_code == 422
+    note = factories.make_activity(world.account, [], "note", "Call notes")
+    assert api.post(f"/activities/{note.id}/reply", {"body": "Hi"}).status_code == 422
