@@ -201,6 +201,7 @@ def test_first_sync_logs_inbox_mail_as_incoming_and_sent_items_as_outgoing(
     first_rounds = graph.made("GET", "/messages/delta")
     assert {r.path.split("/")[4] for r in first_rounds} == {"inbox", "sentitems"}
     assert all("receivedDateTime ge" in r.query["$filter"] for r in first_rounds)
+    assert all('IdType="ImmutableId"' in r.headers["Prefer"] for r in graph.requests)
     assert all(folder["caught_up"] for folder in connection.state["folders"].values())
     assert connection.error is None and connection.last_sync_at is not None
     assert connection.next_sync_at > utcnow() + timedelta(minutes=4)

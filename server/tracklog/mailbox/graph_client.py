@@ -87,7 +87,12 @@ class GraphClient:
         """The request as it is, with the current token."""
         if self._token is None:
             self._token = access_token(self.connection)
-        headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            # Every id we read or send is immutable, whatever folder the message moves to.
+            "Prefer": IMMUTABLE_IDS,
+            **kwargs.pop("headers", {}),
+        }
         try:
             return self.session.request(
                 method, graph_url(path), headers=headers, timeout=TIMEOUT_SECONDS, **kwargs

@@ -22,7 +22,6 @@ from tracklog.extensions import db
 from tracklog.mailbox.connections import connect, connection_of
 from tracklog.mailbox.graph_auth import IdentityProviderUnavailable, TokenRefused, tenant_of
 from tracklog.mailbox.graph_client import (
-    IMMUTABLE_IDS,
     GraphClient,
     GraphError,
     GraphThrottled,
@@ -92,7 +91,6 @@ def reply(user: User, activity_id: int, comment: Any, reply_all: bool) -> Inboun
             "POST",
             f"me/messages/{quote(original)}/{action}",
             json={"comment": comment},
-            headers={"Prefer": IMMUTABLE_IDS},
         )
         client.request("POST", f"me/messages/{quote(str(draft['id']))}/send")
         return str(draft["id"])
@@ -100,9 +98,7 @@ def reply(user: User, activity_id: int, comment: Any, reply_all: bool) -> Inboun
     client = GraphClient(connection)
     sent = _graph_call(connection, send, client)
     try:
-        raw = client.request(
-            "GET", f"me/messages/{quote(sent)}/$value", headers={"Prefer": IMMUTABLE_IDS}
-        ).content
+        raw = client.request("GET", f"me/messages/{quote(sent)}/$value").content
     except (GraphError, GraphThrottled, GraphUnavailable, TokenRefused):
         return None
     return log_synced_mail(connection, raw)
@@ -115,7 +111,6 @@ def _message_in_mailbox(client: GraphClient, message_id: str) -> str:
         "GET",
         "me/messages",
         params={"$filter": f"internetMessageId eq '{quoted}'", "$select": "id"},
-        headers={"Prefer": IMMUTABLE_IDS},
     ).get("value")
     if not found or not isinstance(found[0], dict) or "id" not in found[0]:
         raise NotFound(
