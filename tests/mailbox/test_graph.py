@@ -430,12 +430,14 @@ def test_the_reply_form_shows_on_mail_cards_of_a_graph_mailbox_user(
     question = activity("<question@initech.example>")
     sign_in(client, world.admin)
     page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
-    assert "data-graph-reply" in page
+    assert "data-graph-reply" in page and f'value="/deals/{deal.id}#timeline"' in page
     sent = client.post(
         f"/activities/{question.id}/reply",
-        data={"body": "On my way", "reply_all": "1", "next": f"/deals/{deal.id}"},
+        data={"body": "On my way", "reply_all": "1", "next": f"/deals/{deal.id}#timeline"},
     )
-    assert sent.status_code == 302 and sent.location.endswith(f"/deals/{deal.id}")
+    assert sent.status_code == 302 and sent.location.endswith(f"/deals/{deal.id}#timeline")
+    fragment = client.get(f"/deals/{deal.id}/timeline").get_data(as_text=True)
+    assert f'value="/deals/{deal.id}#timeline"' in fragment
     assert graph.made("POST", "/createReplyAll")[0].body == {"comment": "On my way"}
 
 
