@@ -29,7 +29,7 @@ def test_the_mailbox_card_is_offered_only_with_an_entra_app(open_pane, app, worl
     # Without Outlook's single sign-on the pane holds a personal token: the server says why not.
     page.click("#mailbox-button")
     error = page.wait_for_selector("#error:not([hidden])", timeout=TIMEOUT_MS)
-    assert "single sign-on token" in error.inner_text()
+    assert "Settings → Mailbox" in error.inner_text()
 
 
 def test_a_connected_mailbox_is_shown_without_the_button(open_pane, app, world: Any):

@@ -23,7 +23,10 @@ def connect_graph_mailbox() -> Response:
     assertion = "" if "Authorization" not in request.headers else bearer_token(request)
     if not assertion or assertion.startswith(TOKEN_PREFIX):
         raise ValidationFailed(
-            _("Connect from the add-in: this call needs its single sign-on token as bearer."),
+            _(
+                "Connecting needs the add-in's single sign-on token as bearer; without it, "
+                "connect your mailbox in tracklog under Settings → Mailbox."
+            ),
             code="sso_token_required",
         )
     connect_with(g.api_user, exchange_pane_token(g.api_user, assertion))
