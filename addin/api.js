@@ -11,6 +11,8 @@ export const ENDPOINTS = {
   message: (id) => `/api/v1/messages/${encodeURIComponent(id)}`,
   defaults: "/api/v1/me",
   addinToken: "/api/v1/me/addin-token",
+  mailbox: "/api/v1/me/mailbox",
+  mailboxGraph: "/api/v1/me/mailbox/graph",
   templates: "/api/v1/templates",
   sendTime: (id) => `/api/v1/contacts/${encodeURIComponent(id)}/send-time`,
   config: "/addin/config.json",
@@ -206,4 +208,15 @@ export function addinConfig() {
 /** POST /api/v1/me/addin-token: a personal token for the send handler ({token}), made once. */
 export function addinToken() {
   return request("POST", ENDPOINTS.addinToken, { json: { name: "Outlook add-in" } });
+}
+
+/** GET /api/v1/me/mailbox: whether your mailbox is connected, which one, and its last error. */
+export function myMailbox() {
+  return request("GET", ENDPOINTS.mailbox);
+}
+
+/** POST /api/v1/me/mailbox/graph: connects your Microsoft 365 mailbox; the server exchanges the
+ * pane's single sign-on token (the bearer of the call) on your behalf. */
+export function connectMailbox() {
+  return request("POST", ENDPOINTS.mailboxGraph);
 }

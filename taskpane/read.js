@@ -1,6 +1,14 @@
 // The read pane: the sender's contact card, "Log this mail" for a received mail, and the live
 // open history of a tracked mail the user sent.
-import { createContact, getRecord, logMail, message, searchRecords } from "../addin/api.js";
+import {
+  connectMailbox,
+  createContact,
+  getRecord,
+  logMail,
+  message,
+  myMailbox,
+  searchRecords,
+} from "../addin/api.js";
 import { getToken } from "../addin/auth.js";
 import { bodyHtml, readItem, recipients, userEmail } from "../addin/office.js";
 import { formatDateTime, t } from "./i18n.js";
@@ -419,6 +427,47 @@ async function showTrackedHistory() {
   }
 }
 
+// --- The connected mailbox: offered where single sign-on is configured ----------------------------
+
+// The server connects Microsoft 365 by exchanging the pane's single sign-on token, so the card is
+// shown only when the server has an Entra app; without one the web UI's Settings is the way.
+async function showMailbox(config) {
+  if (!config.entraClientId) {
+    return;
+  }
+  try {
+    renderMailbox(await myMailbox());
+  } catch (error) {
+    console.warn(`tracklog: mailbox state unavailable (${error.message})`);
+  }
+}
+
+function renderMailbox(mailbox) {
+  const revoked = mailbox.error_code === "consent_revoked";
+  $("mailbox").hidden = false;
+  $("mailbox-state").textContent = revoked
+    ? mailbox.error
+    : mailbox.connected
+      ? t("mailbox.connected", { address: mailbox.address })
+      : t("mailbox.explain");
+  $("mailbox-button").hidden = mailbox.connected && !revoked;
+}
+
+async function connectThisMailbox() {
+  const button = $("mailbox-button");
+  button.disabled = true;
+  showStatus(t("mailbox.connecting"));
+  try {
+    renderMailbox(await connectMailbox());
+    showStatus(t("mailbox.done"));
+  } catch (error) {
+    showStatus("");
+    showError(t("mailbox.failed", { message: describeError(error) }));
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // --- Start -------------------------------------------------------------------------------------------
 
 async function main() {
@@ -431,6 +480,7 @@ async function main() {
   }
   const item = await readItem();
   $("log-button").addEventListener("click", () => logThisMail(item));
+  $("mailbox-button").addEventListener("click", connectThisMailbox);
   if (!started.online) {
     showError(describeError(started.error));
     $("log-button").disabled = true;
@@ -441,7 +491,11 @@ async function main() {
   // A mail the user sent: its recipients matter, not the user's own contact card.
   const own = item.from && item.from === (await userEmail().catch(() => ""));
   $("sender").hidden = Boolean(own);
-  await Promise.all([own ? null : showSender(item), showTrackedHistory()]);
+  await Promise.all([
+    own ? null : showSender(item),
+    showTrackedHistory(),
+    showMailbox(started.config),
+  ]);
   document.body.dataset.ready = "true";
 }
 

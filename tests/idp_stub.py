@@ -1,7 +1,10 @@
-"""A stub Microsoft Entra ID on 127.0.0.1 over real HTTPS: OIDC metadata, JWKS, token endpoint."""
+"""A stub Microsoft Entra ID on 127.0.0.1 over real HTTPS: OIDC metadata, JWKS, the authorize
+endpoint (signing in whoever `signed_in` names at once), and the token endpoint's on-behalf-of,
+authorization code and refresh token grants."""
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import socket
@@ -13,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import jwt
 from cryptography import x509
@@ -24,6 +27,7 @@ from jwt.algorithms import RSAAlgorithm
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GRAPH = "https://graph.microsoft.com"
+SIGNED_IN = {"oid": "oid-of-alice", "preferred_username": "alice@acme.example", "name": "Alice"}
 
 
 def _name(common_name: str) -> x509.Name:
@@ -138,6 +142,9 @@ class StubIdentityProvider:
             self.token_error: dict[str, Any] | None = None
             self.hits: list[str] = []
             self.token_requests: list[dict[str, str]] = []
+            self.signed_in: dict[str, str] = dict(SIGNED_IN)
+            self.codes: dict[str, dict[str, Any]] = {}
+            self.refresh_tokens: dict[str, dict[str, Any]] = {}
 
     def start(self) -> StubIdentityProvider:
         """Listen on a random port of 127.0.0.1 in a background thread."""
@@ -244,8 +251,20 @@ class StubIdentityProvider:
         with self._lock:
             return {"keys": [public_jwk(kid, key) for kid, key in self.keys.items()]}
 
+    def authorize(self, tenant_id: str, query: dict[str, str]) -> str:
+        """Sign `signed_in` in at once: where the browser goes back, with a code and the state."""
+        code = uuid.uuid4().hex
+        self.codes[code] = {
+            "tenant": tenant_id,
+            "nonce": query.get("nonce"),
+            "redirect_uri": query.get("redirect_uri"),
+            "user": dict(self.signed_in),
+        }
+        answer = {"code": code, "state": query.get("state", "")}
+        return f"{query.get('redirect_uri')}?{urlencode(answer)}"
+
     def exchange(self, tenant_id: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        """Answer an on-behalf-of request like Entra ID does."""
+        """Answer a token request like Entra ID does, by its grant type."""
         self.token_requests.append(form)
         if form.get("client_id") != self.client_id or form.get("client_secret") != (
             self.client_secret
@@ -254,12 +273,22 @@ class StubIdentityProvider:
                 "error": "invalid_client",
                 "error_description": "AADSTS7000215: Invalid client secret provided.",
             }
-        if form.get("grant_type") != JWT_BEARER or form.get("requested_token_use") != (
-            "on_behalf_of"
+        grants = {
+            JWT_BEARER: self._on_behalf_of,
+            "authorization_code": self._authorization_code,
+            "refresh_token": self._refresh,
+        }
+        grant = grants.get(form.get("grant_type", ""))
+        if grant is None or (
+            grant == self._on_behalf_of and form.get("requested_token_use") != "on_behalf_of"
         ):
             return 400, {"error": "unsupported_grant_type"}
         if self.token_error is not None:
             return 400, self.token_error
+        return grant(tenant_id, form)
+
+    def _on_behalf_of(self, tenant_id: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """A Graph token for the user of the assertion (and a refresh token with offline_access)."""
         try:
             header = jwt.get_unverified_header(form.get("assertion", ""))
             key = self.keys[header["kid"]].public_key()
@@ -274,12 +303,32 @@ class StubIdentityProvider:
             if not str(user.get("aud", "")).endswith(self.client_id):
                 raise KeyError("aud")
         except (jwt.PyJWTError, KeyError):
-            return 400, {
-                "error": "invalid_grant",
-                "error_description": "AADSTS50013: Assertion failed signature validation.\r\n"
-                "Trace ID: 0000 Correlation ID: 0000",
-            }
-        scopes = [s for s in form.get("scope", "").split() if s.startswith(GRAPH)]
+            return _invalid_grant("AADSTS50013: Assertion failed signature validation.")
+        return 200, self._tokens(tenant_id, user, form.get("scope", ""))
+
+    def _authorization_code(
+        self, tenant_id: str, form: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        """Tokens for the user an authorize request signed in, once per code."""
+        grant = self.codes.pop(form.get("code", ""), None)
+        if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
+            return _invalid_grant("AADSTS70008: The provided authorization code is invalid.")
+        return 200, self._tokens(tenant_id, grant["user"], form.get("scope", ""), grant["nonce"])
+
+    def _refresh(self, tenant_id: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """New tokens for a refresh token still valid; it is used up (Entra rotates them)."""
+        user = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
+        if user is None:
+            return _invalid_grant("AADSTS700082: The refresh token has expired.")
+        return 200, self._tokens(tenant_id, user, form.get("scope", ""))
+
+    def _tokens(
+        self, tenant_id: str, user: dict[str, Any], scope: str, nonce: str | None = None
+    ) -> dict[str, Any]:
+        """A token answer: a Graph access token, and with offline_access a refresh token, an ID
+        token and client info (what MSAL keeps an account by)."""
+        requested = scope.split()
+        scopes = [s for s in requested if s.startswith(GRAPH)]
         now = int(time.time())
         graph_token = self.sign(
             {
@@ -290,15 +339,52 @@ class StubIdentityProvider:
                 "oid": user["oid"],
                 "tid": tenant_id,
                 "scp": " ".join(s.removeprefix(GRAPH + "/") for s in scopes),
+                "jti": uuid.uuid4().hex,
             }
         )
-        return 200, {
+        answer: dict[str, Any] = {
             "token_type": "Bearer",
             "scope": " ".join(scopes),
             "expires_in": 3599,
             "ext_expires_in": 3599,
             "access_token": graph_token,
         }
+        if "offline_access" not in requested:
+            return answer
+        refresh_token = f"stub-rt-{uuid.uuid4().hex}"
+        self.refresh_tokens[refresh_token] = dict(user)
+        id_claims = {
+            "aud": self.client_id,
+            "iss": self.issuer(tenant_id),
+            "iat": now,
+            "exp": now + 3600,
+            "sub": user["oid"],
+            "oid": user["oid"],
+            "tid": tenant_id,
+            "preferred_username": user.get("preferred_username"),
+            "name": user.get("name"),
+            "nonce": nonce,
+        }
+        client_info = {"uid": user["oid"], "utid": tenant_id}
+        return {
+            **answer,
+            "refresh_token": refresh_token,
+            "id_token": self.sign({k: v for k, v in id_claims.items() if v is not None}),
+            "client_info": _base64url(json.dumps(client_info).encode()),
+        }
+
+
+def _invalid_grant(description: str) -> tuple[int, dict[str, Any]]:
+    """Entra ID's answer to a grant it refuses."""
+    return 400, {
+        "error": "invalid_grant",
+        "error_description": f"{description}\r\nTrace ID: 0000 Correlation ID: 0000",
+    }
+
+
+def _base64url(data: bytes) -> str:
+    """Unpadded base64url, as client_info is sent."""
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -327,6 +413,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", "v2.0/.well-known/openid-configuration"): "metadata",
             ("GET", "discovery/v2.0/keys"): "jwks",
             ("POST", "oauth2/v2.0/token"): "token",
+            ("GET", "oauth2/v2.0/authorize"): "authorize",
         }
         return kinds.get((self.command, rest), "unknown"), tenant_id
 
@@ -343,6 +430,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(200, stub.metadata(tenant_id))
         if kind == "jwks":
             return self._answer(200, stub.jwks())
+        if kind == "authorize":
+            query = {k: v[0] for k, v in parse_qs(self.path.partition("?")[2]).items()}
+            self.send_response(302)
+            self.send_header("Location", stub.authorize(tenant_id, query))
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         self._answer(*stub.exchange(tenant_id, form))

@@ -63,6 +63,8 @@ def _register_blueprints(app: Flask) -> None:
     import tracklog.crm.api  # noqa: F401 - adds timelines, pins, associations, tasks to `api`
     import tracklog.crm.thread_api  # noqa: F401 - adds note threads, product lines, quotes to `api`
     import tracklog.mailbox.api  # noqa: F401 - adds the connected mailbox to `api`
+    import tracklog.mailbox.graph_api  # noqa: F401 - adds connecting Microsoft 365 and replies
+    import tracklog.mailbox.graph_pages  # noqa: F401 - adds the Microsoft 365 sign-in and replies
     import tracklog.mailbox.pages  # noqa: F401 - adds /settings/mailbox to `settings_pages`
     import tracklog.maillog.api  # noqa: F401 - adds the logging operations to `api`
     import tracklog.mailtemplates.api  # noqa: F401 - adds the template library to `api`
@@ -85,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.crm.tasks import tasks
     from tracklog.crm.thread_pages import thread_pages
     from tracklog.health import health
+    from tracklog.mailbox.graph_notifications import graph_notifications
     from tracklog.maillog.pages import maillog
     from tracklog.mailtemplates.pages import template_pages
     from tracklog.notify.api import bell
@@ -115,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(web)
     app.register_blueprint(formatting)
     app.register_blueprint(tracking)
+    app.register_blueprint(graph_notifications)
     app.register_blueprint(messages)
     app.register_blueprint(insights_page)
     app.register_blueprint(maillog)

@@ -90,6 +90,10 @@ class Config:
         self.ENTRA_CA_BUNDLE = env.get("TRACKLOG_ENTRA_CA_BUNDLE") or None
         # CA certificates trusted for IMAP servers beside the system's (a private CA).
         self.IMAP_CA_BUNDLE = env.get("TRACKLOG_IMAP_CA_BUNDLE") or None
+        # Microsoft Graph, where connected Microsoft 365 mailboxes are read (tests use a fake).
+        self.GRAPH_URL = (
+            env.get("TRACKLOG_GRAPH_URL") or "https://graph.microsoft.com/v1.0"
+        ).rstrip("/")
         self.SESSION_COOKIE_SECURE = _flag(env.get("TRACKLOG_SECURE_COOKIES"), True)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

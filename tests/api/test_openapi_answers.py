@@ -11,14 +11,17 @@ from jsonschema import Draft202012Validator, FormatChecker
 from werkzeug.test import TestResponse
 
 from tests import factories
+from tests.auth.conftest import AUDIENCE, TENANT_ID, entra_settings, idp, idp_server  # noqa: F401
 from tests.imap_server import ImapUser
+from tests.mailbox.conftest import graph, graph_pane, graph_server  # noqa: F401 - fixtures
 from tests.maillog.mail import outgoing, raw
 from tests.tracking.conftest import app_config, recipient, record  # noqa: F401
 from tests.tracking.helpers import CHROME_WINDOWS, pixel_path, sent_an_hour_ago
 from tests.tracking.test_hits import hit
 from tracklog.audit.log import record_audit
 from tracklog.extensions import db
-from tracklog.models import Task, Webhook, utcnow
+from tracklog.mailbox.schedule import run_due_syncs
+from tracklog.models import Account, Activity, Task, Webhook, utcnow
 from tracklog.tracking.reminders import run_due_reminders
 from tracklog.webhooks.dispatch import deliver_due
 
@@ -346,6 +349,24 @@ def walk_data_rights(api: DocumentedApi) -> None:
     api.call("POST", f"/contacts/{contact}/erase")
 
 
+def walk_graph_mailbox(api: DocumentedApi, app: Any, pane: tuple[Any, Any, Any]) -> None:
+    """Connecting a Microsoft 365 mailbox from the pane, and replying to a mail it synced."""
+    stub, fake, settings = pane
+    app.config.update(settings)
+    account = db.session.scalar(db.select(Account).filter_by(name="Acme Sales"))
+    account.entra_tenant_id = TENANT_ID
+    db.session.commit()
+    mailbox = fake.mailbox("oid-of-alice", "alice@acme.example")
+    token = stub.token(TENANT_ID, AUDIENCE, oid="oid-of-alice", preferred_username=mailbox.address)
+    sso = {"Authorization": f"Bearer {token}"}
+    assert api.call("POST", "/me/mailbox/graph", headers=sso).json["provider"] == "graph"
+    question = outgoing(sender="peter@initech.example", to=(mailbox.address,))
+    mailbox.add("inbox", raw(question))
+    run_due_syncs()
+    logged = db.session.scalar(db.select(Activity).filter_by(message_id=question["Message-ID"]))
+    api.call("POST", f"/activities/{logged.id}/reply", {"body": "Yes.", "reply_all": True})
+
+
 def test_every_operation_answers_what_the_document_says(
     app,
     api,
@@ -353,6 +374,7 @@ def test_every_operation_answers_what_the_document_says(
     recipient,  # noqa: F811 - the fixtures imported above
     record,  # noqa: F811
     request,
+    graph_pane,  # noqa: F811 - the fixture
 ):
     documented = DocumentedApi(app, api)
     documented.call("GET", "/me")
@@ -373,6 +395,7 @@ def test_every_operation_answers_what_the_document_says(
     walk_users(documented)
     walk_webhooks(documented, webhook.json["id"])
     walk_data_rights(documented)
+    walk_graph_mailbox(documented, app, graph_pane)
 
     not_called = sorted(set(documented.operations) - documented.called)
     assert not_called == [], f"operations never checked against a real answer; {NOT_CALLED_HINT}"

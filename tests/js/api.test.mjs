@@ -106,3 +106,14 @@ test("message, defaults and addinConfig use the endpoint table", async () => {
   assert.equal(seen.url, "/addin/config.json");
   assert.equal(seen.headers.authorization, undefined);
 });
+
+test("the mailbox is read and connected with the pane's bearer token", async () => {
+  answer = () => ({ status: 200, json: { connected: true, provider: "graph" } });
+  assert.equal((await api.myMailbox()).connected, true);
+  assert.equal(server.requests.at(-1).url, "/api/v1/me/mailbox");
+  await api.connectMailbox();
+  const seen = server.requests.at(-1);
+  assert.equal(seen.method, "POST");
+  assert.equal(seen.url, "/api/v1/me/mailbox/graph");
+  assert.equal(seen.headers.authorization, "Bearer tok-1");
+});

@@ -461,6 +461,24 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ),
         "additionalProperties": False,
     },
+    "MailReply": {
+        **body(
+            ("body",),
+            body={**STRING, "description": "The reply's text, quoted above the mail"},
+            reply_all={
+                **BOOLEAN,
+                "description": "Answer everyone the mail was to, not only its "
+                "sender (default false)",
+            },
+        ),
+        "additionalProperties": False,
+    },
+    "MailReplySent": answer(
+        sent=BOOLEAN,
+        activity_id=nullable(
+            {**INTEGER, "description": "The reply as logged; null when the mailbox sync logs it"}
+        ),
+    ),
     "PersonalSettingsChange": {**body(**PERSONAL_SETTINGS_FIELDS), "additionalProperties": False},
     "NeverLogEntry": answer(
         id=INTEGER,
@@ -1218,6 +1236,13 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     ),
     "api.disconnect_my_mailbox": operation(
         ok=answers("200", "Mailbox", "Disconnected, with how many associations its sync lost.")
+    ),
+    "api.connect_graph_mailbox": operation(
+        ok=answers("200", "Mailbox", "Your Microsoft 365 mailbox, connected."),
+    ),
+    "api.reply_to_activity": operation(
+        takes("MailReply"),
+        accepted=answers("202", "MailReplySent", "Sent from your Microsoft 365 mailbox."),
     ),
     "api.get_my_settings": operation(
         ok=answers("200", "PersonalSettings", "Your settings and the account's defaults.")

@@ -142,7 +142,7 @@ def send_device_cookie(response: Response) -> Response:
     return response
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths are followed after sign-in: never an open redirect."""
     if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
@@ -192,7 +192,7 @@ def sign_in() -> Response:
         user = authenticated_user(form)
         if user is not None:
             begin_sign_in(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return sign_in_page("auth/sign_in.html", form)
 
 

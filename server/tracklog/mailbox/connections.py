@@ -9,6 +9,7 @@ runs again (mailbox/intake.py).
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,9 @@ from tracklog.extensions import db
 from tracklog.mailbox.sealing import seal, unseal
 from tracklog.models import ActivityAssociation, InboundMessage, User, utcnow
 from tracklog.models.mailbox import MAILBOX_PROVIDERS, MailboxConnection
+
+# What a provider undoes at its end when a mailbox is disconnected (best effort, never raising).
+FAREWELLS = {"graph": "tracklog.mailbox.graph:unsubscribe"}
 
 
 def connection_of(user: User) -> MailboxConnection | None:
@@ -112,6 +116,9 @@ def disconnect(user: User) -> int:
     connection = connection_of(user)
     if connection is None:
         return 0
+    if connection.provider in FAREWELLS:
+        module, name = FAREWELLS[connection.provider].split(":")
+        getattr(importlib.import_module(module), name)(connection)
     removed = db.session.execute(
         delete(ActivityAssociation)
         .where(
