@@ -31,7 +31,7 @@ from tracklog.models import Activity, utcnow
 from tracklog.models.mailbox import MailboxConnection
 
 ALICE_OID = "oid-of-alice"
-NOTIFICATIONS = "/api/v1/mailbox/graph/notifications"
+NOTIFICATIONS = "/hooks/graph/notifications"
 
 
 @pytest.fixture
@@ -130,11 +130,11 @@ def test_connecting_from_the_pane_seals_a_token_cache_with_a_refresh_token(
     assert idp.token_requests[-1]["grant_type"] == JWT_BEARER
 
 
-def test_connecting_needs_the_pane_token_and_entra_configuration(app, api, mailbox):
+def test_connecting_needs_the_pane_token_and_entra_configuration(app, api, client, idp, mailbox):
     refused = api.post("/me/mailbox/graph")
     assert (refused.status_code, refused.get_json()["error"]["code"]) == (422, "sso_token_required")
     app.config["ENTRA_CLIENT_SECRET"] = None
-    unconfigured = api.post("/me/mailbox/graph")
+    unconfigured = connect_from_pane(client, idp)
     assert (unconfigured.status_code, unconfigured.get_json()["error"]["code"]) == (
         503,
         "entra_not_configured",

@@ -204,6 +204,8 @@ def test_product_lines_are_validated(api, shared):
     }
     assert api.post(f"/deals/{deal}/line-items", ["x"]).status_code == 422
     assert api.patch("/line-items/999999", {"name": "x"}).status_code == 404
+    free = api.post(f"/deals/{deal}/line-items", {"name": "Onboarding"})
+    assert free.status_code == 201 and free.json["unit_price"] in ("0", "0.00", 0)
 
 
 def test_quotes_sum_the_lines_unless_given_and_sync(api, shared):

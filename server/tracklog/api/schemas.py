@@ -1239,6 +1239,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     ),
     "api.connect_graph_mailbox": operation(
         ok=answers("200", "Mailbox", "Your Microsoft 365 mailbox, connected."),
+        entra_failed=answers("502", "Error", "Microsoft Entra ID gave no token for you."),
+        entra_missing=answers("503", "Error", "This server has no Microsoft Entra ID app."),
     ),
     "api.reply_to_activity": operation(
         takes("MailReply"),

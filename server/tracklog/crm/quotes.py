@@ -73,7 +73,13 @@ BOUNDS = {
     "amount": (Decimal(0), None, _l("must be 0 or more")),
     "discount_percent": (Decimal(0), Decimal(100), _l("must be from 0 to 100")),
 }
-DEFAULTS = {"quantity": Decimal(1), "discount_percent": Decimal(0), "status": "draft", "notes": ""}
+DEFAULTS = {
+    "quantity": Decimal(1),
+    "unit_price": Decimal(0),
+    "discount_percent": Decimal(0),
+    "status": "draft",
+    "notes": "",
+}
 
 
 def read_fields(kind: Kind, payload: Any, creating: bool) -> dict[str, Any]:

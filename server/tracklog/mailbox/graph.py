@@ -56,7 +56,7 @@ OUTAGE_RETRY_MIN, OUTAGE_RETRY_MAX = timedelta(seconds=30), timedelta(hours=1)
 # Graph keeps a subscription to messages for at most about 7 days; we ask for 2 and renew early.
 SUBSCRIPTION_LIFETIME = timedelta(days=2)
 RENEW_BEFORE = timedelta(hours=12)
-NOTIFICATIONS_PATH = "/api/v1/mailbox/graph/notifications"
+NOTIFICATIONS_PATH = "/hooks/graph/notifications"
 
 
 @dataclass

@@ -19,7 +19,6 @@ from tracklog.mailbox.graph_mail import connect_with, reply
 def connect_graph_mailbox() -> Response:
     """Connect your Microsoft 365 mailbox with the add-in's single sign-on token (the bearer
     token of this call), exchanged on your behalf for a lasting sign-in to Microsoft Graph."""
-    require_entra_configuration()
     assertion = "" if "Authorization" not in request.headers else bearer_token(request)
     if not assertion or assertion.startswith(TOKEN_PREFIX):
         raise ValidationFailed(
@@ -29,6 +28,7 @@ def connect_graph_mailbox() -> Response:
             ),
             code="sso_token_required",
         )
+    require_entra_configuration()
     connect_with(g.api_user, exchange_pane_token(g.api_user, assertion))
     return jsonify(mailbox_json(g.api_user))
 

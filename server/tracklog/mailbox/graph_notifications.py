@@ -1,4 +1,4 @@
-"""Graph's change notifications: POST /api/v1/mailbox/graph/notifications.
+"""Graph's change notifications: POST /hooks/graph/notifications.
 
 Graph calls this without any of our credentials, so it lives outside the `api` blueprint (whose
 every call is authenticated). A notification proves itself only by its subscription's
