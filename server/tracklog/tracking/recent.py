@@ -45,7 +45,8 @@ class RecentHits:
     sightings: dict[tuple[int, str], list[SenderSighting]] = field(default_factory=dict)
     clicks: dict[tuple[int, str | None], list[EngagementEvent]] = field(default_factory=dict)
     opens: dict[tuple[int, str | None, str], list[SeenOpen]] = field(default_factory=dict)
-    # A repeat made in this batch whose first open is also new: linked once both have ids.
+    # A repeat made in this batch whose first open is also new: linked once both have ids
+    # (recording._insert_events).
     roots: dict[EngagementEvent, EngagementEvent] = field(default_factory=dict)
 
     @classmethod
@@ -186,9 +187,3 @@ class RecentHits:
         elif event.kind == "open" and event.classification in PERSON_CLASSES:
             key = (event.message_id, event.ip, event.user_agent)
             self.opens.setdefault(key, []).append(event)
-
-    def link_repeats(self) -> None:
-        """Point the batch's repeats at their first opens, now that those have ids."""
-        for event, root in self.roots.items():
-            event.repeat_of_id = root.id
-        self.roots.clear()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from tracklog.extensions import db
 from tracklog.models import (
@@ -21,6 +21,7 @@ from tracklog.models import (
     TrackedAttachment,
     TrackedLink,
     User,
+    WebhookDelivery,
     utcnow,
 )
 from tracklog.models.tracking import PERSON_CLASSES
@@ -39,7 +40,7 @@ from tracklog.tracking.geo import country_of
 from tracklog.tracking.recent import RecentHits
 from tracklog.tracking.rulesfile import load_rules
 from tracklog.tracking.useragent import describe_client
-from tracklog.webhooks.outbox import enqueue_event
+from tracklog.webhooks.outbox import engagement_delivery_rows
 
 # Hits journaled just before a burst window closes may still be on their way to the database.
 RELEASE_MARGIN = timedelta(seconds=1)
@@ -228,9 +229,6 @@ class HitBatch(Batch):
         shared = {attachment.message_id for attachment in attachments} - {None}
         messages = self.load_all(Message, kinds["message"] | shared)
         accounts = self.load_all(Account, {row.account_id for row in [*messages, *attachments]})
-        self.load_all(User, {message.user_id for message in messages})
-        recipients = [recipient for message in messages for recipient in message.recipients]
-        self.load_all(Contact, {r.contact_id for r in recipients if r.contact_id is not None})
         for message in messages:
             self.loaded.update(((TrackedLink, link.id), link) for link in message.links)
         self.windows = {account.id: repeat_window(account) for account in accounts}
@@ -241,6 +239,19 @@ class HitBatch(Batch):
         )
         opens_window = max(self.windows.values(), default=timedelta(0))
         self.recent = RecentHits.around(entries, messages, clicks_window, opens_window)
+
+    def prepare_notifications(self, events: list[EngagementEvent]) -> None:
+        """Load the senders and named recipients that the events' notifications mention."""
+        messages = [self.loaded[(Message, e.message_id)] for e in events if e.message_id]
+        self.load_all(User, {message.user_id for message in messages})
+        recipients = {e.recipient_id for e in events if e.recipient_id is not None}
+        contacts = {
+            recipient.contact_id
+            for message in messages
+            for recipient in message.recipients
+            if recipient.id in recipients and recipient.contact_id is not None
+        }
+        self.load_all(Contact, contacts)
 
     @staticmethod
     def _first_opens(messages: list[Message]) -> set[int]:
@@ -319,7 +330,7 @@ def record_entry(entry: dict[str, Any], batch: HitBatch) -> EngagementEvent | No
     rules = batch.rules_for(account_id)
     verdict = classify_hit(hit, _context(message, hit.kind, hit.ip, at, batch), rules)
     client = describe_client(hit.user_agent)
-    # Every column is given, so that the batch's events are one multi-row INSERT.
+    # Every column is given: the batch's events are inserted together (_insert_events).
     event = EngagementEvent(
         account_id=account_id,
         hit_id=entry["hit_id"],
@@ -352,7 +363,6 @@ def record_entry(entry: dict[str, Any], batch: HitBatch) -> EngagementEvent | No
         _reclassify_burst(message, verdict, entry, at, batch)
         batch.last_activity[message.id] = max(at, batch.last_activity.get(message.id, at))
     batch.recent.add(event)
-    db.session.add(event)
     return event
 
 
@@ -411,29 +421,64 @@ def _fresh(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return fresh
 
 
+def _insert_events(events: list[EngagementEvent], recent: RecentHits) -> None:
+    """Insert the batch's events with one statement (executemany: a single round trip on
+    PostgreSQL), give each its id, and point repeats at first opens of the same batch."""
+    if not events:
+        return
+    table = EngagementEvent.__table__
+    columns = [column.key for column in table.columns if not column.primary_key]
+    db.session.execute(
+        insert(table), [{key: getattr(event, key) for key in columns} for event in events]
+    )
+    ids = dict(
+        db.session.execute(
+            select(EngagementEvent.hit_id, EngagementEvent.id).where(
+                EngagementEvent.hit_id.in_([event.hit_id for event in events])
+            )
+        ).all()
+    )
+    for event in events:
+        event.id = ids[event.hit_id]
+    links = []
+    for event, root in recent.roots.items():
+        event.repeat_of_id = root.id
+        links.append({"event_id": event.id, "root_id": root.id})
+    if links:
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("event_id"))
+            .values(repeat_of_id=bindparam("root_id")),
+            links,
+        )
+
+
 def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
     """Record a batch of journaled hits in one transaction; hits already recorded are skipped.
 
     The hits are judged one by one, oldest first, against what the batch loaded up front and
-    the events it made before (see recent.py); the events, deliveries and notifications are
-    then written with one multi-row INSERT each.
+    the events it made before (see recent.py); the events and their webhook deliveries are
+    then inserted with one statement each.
     """
     fresh = _fresh(entries)
     batch = HitBatch(current_rules())
     batch.prepare(fresh)
-    recorded, to_notify = [], []
+    recorded, to_notify, deliveries = [], [], []
     with db.session.no_autoflush:
         for entry in fresh:
             event = record_entry(entry, batch)
             if event is not None:
                 recorded.append(event)
-                enqueue_event(event, batch.load)
+                deliveries += engagement_delivery_rows(event, batch.load)
                 if not _held(event, batch):
                     to_notify.append(event)
-    db.session.flush()
-    batch.recent.link_repeats()
+    db.session.flush()  # the earlier clicks a burst reclassified
+    _insert_events(recorded, batch.recent)
+    if deliveries:
+        db.session.execute(insert(WebhookDelivery.__table__), deliveries)
     # Only a person's clicks change later in a batch (a burst), and those are held: every
     # event notified here reads as it did when it was recorded.
+    batch.prepare_notifications(to_notify)
     with db.session.no_autoflush:
         notifications = [notify_event(event, batch.load) for event in to_notify]
     for message_id, at in batch.last_activity.items():
