@@ -157,7 +157,7 @@ def entry(message: dict, kind: str, at: datetime, ip: str, ua: str, **extra: Any
 
 
 def backlog(messages: list[dict], count: int, start: datetime, seconds: float) -> list[dict]:
-    """A mix of hits spread over `seconds` from `start`, in arrival order."""
+    """A mix of hits spread over `seconds` from `start` (not in time order)."""
     chooser = random.Random(SEED)
     hits: list[dict] = []
     while len(hits) < count:
@@ -298,7 +298,8 @@ def measure(database_url: str, hits: int) -> dict[str, Any]:
         with app.app_context():
             messages = make_messages(MESSAGES, start - timedelta(hours=1))
             db.session.remove()
-        write_journal(instance / "journal", backlog(messages, hits, start, 30))
+        arrivals = sorted(backlog(messages, hits, start, 30), key=lambda hit: hit["at"])
+        write_journal(instance / "journal", arrivals)
         read, seconds = drain(app, instance)
         result = {"read": read, "seconds": seconds, "rate": read / seconds}
         result["outcome"] = outcome(app)
@@ -335,8 +336,9 @@ def run(hits: int = HITS) -> str:
         "their repeats, image proxies, Apple's prefetcher, the sender, clicks by people, "
         "scanner bursts with the hidden link, HEAD checks), drained by the journal reader in "
         "batches as `tracklog record-hits` does; the reference writes the same "
-        "engagement_event rows again at once in the same run. Load average at the start: "
-        f"{load_average()}.\n",
+        "engagement_event rows again at once in the same run. Load averages (above the "
+        "number of cores, other work shared the machine while this ran): at the start "
+        f"{load_average()}, at the end {{end}}.\n",
     ]
     reason = postgres_reason()
     if reason is None:
@@ -346,6 +348,7 @@ def run(hits: int = HITS) -> str:
         lines.append(f"PostgreSQL was not reachable ({reason}); only SQLite was measured.\n")
     with tempfile.TemporaryDirectory() as folder:
         lines += lines_for("SQLite", measure(f"sqlite:///{folder}/bench.db", hits), goal=False)
+    lines[0] = lines[0].replace("{end}", load_average())
     return "\n".join(lines) + "\n"
 
 
