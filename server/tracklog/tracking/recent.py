@@ -24,8 +24,11 @@ from tracklog.models.tracking import PERSON_CLASSES
 from tracklog.tracking.classify import PriorHit, Sighting
 
 SIGHTINGS_WINDOW = timedelta(hours=24)
-# An open a repeat counts against: an EngagementEvent, or a row with its id, repeat_of_id,
-# occurred_at and recipient_id.
+# An event of the batch: a stored EngagementEvent, or one the recorder just made
+# (recording.NewEvent, the same fields as plain attributes).
+Event = Any
+# An open a repeat counts against: an Event, or a row with its id, repeat_of_id, occurred_at
+# and recipient_id.
 SeenOpen = Any
 
 
@@ -43,11 +46,11 @@ class RecentHits:
     """The earlier sightings, clicks and people's opens a batch's hits can see, by key."""
 
     sightings: dict[tuple[int, str], list[SenderSighting]] = field(default_factory=dict)
-    clicks: dict[tuple[int, str | None], list[EngagementEvent]] = field(default_factory=dict)
+    clicks: dict[tuple[int, str | None], list[Event]] = field(default_factory=dict)
     opens: dict[tuple[int, str | None, str], list[SeenOpen]] = field(default_factory=dict)
     # A repeat made in this batch whose first open is also new: linked once both have ids
     # (recording._insert_events).
-    roots: dict[EngagementEvent, EngagementEvent] = field(default_factory=dict)
+    roots: dict[Event, Event] = field(default_factory=dict)
 
     @classmethod
     def around(
@@ -145,9 +148,7 @@ class RecentHits:
             and at - window <= event.occurred_at <= at
         )
 
-    def human_clicks_since(
-        self, message_id: int, ip: str | None, since: datetime
-    ) -> list[EngagementEvent]:
+    def human_clicks_since(self, message_id: int, ip: str | None, since: datetime) -> list[Event]:
         """The message's clicks from this address since then still judged a person's."""
         return [
             event
@@ -155,7 +156,7 @@ class RecentHits:
             if event.occurred_at >= since and event.classification == "human"
         ]
 
-    def repeated_open(self, event: EngagementEvent, window: timedelta) -> SeenOpen | None:
+    def repeated_open(self, event: Event, window: timedelta) -> SeenOpen | None:
         """The latest open by the same client (and recipient) within the window up to this one;
         of two at the same moment the later recorded (a new one is later than any stored)."""
         at, found, found_key = event.occurred_at, None, None
@@ -171,7 +172,7 @@ class RecentHits:
                 found, found_key = seen, key
         return found
 
-    def mark_repeat(self, event: EngagementEvent, repeat: SeenOpen) -> None:
+    def mark_repeat(self, event: Event, repeat: SeenOpen) -> None:
         """Count the event as a repeat of the first open of the series `repeat` belongs to."""
         event.counted = False
         root = self.roots.get(repeat) or repeat.repeat_of_id or repeat.id or repeat
@@ -180,7 +181,7 @@ class RecentHits:
         else:
             self.roots[event] = root
 
-    def add(self, event: EngagementEvent) -> None:
+    def add(self, event: Event) -> None:
         """A new event later hits of the batch can see."""
         if event.kind == "click":
             self.clicks.setdefault((event.message_id, event.ip), []).append(event)
