@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -9,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, func, insert, select, update
 
 from tracklog.extensions import db
 from tracklog.models import (
@@ -447,16 +449,53 @@ def _fresh(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return fresh
 
 
+def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows with the same keys in one statement: COPY on PostgreSQL (the fastest way in;
+    a measured hot path, so the statement is written here), an executemany elsewhere."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    # COPY knows no Python-side defaults: the columns left out get theirs here.
+    defaults = {
+        column.name: column.default
+        for column in table.columns
+        if column.default is not None and column.name not in rows[0]
+    }
+    if defaults:
+        names += list(defaults)
+        rows = [
+            row | {name: d.arg(None) if d.is_callable else d.arg for name, d in defaults.items()}
+            for row in rows
+        ]
+    # The values as an INSERT would bind them: timestamps in UTC, JSON as text.
+    processors = [_copy_processor(table.c[name].type, connection.dialect) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            values = (row[name] for name in names)
+            copy.write_row([p(v) if p else v for p, v in zip(processors, values, strict=True)])
+
+
+def _copy_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How COPY takes a column's value (psycopg adapts JSON only as a bound parameter)."""
+    if isinstance(column_type, JSON):
+        return json.dumps
+    return column_type.bind_processor(dialect)
+
+
 def _insert_events(events: list[NewEvent], recent: RecentHits) -> None:
-    """Insert the batch's events with one statement (executemany: a single round trip on
-    PostgreSQL), give each its id, and point repeats at first opens of the same batch."""
+    """Insert the batch's events with one statement, give each its id, and point repeats at
+    first opens of the same batch."""
     if not events:
         return
     table = EngagementEvent.__table__
     columns = [column.key for column in table.columns if not column.primary_key]
-    db.session.execute(
-        insert(table), [{key: getattr(event, key) for key in columns} for event in events]
-    )
+    insert_rows(table, [{key: getattr(event, key) for key in columns} for event in events])
     ids = dict(
         db.session.execute(
             select(EngagementEvent.hit_id, EngagementEvent.id).where(
@@ -500,8 +539,7 @@ def record_hits(entries: list[dict[str, Any]]) -> list[NewEvent]:
                     to_notify.append(event)
     db.session.flush()  # the earlier clicks a burst reclassified
     _insert_events(recorded, batch.recent)
-    if deliveries:
-        db.session.execute(insert(WebhookDelivery.__table__), deliveries)
+    insert_rows(WebhookDelivery.__table__, deliveries)
     # Only a person's clicks change later in a batch (a burst), and those are held: every
     # event notified here reads as it did when it was recorded.
     batch.prepare_notifications(to_notify)
