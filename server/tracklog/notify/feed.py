@@ -33,6 +33,7 @@ from tracklog.notify.bus import get_bus
 NOTIFICATIONS_CHANNEL = "tracklog.notifications"
 # The PostgreSQL advisory lock that keeps notification ids in commit order (any fixed number).
 FEED_LOCK = 7_301_995_112
+FEED_LOCK_HELD = "tracklog.feed_lock_held_in"
 NOTIFICATION_TEXTS = {
     "first_open": _l("%(who)s opened “%(subject)s”."),
     "first_open_proxy": _l(
@@ -209,8 +210,21 @@ def keep_ids_in_commit_order() -> None:
     committed after one with a larger id would be skipped by a client resuming after that larger
     id. Transactions that add notifications therefore take turns (SQLite has one writer anyway).
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK)))
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    # Taken once per transaction (or savepoint, whose rollback releases it): a batch of
+    # notifications asks once.
+    held_in = db.session.info.get(FEED_LOCK_HELD)
+    if held_in is not None and held_in is _innermost_transaction():
+        return
+    db.session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK)))
+    db.session.info[FEED_LOCK_HELD] = _innermost_transaction()
+
+
+def _innermost_transaction() -> Any:
+    """The session's current savepoint, else its transaction."""
+    session = db.session()
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 def _add(user: User, **fields: Any) -> Notification:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 import iptocc
 
 
+# Every rule with networks parses the hit's address: the recorder asks for the same few often.
+@lru_cache(maxsize=4096)
 def parse_ip(ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """An address from text (IPv4-mapped IPv6 as the IPv4 address), or None for garbage."""
     if not ip:

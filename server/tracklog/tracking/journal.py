@@ -36,7 +36,8 @@ Recorder = Callable[[list[dict[str, Any]]], None]
 # Work the reader does after each pass (releasing held notifications); seconds until it is due.
 Housekeeping = Callable[[], float | None]
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
-BATCH_LINES = 500
+# A backlog is recorded in batches this large: each batch reads its rows in a few queries.
+BATCH_LINES = 2000
 READER_LOCK = ".reader.lock"
 DOORBELL = "recorder.sock"
 # The longest the reader sleeps without a ring (it then also removes journals of dead writers).

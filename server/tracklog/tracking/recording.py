@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -9,18 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import JSON, Table, bindparam, func, insert, select, update
 
 from tracklog.extensions import db
 from tracklog.models import (
     Account,
+    Contact,
     EngagementEvent,
     Message,
     MessageRecipient,
-    Notification,
-    SenderSighting,
     TrackedAttachment,
     TrackedLink,
+    User,
+    WebhookDelivery,
     utcnow,
 )
 from tracklog.models.tracking import PERSON_CLASSES
@@ -32,16 +35,15 @@ from tracklog.tracking.classify import (
     Hit,
     PriorHit,
     Rules,
-    Sighting,
     Verdict,
     classify_hit,
 )
 from tracklog.tracking.geo import country_of
+from tracklog.tracking.recent import RecentHits
 from tracklog.tracking.rulesfile import load_rules
 from tracklog.tracking.useragent import describe_client
-from tracklog.webhooks.outbox import enqueue_event
+from tracklog.webhooks.outbox import engagement_delivery_rows
 
-SIGHTINGS_WINDOW = timedelta(hours=24)
 # Hits journaled just before a burst window closes may still be on their way to the database.
 RELEASE_MARGIN = timedelta(seconds=1)
 RELEASE_BATCH = 500
@@ -81,24 +83,21 @@ def prior_clicks_window(rules: Rules) -> timedelta:
 
 
 def _context(
-    message: Message | None, hit_kind: str, ip: str | None, at: datetime, rules: Rules
+    message: Message | None, hit_kind: str, ip: str | None, at: datetime, batch: HitBatch
 ) -> Context:
     """What the classifier needs: send time, links, the sender's sightings and, for a click,
     the earlier clicks from the same address (bursts and honeypots are judged per address)."""
     if message is None:
         return Context(sent_at=None, link_count=0, sender_sightings=(), prior_hits=())
-    sightings = db.session.scalars(
-        select(SenderSighting).where(
-            SenderSighting.user_id == message.user_id,
-            SenderSighting.ip == (ip or ""),
-            SenderSighting.seen_at >= at - SIGHTINGS_WINDOW,
-        )
-    )
+    recent = batch.recent
+    window = prior_clicks_window(batch.rules_for(message.account_id))
     return Context(
         sent_at=message.sent_at,
         link_count=link_count(message),
-        sender_sightings=tuple(Sighting(s.ip, s.user_agent, s.seen_at) for s in sightings),
-        prior_hits=prior_clicks(message, hit_kind, ip, at, rules),
+        sender_sightings=recent.sender_sightings(message.user_id, ip, at),
+        prior_hits=recent.prior_clicks(message, ip, at, window)
+        if hit_kind == "click" and ip
+        else (),
     )
 
 
@@ -140,44 +139,20 @@ def country_for(classification: str, ip: str | None) -> str | None:
     return country_of(ip) if classification != "proxy" else None
 
 
-def _repeat_of(message: Message, event: EngagementEvent) -> EngagementEvent | None:
-    """The open this one repeats: the same client's (and recipient's) last open within the window.
-
-    The window slides: a client reloading every minute for an hour is one open, counted once.
-    """
-    window = timedelta(
-        seconds=open_repeat_window_seconds(db.session.get(Account, message.account_id))
-    )
-    at = event.occurred_at
-    query = (
-        select(EngagementEvent)
-        .where(
-            EngagementEvent.account_id == message.account_id,
-            EngagementEvent.message_id == message.id,
-            EngagementEvent.occurred_at >= at - window,
-            EngagementEvent.occurred_at <= at,
-            EngagementEvent.kind == "open",
-            EngagementEvent.classification.in_(PERSON_CLASSES),
-            EngagementEvent.ip == event.ip,
-            EngagementEvent.user_agent == event.user_agent,
-        )
-        .order_by(EngagementEvent.occurred_at.desc(), EngagementEvent.id.desc())
-        .limit(1)
-    )
-    if event.recipient_id is not None:
-        query = query.where(EngagementEvent.recipient_id == event.recipient_id)
-    if event.id is not None:
-        query = query.where(EngagementEvent.id < event.id)
-    return db.session.scalar(query)
+def repeat_window(account: Account) -> timedelta:
+    """How long the same client's opens of a message count once (the window slides: a client
+    reloading every minute for an hour is one open, counted once)."""
+    return timedelta(seconds=open_repeat_window_seconds(account))
 
 
-def _collapse_open(message: Message, event: EngagementEvent, first_open_known: bool) -> bool:
+def _collapse_open(
+    event: EngagementEvent | NewEvent, recent: RecentHits, window: timedelta, first_open_known: bool
+) -> bool:
     """Count a person's open once per client within the window, and flag the message's first;
     whether a first open is known after this one."""
-    repeat = _repeat_of(message, event)
+    repeat = recent.repeated_open(event, window)
     if repeat is not None:
-        event.counted = False
-        event.repeat_of_id = repeat.repeat_of_id or repeat.id
+        recent.mark_repeat(event, repeat)
         return first_open_known
     if not first_open_known:
         event.first_human_open = True
@@ -196,26 +171,54 @@ def recount_opens(message: Message) -> None:
         )
         .order_by(EngagementEvent.occurred_at, EngagementEvent.id)
     ).all()
-    for event in opens:
-        event.counted, event.repeat_of_id, event.first_human_open = True, None, False
-    db.session.flush()
+    recent, window = RecentHits(), repeat_window(db.session.get(Account, message.account_id))
     first_open_known = False
     for event in opens:
+        event.counted, event.repeat_of_id, event.first_human_open = True, None, False
         if event.classification in PERSON_CLASSES:
-            first_open_known = _collapse_open(message, event, first_open_known)
-            db.session.flush()
+            first_open_known = _collapse_open(event, recent, window, first_open_known)
+            recent.add(event)
+    db.session.flush()
+
+
+@dataclass(eq=False, slots=True)
+class NewEvent:
+    """An engagement event the recorder made, as a plain record until and after its INSERT
+    (building thousands of ORM objects took a third of the recorder's time). Its fields are
+    the columns of engagement_event; notifications and webhooks read it like a stored event."""
+
+    account_id: int
+    hit_id: str
+    message_id: int | None
+    kind: str
+    recipient_id: int | None
+    link_id: int | None
+    attachment_id: int | None
+    occurred_at: datetime
+    method: str
+    ip: str | None
+    country: str | None
+    device: str
+    client: str
+    user_agent: str
+    headers: dict | None
+    classification: str
+    reason: str
+    evidence: dict
+    counted: bool = True
+    first_human_open: bool = False
+    repeat_of_id: int | None = None
+    notify_after: datetime | None = None
+    id: int | None = None
 
 
 @dataclass
 class Batch:
-    """What one batch of hits shares: the rules, the rows it loaded (held, so the session's weak
-    identity map does not drop and reload them for every hit), and which messages have a first
-    open already."""
+    """What one pass over hits shares: the rules and the rows it loaded (held, so the session's
+    weak identity map does not drop and reload them for every hit)."""
 
     rules: Rules  # the files' rules; each account's own come first (rules_for)
-    first_open: dict[int, bool] = field(default_factory=dict)
     loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
-    last_activity: dict[int, datetime] = field(default_factory=dict)
 
     def load(self, model: type, row_id: int) -> Any:
         """A row by id, loaded once per batch."""
@@ -224,20 +227,76 @@ class Batch:
             self.loaded[key] = db.session.get(model, row_id)
         return self.loaded[key]
 
+    def load_all(self, model: type, row_ids: set[int]) -> list[Any]:
+        """Rows by id in one query, held like load's (a missing id is remembered as None)."""
+        wanted = {row_id for row_id in row_ids if (model, row_id) not in self.loaded}
+        if wanted:
+            self.loaded.update(((model, row_id), None) for row_id in wanted)
+            for row in db.session.scalars(select(model).where(model.id.in_(wanted))):
+                self.loaded[(model, row.id)] = row
+        return [row for row_id in row_ids if (row := self.loaded[(model, row_id)]) is not None]
+
     def rules_for(self, account_id: int) -> Rules:
         """The rules an account's hits are classified by: its own first, then the files'."""
         return account_rules().rules_for(account_id, self.rules)
 
-    def has_first_open(self, message: Message) -> bool:
-        """Whether a person's first open of the message is recorded (asked once per batch)."""
-        if message.id not in self.first_open:
-            query = select(EngagementEvent.id).where(
-                EngagementEvent.account_id == message.account_id,
-                EngagementEvent.message_id == message.id,
-                EngagementEvent.first_human_open.is_(True),
+
+@dataclass
+class HitBatch(Batch):
+    """One batch of journaled hits: what it loaded up front, what earlier hits it can see, which
+    messages have a person's first open, and each message's latest activity."""
+
+    recent: RecentHits = field(default_factory=RecentHits)
+    first_open: set[int] = field(default_factory=set)
+    windows: dict[int, timedelta] = field(default_factory=dict)
+    last_activity: dict[int, datetime] = field(default_factory=dict)
+
+    def prepare(self, entries: list[dict[str, Any]]) -> None:
+        """Load, in a few queries, every row the entries (oldest first) will read."""
+        kinds = {"attachment": set(), "message": set()}
+        for entry in entries:
+            kinds["attachment" if entry["kind"] == "attachment" else "message"].add(
+                entry["target_id"]
             )
-            self.first_open[message.id] = db.session.scalar(query.limit(1)) is not None
-        return self.first_open[message.id]
+        attachments = self.load_all(TrackedAttachment, kinds["attachment"])
+        shared = {attachment.message_id for attachment in attachments} - {None}
+        messages = self.load_all(Message, kinds["message"] | shared)
+        accounts = self.load_all(Account, {row.account_id for row in [*messages, *attachments]})
+        for message in messages:
+            self.loaded.update(((TrackedLink, link.id), link) for link in message.links)
+        self.windows = {account.id: repeat_window(account) for account in accounts}
+        self.first_open = self._first_opens(messages)
+        clicks_window = max(
+            (prior_clicks_window(self.rules_for(account.id)) for account in accounts),
+            default=timedelta(0),
+        )
+        opens_window = max(self.windows.values(), default=timedelta(0))
+        self.recent = RecentHits.around(entries, messages, clicks_window, opens_window)
+
+    def prepare_notifications(self, events: list[NewEvent]) -> None:
+        """Load the senders and named recipients that the events' notifications mention."""
+        messages = [self.loaded[(Message, e.message_id)] for e in events if e.message_id]
+        self.load_all(User, {message.user_id for message in messages})
+        recipients = {e.recipient_id for e in events if e.recipient_id is not None}
+        contacts = {
+            recipient.contact_id
+            for message in messages
+            for recipient in message.recipients
+            if recipient.id in recipients and recipient.contact_id is not None
+        }
+        self.load_all(Contact, contacts)
+
+    @staticmethod
+    def _first_opens(messages: list[Message]) -> set[int]:
+        """Which of the messages have a person's first open recorded."""
+        if not messages:
+            return set()
+        query = select(EngagementEvent.message_id).where(
+            EngagementEvent.account_id.in_({message.account_id for message in messages}),
+            EngagementEvent.message_id.in_({message.id for message in messages}),
+            EngagementEvent.first_human_open.is_(True),
+        )
+        return set(db.session.scalars(query.distinct()))
 
 
 def _recipient(message: Message | None, slot: int) -> MessageRecipient | None:
@@ -266,31 +325,21 @@ def _burst_start(verdict: Verdict, at: datetime, rules: Rules) -> datetime | Non
 
 
 def _reclassify_burst(
-    message: Message, verdict: Verdict, entry: dict, at: datetime, rules: Rules
+    message: Message, verdict: Verdict, entry: dict, at: datetime, batch: HitBatch
 ) -> None:
     """Earlier clicks of a scanner's burst are machine hits too, once the burst is seen."""
     if verdict.classification != "scanner" or entry["kind"] != "click":
         return
-    since = _burst_start(verdict, at, rules)
+    since = _burst_start(verdict, at, batch.rules_for(message.account_id))
     if since is None:
         return
-    earlier = db.session.scalars(
-        select(EngagementEvent).where(
-            EngagementEvent.account_id == message.account_id,
-            EngagementEvent.message_id == message.id,
-            EngagementEvent.kind == "click",
-            EngagementEvent.ip == entry.get("ip"),
-            EngagementEvent.occurred_at >= since,
-            EngagementEvent.classification == "human",
-        )
-    )
-    for event in earlier:
+    for event in batch.recent.human_clicks_since(message.id, entry.get("ip"), since):
         event.classification = "scanner"
         event.reason = verdict.reason
         event.evidence = {**verdict.evidence, "reclassified": True}
 
 
-def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
+def record_entry(entry: dict[str, Any], batch: HitBatch) -> NewEvent | None:
     """One journaled hit as an engagement event (None when its message no longer exists)."""
     message, attachment = _message_for(entry, batch)
     if message is None and attachment is None:
@@ -312,9 +361,9 @@ def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
         honeypot=bool(link and link.honeypot),
     )
     rules = batch.rules_for(account_id)
-    verdict = classify_hit(hit, _context(message, hit.kind, hit.ip, at, rules), rules)
+    verdict = classify_hit(hit, _context(message, hit.kind, hit.ip, at, batch), rules)
     client = describe_client(hit.user_agent)
-    event = EngagementEvent(
+    event = NewEvent(
         account_id=account_id,
         hit_id=entry["hit_id"],
         message_id=message.id if message else None,
@@ -336,22 +385,22 @@ def record_entry(entry: dict[str, Any], batch: Batch) -> EngagementEvent | None:
     )
     if message is not None:
         if entry["kind"] == "open" and verdict.classification in PERSON_CLASSES:
-            known = batch.has_first_open(message)
-            batch.first_open[message.id] = _collapse_open(message, event, known)
-        _reclassify_burst(message, verdict, entry, at, rules)
+            window, known = batch.windows[account_id], message.id in batch.first_open
+            if _collapse_open(event, batch.recent, window, known):
+                batch.first_open.add(message.id)
+        _reclassify_burst(message, verdict, entry, at, batch)
         batch.last_activity[message.id] = max(at, batch.last_activity.get(message.id, at))
-    db.session.add(event)
-    db.session.flush()
+    batch.recent.add(event)
     return event
 
 
-def _notify_or_hold(event: EngagementEvent, batch: Batch) -> Notification | None:
-    """The event's notification now, or for a person's click none yet: the click is held until
-    no scanner burst can claim it any more (release_held_notifications sends it then)."""
+def _held(event: NewEvent, batch: Batch) -> bool:
+    """Whether the event's notification waits: a person's click is held until no scanner burst
+    can claim it any more (release_held_notifications sends it then)."""
     if event.kind == "click" and event.classification in PERSON_CLASSES:
         event.notify_after = event.occurred_at + burst_window(batch.rules) + RELEASE_MARGIN
-        return None
-    return notify_event(event, batch.load)
+        return True
+    return False
 
 
 def release_held_notifications(now: datetime | None = None) -> datetime | None:
@@ -386,23 +435,116 @@ def _claim(event_ids: list[int]) -> list[EngagementEvent]:
     return list(db.session.scalars(query.order_by(EngagementEvent.occurred_at)))
 
 
-def record_hits(entries: list[dict[str, Any]]) -> list[EngagementEvent]:
-    """Record a batch of journaled hits in one transaction; hits already recorded are skipped."""
+def _fresh(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries not recorded yet, each hit once, oldest first."""
     ids = [entry["hit_id"] for entry in entries]
     known = set(
         db.session.scalars(select(EngagementEvent.hit_id).where(EngagementEvent.hit_id.in_(ids)))
     )
-    batch = Batch(current_rules())
-    recorded, notifications = [], []
+    fresh = []
     for entry in sorted(entries, key=lambda item: item["at"]):
-        if entry["hit_id"] in known:
-            continue
-        event = record_entry(entry, batch)
-        known.add(entry["hit_id"])
-        if event is not None:
-            recorded.append(event)
-            enqueue_event(event, batch.load)
-            notifications.append(_notify_or_hold(event, batch))
+        if entry["hit_id"] not in known:
+            known.add(entry["hit_id"])
+            fresh.append(entry)
+    return fresh
+
+
+def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows with the same keys in one statement: COPY on PostgreSQL (the fastest way in;
+    a measured hot path, so the statement is written here), an executemany elsewhere."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    # COPY knows no Python-side defaults: the columns left out get theirs here.
+    defaults = {
+        column.name: column.default
+        for column in table.columns
+        if column.default is not None and column.name not in rows[0]
+    }
+    if defaults:
+        names += list(defaults)
+        rows = [
+            row | {name: d.arg(None) if d.is_callable else d.arg for name, d in defaults.items()}
+            for row in rows
+        ]
+    # The values as an INSERT would bind them: timestamps in UTC, JSON as text.
+    processors = [_copy_processor(table.c[name].type, connection.dialect) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            values = (row[name] for name in names)
+            copy.write_row([p(v) if p else v for p, v in zip(processors, values, strict=True)])
+
+
+def _copy_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How COPY takes a column's value (psycopg adapts JSON only as a bound parameter)."""
+    if isinstance(column_type, JSON):
+        return json.dumps
+    return column_type.bind_processor(dialect)
+
+
+def _insert_events(events: list[NewEvent], recent: RecentHits) -> None:
+    """Insert the batch's events with one statement, give each its id, and point repeats at
+    first opens of the same batch."""
+    if not events:
+        return
+    table = EngagementEvent.__table__
+    columns = [column.key for column in table.columns if not column.primary_key]
+    insert_rows(table, [{key: getattr(event, key) for key in columns} for event in events])
+    ids = dict(
+        db.session.execute(
+            select(EngagementEvent.hit_id, EngagementEvent.id).where(
+                EngagementEvent.hit_id.in_([event.hit_id for event in events])
+            )
+        ).all()
+    )
+    for event in events:
+        event.id = ids[event.hit_id]
+    links = []
+    for event, root in recent.roots.items():
+        event.repeat_of_id = root.id
+        links.append({"event_id": event.id, "root_id": root.id})
+    if links:
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("event_id"))
+            .values(repeat_of_id=bindparam("root_id")),
+            links,
+        )
+
+
+def record_hits(entries: list[dict[str, Any]]) -> list[NewEvent]:
+    """Record a batch of journaled hits in one transaction; hits already recorded are skipped.
+
+    The hits are judged one by one, oldest first, against what the batch loaded up front and
+    the events it made before (see recent.py); the events and their webhook deliveries are
+    then inserted with one statement each.
+    """
+    fresh = _fresh(entries)
+    batch = HitBatch(current_rules())
+    batch.prepare(fresh)
+    recorded, to_notify, deliveries = [], [], []
+    with db.session.no_autoflush:
+        for entry in fresh:
+            event = record_entry(entry, batch)
+            if event is not None:
+                recorded.append(event)
+                deliveries += engagement_delivery_rows(event, batch.load)
+                if not _held(event, batch):
+                    to_notify.append(event)
+    db.session.flush()  # the earlier clicks a burst reclassified
+    _insert_events(recorded, batch.recent)
+    insert_rows(WebhookDelivery.__table__, deliveries)
+    # Only a person's clicks change later in a batch (a burst), and those are held: every
+    # event notified here reads as it did when it was recorded.
+    batch.prepare_notifications(to_notify)
+    with db.session.no_autoflush:
+        notifications = [notify_event(event, batch.load) for event in to_notify]
     for message_id, at in batch.last_activity.items():
         message = batch.load(Message, message_id)
         message.last_activity_at = max(filter(None, [message.last_activity_at, at]))

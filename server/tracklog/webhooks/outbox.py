@@ -74,25 +74,34 @@ def payload_text(delivery_id: str, kind: str, at: datetime, account_id: int, dat
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-def enqueue(
+def delivery_rows(
     account_id: int, kind: str, at: datetime, data: dict[str, Any]
-) -> list[WebhookDelivery]:
-    """A pending delivery of the event for each of the account's webhooks that wants it."""
-    deliveries = []
+) -> list[dict[str, Any]]:
+    """The pending deliveries of an event, one for each of the account's webhooks that wants
+    it, as rows (the hit recorder inserts a whole batch's at once)."""
+    rows = []
     for webhook_id, events in subscriptions(account_id):
         if kind not in events and ALL_EVENTS not in events:
             continue
         delivery_id = str(uuid.uuid4())
-        deliveries.append(
-            WebhookDelivery(
-                account_id=account_id,
-                webhook_id=webhook_id,
-                event=kind,
-                delivery_id=delivery_id,
-                payload=payload_text(delivery_id, kind, at, account_id, data),
-                next_attempt_at=utcnow(),
-            )
+        rows.append(
+            {
+                "account_id": account_id,
+                "webhook_id": webhook_id,
+                "event": kind,
+                "delivery_id": delivery_id,
+                "payload": payload_text(delivery_id, kind, at, account_id, data),
+                "next_attempt_at": utcnow(),
+            }
         )
+    return rows
+
+
+def enqueue(
+    account_id: int, kind: str, at: datetime, data: dict[str, Any]
+) -> list[WebhookDelivery]:
+    """A pending delivery of the event for each of the account's webhooks that wants it."""
+    deliveries = [WebhookDelivery(**row) for row in delivery_rows(account_id, kind, at, data)]
     db.session.add_all(deliveries)
     return deliveries
 
@@ -122,13 +131,23 @@ def engagement_data(
     return data
 
 
+def engagement_delivery_rows(
+    event: EngagementEvent, load: Callable[[type, int], Any] = db.session.get
+) -> list[dict[str, Any]]:
+    """The delivery rows of an engagement event, person's or machine's alike."""
+    if not subscriptions(event.account_id):
+        return []
+    data = engagement_data(event, load)
+    return delivery_rows(event.account_id, event.kind, event.occurred_at, data)
+
+
 def enqueue_event(
     event: EngagementEvent, load: Callable[[type, int], Any] = db.session.get
 ) -> list[WebhookDelivery]:
     """Deliveries of a stored engagement event, person's or machine's alike."""
-    if not subscriptions(event.account_id):
-        return []
-    return enqueue(event.account_id, event.kind, event.occurred_at, engagement_data(event, load))
+    deliveries = [WebhookDelivery(**row) for row in engagement_delivery_rows(event, load)]
+    db.session.add_all(deliveries)
+    return deliveries
 
 
 def enqueue_logging(inbound: InboundMessage) -> list[WebhookDelivery]:
