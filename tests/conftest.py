@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from tests import factories
 from tests.chromium import browser  # noqa: F401 - one Chromium for the whole run (session scope)
 from tests.imap_server import dovecot, imap_user  # noqa: F401 - one Dovecot for the whole run
 from tests.services import fresh_postgres_database, postgres_reason, unavailable
+from tests.web.test_sign_in import sign_in
 from tracklog import create_app
 from tracklog.config import Config
 from tracklog.extensions import db
@@ -25,6 +26,8 @@ from tracklog.models import Base
 from tracklog.tracking.hits import hit_journal
 
 BACKENDS = ["sqlite", "postgres"]
+# How long a browser test waits for a page to do something.
+BROWSER_TIMEOUT_MS = 10000
 
 
 @pytest.fixture(scope="session")
@@ -158,3 +161,36 @@ def live(app) -> Iterator[str]:
     server.shutdown()
     app.extensions["tracklog.hub"].stop()
     hit_journal(app).close()
+
+
+@pytest.fixture
+def alice(client: FlaskClient, world: factories.World) -> FlaskClient:
+    """The client signed in as Acme's admin."""
+    sign_in(client, "alice@acme.example")
+    return client
+
+
+@pytest.fixture
+def sign_in_as(
+    browser: Any,  # noqa: F811 - the Chromium fixture imported above
+    live: Any,
+) -> Iterator[Callable[..., Any]]:
+    """Opens a new browser context signed in through the sign-in page; closed at the end."""
+    contexts: list[Any] = []
+
+    def open_as(email: str, width: int = 1280) -> Any:
+        """A page of a fresh context, signed in as the user with this address."""
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live.url}/sign-in")
+        page.fill("#email", email)
+        page.fill("#password", factories.PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live.url}/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -325,16 +325,19 @@ def test_a_file_can_be_attached_as_it_is_beside_a_tracked_one(open_pane, world, 
     assert "Attached as it is (not tracked)" in page.inner_text("#attachments")
 
 
+# Carol's question to Alice, open in Outlook's read mode.
+READ_OFFICE = {
+    "mode": "read",
+    "userEmail": "alice@acme.example",
+    "subject": "Question about pricing",
+    "recipients": {"to": ["alice@acme.example"]},
+    "body": "<html><body><p>Could you send the price list?</p></body></html>",
+    "read": {"from": "carol@customer.example", "fromName": "Carol Danvers"},
+}
+
+
 def test_read_pane_creates_the_missing_contact_and_logs_the_mail(open_pane, world, screenshots):
-    office = {
-        "mode": "read",
-        "userEmail": "alice@acme.example",
-        "subject": "Question about pricing",
-        "recipients": {"to": ["alice@acme.example"]},
-        "body": "<html><body><p>Could you send the price list?</p></body></html>",
-        "read": {"from": "carol@customer.example", "fromName": "Carol Danvers"},
-    }
-    page = ready(open_pane(READ, office, world.admin_token))
+    page = ready(open_pane(READ, READ_OFFICE, world.admin_token))
     assert "carol@customer.example" in page.inner_text("#sender")
     page.click("#create-contact")
     link = page.wait_for_selector("#open-contact", timeout=TIMEOUT_MS)

@@ -170,13 +170,6 @@ def test_move_refuses_what_it_cannot_do(api, world, deals):
     assert on_deals(deals.peters) == {deals.upsell.id: "manual"}
 
 
-@pytest.fixture
-def alice(client, world):
-    """The client signed in as Acme's admin."""
-    sign_in(client, "alice@acme.example")
-    return client
-
-
 def test_the_deal_page_shows_both_views(alice, deals):
     mail = alice.get(f"/deals/{deals.renewal.id}?mail=contacts").get_data(as_text=True)
     assert "Upsell ideas" in mail and "Lunch?" in mail and "Renewal terms" in mail

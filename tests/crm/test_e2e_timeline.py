@@ -3,7 +3,6 @@ activity-type filter saved per user and per record type."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,36 +11,11 @@ from tests import factories
 from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
 from tests.crm.test_timeline import activity_at
 
-TIMEOUT_MS = 10000
-
 
 @pytest.fixture
 def app_config(app_config):
     """CSRF protection on, as in production: the pages send the token with every API call."""
     return {**app_config, "WTF_CSRF_ENABLED": True}
-
-
-@pytest.fixture
-def sign_in_as(browser: Any, live: Any) -> Iterator[Callable[..., Any]]:
-    """Opens a new browser context signed in through the sign-in page; closed at the end."""
-    contexts: list[Any] = []
-
-    def open_as(email: str, width: int = 1280) -> Any:
-        """A page of a fresh context, signed in as the user with this address."""
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{live.url}/sign-in")
-        page.fill("#email", email)
-        page.fill("#password", factories.PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{live.url}/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def open_record(page: Any, live: Any, path: str) -> Any:

@@ -26,13 +26,6 @@ from tracklog.models import (
 )
 
 
-@pytest.fixture
-def alice(client, world):
-    """The client signed in as Acme's admin."""
-    sign_in(client, "alice@acme.example")
-    return client
-
-
 def page(response) -> str:
     """A response's HTML, after checking it succeeded."""
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]

@@ -4,8 +4,6 @@ contact's "Shared deal" card, and a selling rep shares an existing deal from its
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
@@ -15,36 +13,11 @@ from tracklog.extensions import db
 from tracklog.models import Deal, Partnership, SharedDeal
 from tracklog.partners.partnerships import accept_invitation, change_partnership, invite_partner
 
-TIMEOUT_MS = 10000
-
 
 @pytest.fixture
 def app_config(app_config):
     """CSRF protection on, as in production."""
     return {**app_config, "WTF_CSRF_ENABLED": True}
-
-
-@pytest.fixture
-def sign_in_as(browser: Any, live: Any) -> Iterator[Callable[[str], Any]]:
-    """Opens a new browser context signed in through the sign-in page; closed at the end."""
-    contexts: list[Any] = []
-
-    def open_as(email: str) -> Any:
-        """A page of a fresh context, signed in as the user with this address."""
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{live.url}/sign-in")
-        page.fill("#email", email)
-        page.fill("#password", factories.PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{live.url}/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture

@@ -7,23 +7,10 @@ import io
 
 import pytest
 
+from tests.crm.test_pages import page
 from tests.factories import make_deal
 from tests.partners.test_shared_notes import share_note, timeline_of
-from tests.web.test_sign_in import sign_in
 from tracklog.extensions import db
-
-
-@pytest.fixture
-def alice(client, world):
-    """The client signed in as Acme's admin."""
-    sign_in(client, "alice@acme.example")
-    return client
-
-
-def page(response) -> str:
-    """A response's HTML, after checking it succeeded."""
-    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-    return response.get_data(as_text=True)
 
 
 def test_a_shared_deal_page_offers_the_shared_message_and_tab(alice, world, shared):

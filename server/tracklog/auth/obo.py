@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,26 @@ class InteractionRequired(OnBehalfOfFailed):
 
     status = 403
     code = "interaction_required"
+
+
+def refusal(
+    result: Mapping[str, Any], message: Callable[[str], str], code: str | None = None
+) -> OnBehalfOfFailed:
+    """The error for an MSAL answer without an access token: InteractionRequired when the user
+    must sign in again or consent (the pane then falls back on Office's sign-in dialog), else
+    the refusal in words that name Entra ID's error code."""
+    error = result.get("error") or "unknown_error"
+    description = (result.get("error_description") or "").strip()
+    details = {
+        "error": error,
+        "description": description.splitlines()[0] if description else "",
+        "claims": result.get("claims"),
+    }
+    if error in INTERACTION_ERRORS:
+        return InteractionRequired(
+            _("Sign in to Microsoft again to let tracklog act for you."), details=details
+        )
+    return OnBehalfOfFailed(message(error), code=code, details=details)
 
 
 @dataclass(frozen=True)
@@ -129,18 +149,9 @@ class OnBehalfOfClient:
                 expires_in=int(result.get("expires_in") or 0),
                 scopes=tuple(granted.split() if isinstance(granted, str) else granted),
             )
-        error = result.get("error") or "unknown_error"
-        description = (result.get("error_description") or "").strip()
-        details = {
-            "error": error,
-            "description": description.splitlines()[0] if description else "",
-            "claims": result.get("claims"),
-        }
-        if error in INTERACTION_ERRORS:
-            raise InteractionRequired(
-                _("Sign in to Microsoft again to let tracklog act for you."), details=details
-            )
-        raise OnBehalfOfFailed(
-            _("Microsoft Entra ID refused a token on the user's behalf (%(error)s).", error=error),
-            details=details,
+        raise refusal(
+            result,
+            lambda error: _(
+                "Microsoft Entra ID refused a token on the user's behalf (%(error)s).", error=error
+            ),
         )

@@ -56,6 +56,16 @@ def comment_text(body: Any) -> str:
     return storable_text(body.strip())
 
 
+def add_twin_copy(row: NoteComment | NoteFile, copy: Activity, columns: tuple[str, ...]) -> None:
+    """Give a comment or file of a shared note a twin key, and add its copy (those columns) under
+    the partner's copy of the note; the author's id stays on the author's side."""
+    row.twin_key = new_twin_key()
+    values = {column: getattr(row, column) for column in columns}
+    db.session.add(
+        type(row)(account_id=copy.account_id, activity_id=copy.id, twin_key=row.twin_key, **values)
+    )
+
+
 def add_comment(user: User, activity_id: int, body: Any) -> NoteComment:
     """The user's comment under a note, copied under the partner's copy of a shared note."""
     note = require_note(user, activity_id)
@@ -69,19 +79,8 @@ def add_comment(user: User, activity_id: int, body: Any) -> NoteComment:
         body=text,
     )
     if twin is not None:
-        shared_note, copy = twin
-        comment.twin_key = new_twin_key()
-        comment.author_side = copy_side(shared_note, note.id)
-        db.session.add(
-            NoteComment(
-                account_id=copy.account_id,
-                activity_id=copy.id,
-                author_name=comment.author_name,
-                author_side=comment.author_side,
-                body=text,
-                twin_key=comment.twin_key,
-            )
-        )
+        comment.author_side = copy_side(twin[0], note.id)
+        add_twin_copy(comment, twin[1], ("author_name", "author_side", "body"))
     db.session.add(comment)
     db.session.commit()
     return comment
@@ -159,22 +158,9 @@ def attach_file(
     )
     twin = twin_note(note)
     if twin is not None:
-        shared_note, copy = twin
-        row.twin_key = new_twin_key()
-        row.uploader_side = copy_side(shared_note, note.id)
-        db.session.add(
-            NoteFile(
-                account_id=copy.account_id,
-                activity_id=copy.id,
-                uploader_name=row.uploader_name,
-                uploader_side=row.uploader_side,
-                filename=name,
-                content_type=row.content_type,
-                size=size,
-                sha256=sha256,
-                twin_key=row.twin_key,
-            )
-        )
+        row.uploader_side = copy_side(twin[0], note.id)
+        columns = ("uploader_name", "uploader_side", "filename", "content_type", "size", "sha256")
+        add_twin_copy(row, twin[1], columns)
     db.session.add(row)
     db.session.commit()
     return row

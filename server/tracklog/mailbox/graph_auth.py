@@ -19,9 +19,9 @@ from flask_babel import gettext as _
 from tracklog.auth.entra import HTTP_TIMEOUT_SECONDS, identity_provider_session
 from tracklog.auth.obo import (
     INTERACTION_ERRORS,
-    InteractionRequired,
     OnBehalfOfFailed,
     OnBehalfOfNotConfigured,
+    refusal,
 )
 from tracklog.extensions import db
 from tracklog.mailbox.connections import replace_secret, secret_of
@@ -136,25 +136,14 @@ def _unreachable(error: Exception) -> OnBehalfOfFailed:
 
 def _raise_for(result: Mapping[str, Any]) -> None:
     """OnBehalfOfFailed when MSAL's answer carries no access token."""
-    if "access_token" in result:
-        return
-    error = result.get("error") or "unknown_error"
-    description = (result.get("error_description") or "").strip()
-    details = {
-        "error": error,
-        "description": description.splitlines()[0] if description else "",
-        "claims": result.get("claims"),
-    }
-    if error in INTERACTION_ERRORS:
-        # The pane then falls back on Office's sign-in dialog, as for any on-behalf-of call.
-        raise InteractionRequired(
-            _("Sign in to Microsoft again to let tracklog act for you."), details=details
+    if "access_token" not in result:
+        raise refusal(
+            result,
+            lambda error: _(
+                "Microsoft Entra ID refused to connect the mailbox (%(error)s).", error=error
+            ),
+            code="mailbox_sign_in_failed",
         )
-    raise OnBehalfOfFailed(
-        _("Microsoft Entra ID refused to connect the mailbox (%(error)s).", error=error),
-        code="mailbox_sign_in_failed",
-        details=details,
-    )
 
 
 def access_token(connection: MailboxConnection, *, force_refresh: bool = False) -> str:
