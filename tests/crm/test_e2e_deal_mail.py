@@ -7,7 +7,7 @@ import re
 
 from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
 from tests.crm.test_deal_mail import deals, on_deals  # noqa: F401 - the deals fixture
-from tests.crm.test_e2e_timeline import app_config, open_record, sign_in_as  # noqa: F401
+from tests.crm.test_e2e_timeline import app_config, open_record  # noqa: F401
 from tracklog.extensions import db
 from tracklog.models import Deal
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests import factories
 from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
-from tests.crm.test_e2e_timeline import sign_in_as  # noqa: F401 - fixture
 from tracklog.extensions import db
 from tracklog.models import Contact
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests import factories
 from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
-from tests.crm.test_e2e_timeline import open_record, sign_in_as  # noqa: F401 - fixture
+from tests.crm.test_e2e_timeline import open_record  # noqa: F401 - fixture
 from tests.tracking.helpers import compose
 from tests.tracking.test_untrack import tracked_copy
 from tracklog.extensions import db

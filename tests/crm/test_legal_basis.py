@@ -7,12 +7,9 @@ import re
 import pytest
 
 from tests import factories
-from tests.crm import test_pages
 from tests.crm.test_pages import page, upload
 from tracklog.extensions import db
 from tracklog.models import Contact
-
-alice = test_pages.alice  # the client signed in as Acme's admin
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
-from tests.crm.test_e2e_timeline import open_record, sign_in_as  # noqa: F401 - fixture
+from tests.crm.test_e2e_timeline import open_record
 from tests.partners.test_shared_notes import share_note
 
 

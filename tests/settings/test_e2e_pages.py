@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
-from tests.crm.test_e2e_timeline import app_config, sign_in_as  # noqa: F401
+from tests.crm.test_e2e_timeline import app_config  # noqa: F401
 from tracklog.extensions import db
 from tracklog.models import NeverLogEntry
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser import app  # noqa: F401 - the live server's app, on SQLite
-from tests.crm.test_e2e_timeline import app_config, sign_in_as  # noqa: F401
+from tests.crm.test_e2e_timeline import app_config  # noqa: F401
 from tests.factories import ApiClient
 from tests.tracking.helpers import compose
 from tracklog.extensions import db

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser import app, base_url, live, port, screenshots  # noqa: F401 - live server
-from tests.crm.test_e2e_timeline import app_config, sign_in_as  # noqa: F401
+from tests.crm.test_e2e_timeline import app_config  # noqa: F401
 from tests.tracking.test_insights import seed_insights
 from tracklog.extensions import db
 

@@ -15,7 +15,7 @@ from tests.browser import (  # noqa: F401 - the live server and its app, on SQLi
     port,
     screenshots,
 )
-from tests.crm.test_e2e_timeline import app_config, sign_in_as  # noqa: F401
+from tests.crm.test_e2e_timeline import app_config  # noqa: F401
 from tests.tracking.helpers import compose
 from tracklog.extensions import db
 from tracklog.models import FollowUpReminder, utcnow
