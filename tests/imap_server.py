@@ -29,6 +29,7 @@ import pytest
 
 from tests.idp_stub import write_tls_files
 from tests.services import free_port, unavailable
+from tracklog.supervision import stop_process
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -220,12 +221,7 @@ class Dovecot:
 
     def stop(self) -> None:
         """Stop the server and remove its folder."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.process.stderr.close()
         shutil.rmtree(self.home, ignore_errors=True)
 

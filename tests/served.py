@@ -21,6 +21,7 @@ import requests
 from simple_websocket import Client
 
 from tracklog import devcert
+from tracklog.supervision import stop_process
 
 TRACKLOG = Path(sys.executable).with_name("tracklog")
 START_TIMEOUT = 30
@@ -157,11 +158,7 @@ class Listening:
 
     def stop(self) -> None:
         """Stop the listener."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
 
 
 def start_listening(served: Served, token: str, env: dict[str, str]) -> Listening:

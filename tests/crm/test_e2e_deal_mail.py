@@ -12,7 +12,7 @@ from tracklog.extensions import db
 from tracklog.models import Deal
 
 
-def test_associate_move_and_remove_from_the_deal_page(sign_in_as, live, deals, screenshots):  # noqa: F811
+def test_associate_move_and_remove_from_the_deal_page(sign_in_as, live, deals, screenshots):  # noqa: F811 - deals, the fixture imported above
     from playwright.sync_api import expect
 
     path = f"/deals/{deals.renewal.id}"

@@ -9,7 +9,7 @@ from tracklog.models import Contact
 
 
 def test_selected_contacts_get_the_chosen_legal_basis(
-    sign_in_as,  # noqa: F811 - the fixture imported above
+    sign_in_as,
     live,
     world,
     screenshots,

@@ -26,7 +26,7 @@ def requests_of(page: Any) -> list[str]:
 
 def test_timeline_and_thread_of_logged_tracked_mail_fire_no_tracking(
     api,
-    sign_in_as,  # noqa: F811 - the fixture imported above
+    sign_in_as,
     live,
     world,
     screenshots,

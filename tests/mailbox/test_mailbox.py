@@ -64,6 +64,14 @@ def connected(user, provider: str = "imap") -> MailboxConnection:
     return connection
 
 
+def synced(user, replay: list[bytes], message_id: str, days_ago: float = 0) -> Activity:
+    """Peter's mail in the user's mailbox, which is then connected and synced: its activity."""
+    replay.append(customer_mail(days_ago=days_ago, message_id=message_id))
+    connected(user)
+    run_due_syncs()
+    return db.session.scalar(db.select(Activity).filter_by(message_id=message_id))
+
+
 def test_a_secret_is_sealed_and_opens_only_with_the_servers_keys(app):
     sealed = seal(b"app-password")
     assert b"app-password" not in sealed and unseal(sealed) == b"app-password"
@@ -148,12 +156,7 @@ def test_disconnecting_removes_the_syncs_associations_and_reconnecting_brings_th
     deal = factories.make_deal(world.account, "Initech renewal")
     other = factories.make_deal(world.account, "Initech expansion")
     factories.link_contact(world.account, peter, "deal", deal.id)
-    replay.append(customer_mail(message_id="<renewal-2@initech.example>"))
-    connected(world.admin)
-    run_due_syncs()
-    activity = db.session.scalar(
-        db.select(Activity).filter_by(message_id="<renewal-2@initech.example>")
-    )
+    activity = synced(world.admin, replay, "<renewal-2@initech.example>")
     by_hand = api.post(
         f"/activities/{activity.id}/move", {"from_deal": deal.id, "to_deal": other.id}
     )
@@ -175,12 +178,7 @@ def test_mail_received_before_the_connection_goes_on_the_contacts_only_deal_then
     newer = factories.make_deal(world.account, "Initech expansion")
     for deal in (older, newer):
         factories.link_contact(world.account, peter, "deal", deal.id)
-    replay.append(customer_mail(days_ago=10, message_id="<old-1@initech.example>"))
-    connected(world.admin)
-    run_due_syncs()
-    activity = db.session.scalar(
-        db.select(Activity).filter_by(message_id="<old-1@initech.example>")
-    )
+    activity = synced(world.admin, replay, "<old-1@initech.example>", days_ago=10)
     assert ("deal", older.id) in timeline_of(activity)
     assert ("deal", newer.id) not in timeline_of(activity)  # the newer is more recently updated
     inbound = db.session.scalar(db.select(InboundMessage).filter_by(activity_id=activity.id))
@@ -195,12 +193,7 @@ def test_mail_received_before_the_connection_stays_on_the_contact_with_two_deals
         deal = factories.make_deal(world.account, name)
         deal.created_at = utcnow() - timedelta(days=30)
         factories.link_contact(world.account, peter, "deal", deal.id)
-    replay.append(customer_mail(days_ago=10, message_id="<old-2@initech.example>"))
-    connected(world.admin)
-    run_due_syncs()
-    activity = db.session.scalar(
-        db.select(Activity).filter_by(message_id="<old-2@initech.example>")
-    )
+    activity = synced(world.admin, replay, "<old-2@initech.example>", days_ago=10)
     assert timeline_of(activity) == {("contact", peter.id)}
 
 

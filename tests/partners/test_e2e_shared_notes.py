@@ -23,7 +23,7 @@ def test_a_shared_message_its_comment_and_a_product_line_reach_the_partner(
     api,
     shared,
     live: Any,  # noqa: F811
-    sign_in_as,  # noqa: F811
+    sign_in_as,
     screenshots,  # noqa: F811
 ):
     share_note(api, shared["acme_deal"], "Only for Acme.", shared=False)

@@ -22,7 +22,7 @@ NEXT_LANGUAGE = {"en": "ja", "ja": "sv", "sv": "en"}
 
 @pytest.mark.parametrize("locale", ["en", "ja", "sv"])
 def test_a_user_saves_defaults_time_zone_and_language(
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
+    sign_in_as: Any,
     live: Any,
     world: Any,
     screenshots: Any,
@@ -62,7 +62,7 @@ def test_a_user_saves_defaults_time_zone_and_language(
 
 
 def test_a_time_zone_the_form_never_offers_is_refused_at_its_field(
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
+    sign_in_as: Any,
     live: Any,
     world: Any,
 ) -> None:

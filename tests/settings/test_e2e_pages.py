@@ -26,7 +26,7 @@ NOT_LOGGED = {
 
 @pytest.mark.parametrize("locale", ["en", "ja", "sv"])
 def test_an_admin_changes_settings_and_the_never_log_list(
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
+    sign_in_as: Any,
     live: Any,
     world: Any,
     screenshots: Any,

@@ -34,7 +34,7 @@ RESULT = {
 @pytest.mark.parametrize("locale", ["en", "ja", "sv"])
 def test_an_admin_adds_a_rule_and_classifies_the_stored_hits_again(
     app: Any,  # noqa: F811 - the fixture imported above
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
+    sign_in_as: Any,
     live: Any,
     world: Any,
     screenshots: Any,

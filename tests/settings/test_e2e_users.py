@@ -20,7 +20,7 @@ HEADINGS = {
 
 
 def test_an_admin_invites_and_the_invitee_joins_with_the_link(
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
+    sign_in_as: Any,
     browser: Any,
     live: Any,
     world: Any,
@@ -70,7 +70,7 @@ def test_an_admin_invites_and_the_invitee_joins_with_the_link(
 
 @pytest.mark.parametrize("locale", ["ja", "sv"])
 def test_the_users_page_is_translated(
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
+    sign_in_as: Any,
     live: Any,
     world: Any,
     screenshots: Any,

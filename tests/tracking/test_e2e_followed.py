@@ -22,7 +22,7 @@ TEXTS = {
 
 @pytest.mark.parametrize("locale", ["en", "ja", "sv"])
 def test_followed_mail_filters_sorts_and_exports(
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
+    sign_in_as: Any,
     live: Any,  # noqa: F811
     api: Any,
     world: Any,
@@ -53,7 +53,7 @@ def test_followed_mail_filters_sorts_and_exports(
 
 @pytest.mark.parametrize("locale", ["en", "ja", "sv"])
 def test_a_template_is_added_and_listed_with_its_verdict(
-    sign_in_as: Any,  # noqa: F811
+    sign_in_as: Any,
     live: Any,  # noqa: F811
     world: Any,
     locale: str,

@@ -22,7 +22,7 @@ HEADINGS = {
 
 @pytest.mark.parametrize("locale", ["en", "ja", "sv"])
 def test_the_insights_page_draws_its_charts_in_each_language(
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
+    sign_in_as: Any,
     live: Any,  # noqa: F811
     api: Any,
     world: Any,

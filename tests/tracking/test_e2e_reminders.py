@@ -40,7 +40,7 @@ FIRED = {
 
 @pytest.mark.parametrize("locale", ["en", "ja", "sv"])
 def test_a_reminder_is_set_cancelled_and_seen_fired_on_the_message_page(
-    sign_in_as: Any,  # noqa: F811 - the fixtures imported above
+    sign_in_as: Any,
     live: Any,  # noqa: F811
     api: Any,
     world: Any,

@@ -26,7 +26,7 @@ WAITING = {"en": "Waiting", "ja": "待機中", "sv": "Väntar"}
 
 @pytest.mark.parametrize("locale", ["en", "ja", "sv"])
 def test_an_admin_adds_a_webhook_and_reads_its_deliveries(
-    sign_in_as: Any,  # noqa: F811 - the fixture imported above
+    sign_in_as: Any,
     live: Any,  # noqa: F811
     world: Any,
     receiver: Any,
@@ -66,7 +66,7 @@ def test_an_admin_adds_a_webhook_and_reads_its_deliveries(
 
 
 def test_a_user_who_is_no_admin_cannot_open_the_page(
-    sign_in_as: Any,  # noqa: F811
+    sign_in_as: Any,
     live: Any,  # noqa: F811
     world: Any,
 ) -> None:

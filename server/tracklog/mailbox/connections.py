@@ -10,6 +10,7 @@ runs again (mailbox/intake.py).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,15 @@ from tracklog.models.mailbox import MAILBOX_PROVIDERS, MailboxConnection
 
 # What a provider undoes at its end when a mailbox is disconnected (best effort, never raising).
 FAREWELLS = {"graph": "tracklog.mailbox.graph:unsubscribe"}
+
+
+def provider_hook(hooks: dict[str, str], provider: str) -> Callable[..., Any] | None:
+    """A provider's function from a table of "module:function" names (None when it has none),
+    imported when first called for: the base never imports the connectors."""
+    if provider not in hooks:
+        return None
+    module, name = hooks[provider].split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def connection_of(user: User) -> MailboxConnection | None:
@@ -116,9 +126,9 @@ def disconnect(user: User) -> int:
     connection = connection_of(user)
     if connection is None:
         return 0
-    if connection.provider in FAREWELLS:
-        module, name = FAREWELLS[connection.provider].split(":")
-        getattr(importlib.import_module(module), name)(connection)
+    farewell = provider_hook(FAREWELLS, connection.provider)
+    if farewell is not None:
+        farewell(connection)
     removed = db.session.execute(
         delete(ActivityAssociation)
         .where(

@@ -10,7 +10,6 @@ due again; a MailboxSyncError is shown to the user and tried again later.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from tracklog.extensions import db
-from tracklog.mailbox.connections import sync_failed, sync_succeeded
+from tracklog.mailbox.connections import provider_hook, sync_failed, sync_succeeded
 from tracklog.models import utcnow
 from tracklog.models.mailbox import MailboxConnection
 
@@ -46,8 +45,7 @@ class MailboxSyncError(Exception):
 
 def syncer(provider: str) -> Callable[[MailboxConnection], tuple[dict, timedelta]]:
     """The sync function of a provider."""
-    module, name = SYNCERS[provider].split(":")
-    return getattr(importlib.import_module(module), name)
+    return provider_hook(SYNCERS, provider)
 
 
 def claim_due(now: datetime, passed_over: set[int]) -> MailboxConnection | None:

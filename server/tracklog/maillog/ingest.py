@@ -321,8 +321,11 @@ def rfc_id(parsed: ParsedMail) -> str:
     return parsed.message_id or f"<{parsed.content_hash}@content-hash.tracklog>"
 
 
-def plan_associations(ingest: Ingest, contacts: list[Contact]) -> list[Planned]:
-    """Exactly the records chosen in Outlook, or the account's automatic rules."""
+def plan_associations(
+    ingest: Ingest, contacts: list[Contact], history_at: datetime | None
+) -> list[Planned]:
+    """Exactly the records chosen in Outlook, or the account's automatic rules (history_at: when
+    a mail received before its mailbox was connected was received)."""
     message = ingest.message
     if message is not None and message.requested_associations:
         ingest.note("associations", "explicit_used")
@@ -331,7 +334,6 @@ def plan_associations(ingest: Ingest, contacts: list[Contact]) -> list[Planned]:
             Planned(item["type"], item["id"], "manual", encode_why("selected_in_outlook"))
             for item in chosen
         ]
-    history_at = received_before_mailbox(ingest)
     if history_at is not None:
         ingest.note("associations", "received_before_mailbox")
     return automatic_associations(ingest.account, contacts, ingest.direction, history_at)
@@ -433,7 +435,8 @@ def log_mail(ingest: Ingest) -> Activity:
     """Create the email activity with its files, associations and thread."""
     parsed, inbound = ingest.parsed, ingest.inbound
     contacts = find_or_create_contacts(ingest)
-    planned = plan_associations(ingest, contacts)
+    history_at = received_before_mailbox(ingest)
+    planned = plan_associations(ingest, contacts, history_at)
     if not planned:
         ingest.stop("associations", "no_records")
     own_id = rfc_id(parsed)
@@ -456,7 +459,7 @@ def log_mail(ingest: Ingest) -> Activity:
         warnings=[
             {"code": "parse_problem", "problem": problem.stored()} for problem in parsed.problems
         ],
-        details={RECEIVED_BEFORE_MAILBOX: True} if received_before_mailbox(ingest) else {},
+        details={RECEIVED_BEFORE_MAILBOX: True} if history_at else {},
     )
     db.session.add(activity)
     db.session.flush()
