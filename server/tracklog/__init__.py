@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracklog.config import Config, load_or_create_secret_key, sqlite_url_in
 from tracklog.inputs import init_inputs
-from tracklog.routing import LazyBuilderRule
+from tracklog.routing import QuickStartRule
 
 __version__ = "0.1.0"
 
@@ -23,7 +23,7 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
     """Build the tracklog application from the environment (or a given Config)."""
     config = config or Config()
     app = Flask(__name__, instance_path=config.INSTANCE_PATH)
-    app.url_rule_class = LazyBuilderRule
+    app.url_rule_class = QuickStartRule
     app.config.update(config.as_flask_config())
     app.config.update(overrides or {})
     os.makedirs(app.instance_path, exist_ok=True)
