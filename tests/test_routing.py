@@ -8,7 +8,12 @@ from tracklog.inputs import DatabaseIdConverter
 from tracklog.routing import QuickStartRule
 
 RULES = ["/records/<record_type>/<int:record_id>", "/t/o/<token>.gif", "/static/<path:filename>"]
-PATHS = ["/records/contact/12", "/records/deal/99999999999999999999", "/t/o/abc.gif", "/static/a/b.css"]
+PATHS = [
+    "/records/contact/12",
+    "/records/deal/99999999999999999999",
+    "/t/o/abc.gif",
+    "/static/a/b.css",
+]
 
 
 def routing_map(rule_class: type[Rule]) -> Map:
@@ -41,4 +46,3 @@ def test_a_rule_string_parsed_before_routes_and_builds_the_same() -> None:
     converter = second._rules[0]._converters["record_id"]
     assert isinstance(converter, DatabaseIdConverter) and converter.map is second
     assert second._rules[0].arguments == {"record_type", "record_id"}
-
