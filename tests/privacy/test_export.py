@@ -17,6 +17,8 @@ TABLES = (
     "associations",
     "timeline",
     "notes",
+    "note_comments",
+    "note_files",
     "tasks",
     "attachments",
     "tracked_mail",
@@ -38,6 +40,11 @@ def table(archive: zipfile.ZipFile, name: str) -> list[dict]:
 
 
 def test_the_export_holds_every_kind_of_data_with_a_readme(api, held):
+    api.call("POST", f"/activities/{held.note_id}/comments", {"body": "Plays on Sundays."})
+    upload = {"file": (io.BytesIO(b"scorecard"), "golf card.txt", "text/plain")}
+    api.call(
+        "POST", f"/activities/{held.note_id}/files", data=upload, content_type="multipart/form-data"
+    )
     archive = exported(api.call("GET", f"/contacts/{held.contact.id}/export"))
 
     names = set(archive.namelist())
@@ -48,6 +55,11 @@ def test_the_export_holds_every_kind_of_data_with_a_readme(api, held):
     assert {held.only_theirs.id, held.shared.id, held.note_id} <= set(timeline)
     assert "the quote" in timeline[held.only_theirs.id]["body_text"]
     assert [row["id"] for row in table(archive, "notes")] == [held.note_id]
+    (comment,) = table(archive, "note_comments")
+    assert (comment["activity_id"], comment["body"]) == (held.note_id, "Plays on Sundays.")
+    (note_file,) = table(archive, "note_files")
+    assert note_file["file"].startswith("note_files/") and note_file["filename"] == "golf card.txt"
+    assert archive.read(note_file["file"]) == b"scorecard"
     (attachment,) = table(archive, "attachments")
     assert archive.read(attachment["file"]) == b"%PDF only for Zebulon"
     assert len(table(archive, "tracked_mail")) == 2

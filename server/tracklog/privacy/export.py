@@ -22,6 +22,8 @@ from tracklog.models import (
     EngagementEvent,
     MailAttachment,
     Message,
+    NoteComment,
+    NoteFile,
     RecordAssociation,
     Task,
     User,
@@ -97,9 +99,21 @@ def attachments_of(activities: list[Activity]) -> list[MailAttachment]:
     return list(db.session.scalars(query.order_by(MailAttachment.id)))
 
 
-def archive_name(attachment: MailAttachment) -> str:
-    """Where a file goes in the ZIP: its id keeps names unique and safe."""
-    return f"attachments/{attachment.id}-{secure_filename(attachment.filename) or 'file'}"
+def note_threads_of(activities: list[Activity]) -> tuple[list[NoteComment], list[NoteFile]]:
+    """The comments and the files on the notes of the timeline."""
+    notes = [activity.id for activity in activities if activity.type == "note"]
+    comments = select(NoteComment).where(NoteComment.activity_id.in_(notes))
+    files = select(NoteFile).where(NoteFile.activity_id.in_(notes))
+    return (
+        list(db.session.scalars(comments.order_by(NoteComment.id))),
+        list(db.session.scalars(files.order_by(NoteFile.id))),
+    )
+
+
+def archive_name(stored: MailAttachment | NoteFile) -> str:
+    """Where a file goes in the ZIP: its folder and id keep names unique and safe."""
+    folder = "note_files" if isinstance(stored, NoteFile) else "attachments"
+    return f"{folder}/{stored.id}-{secure_filename(stored.filename) or 'file'}"
 
 
 def tracked_mail_of(contact: Contact) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -140,6 +154,11 @@ def readme_text() -> str:
             "bodies."
         ),
         _("notes.json, notes.csv: the notes among those activities."),
+        _("note_comments.json, note_comments.csv: the comments in the threads under those notes."),
+        _(
+            "note_files.json, note_files.csv and the folder note_files/: the files attached to "
+            "those notes."
+        ),
         _("tasks.json, tasks.csv: the tasks about the contact."),
         _(
             "attachments.json, attachments.csv and the folder attachments/: the files of the "
@@ -163,12 +182,17 @@ def _write_table(archive: zipfile.ZipFile, name: str, rows: list[dict[str, Any]]
     archive.writestr(f"{name}.csv", csv_text(rows))
 
 
-def _write_files(archive: zipfile.ZipFile, attachments: Iterable[MailAttachment]) -> None:
-    """The kept files themselves, from the attachment store."""
-    for attachment in attachments:
-        path = attachment_path(attachment.sha256) if attachment.sha256 else None
+def _write_files(
+    archive: zipfile.ZipFile, name: str, stored: Iterable[MailAttachment | NoteFile]
+) -> None:
+    """A table of files as name.json and name.csv, and the kept files themselves, from the
+    attachment store."""
+    rows = [{**row_json(s), "file": archive_name(s) if s.sha256 else None} for s in stored]
+    _write_table(archive, name, rows)
+    for each in stored:
+        path = attachment_path(each.sha256) if each.sha256 else None
         if path is not None and path.exists():
-            archive.write(path, archive_name(attachment))
+            archive.write(path, archive_name(each))
 
 
 def export_contact(actor: User, contact_id: int) -> tuple[Contact, bytes]:
@@ -176,6 +200,7 @@ def export_contact(actor: User, contact_id: int) -> tuple[Contact, bytes]:
     contact = data_subject(actor, contact_id)
     activities = timeline_of(contact)
     attachments = attachments_of(activities)
+    comments, note_files = note_threads_of(activities)
     mail, events = tracked_mail_of(contact)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -184,12 +209,10 @@ def export_contact(actor: User, contact_id: int) -> tuple[Contact, bytes]:
         _write_table(archive, "associations", associations_of(contact))
         _write_table(archive, "timeline", [row_json(a) for a in activities])
         _write_table(archive, "notes", [row_json(a) for a in activities if a.type == "note"])
+        _write_table(archive, "note_comments", [row_json(c) for c in comments])
+        _write_files(archive, "note_files", note_files)
         _write_table(archive, "tasks", tasks_of(contact))
-        files = [
-            {**row_json(a), "file": archive_name(a) if a.sha256 else None} for a in attachments
-        ]
-        _write_table(archive, "attachments", files)
-        _write_files(archive, attachments)
+        _write_files(archive, "attachments", attachments)
         _write_table(archive, "tracked_mail", mail)
         _write_table(archive, "engagement_events", events)
     record_audit(actor, actor.account_id, "contact_exported", ("contact", contact.id))
