@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 # Every benchmark, in the order of RESULTS.md: a module of this package exposing run() -> str.
-BENCHMARKS = ("compose_rewrite", "pixel", "recorder", "smtp_ingest", "ws_latency", "timeline")
+BENCHMARKS = (
+    "compose_rewrite",
+    "pixel",
+    "recorder",
+    "smtp_ingest",
+    "ws_latency",
+    "timeline",
+    "soak",
+)
 RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADER = (
     "# Benchmark results\n\n"

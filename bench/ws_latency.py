@@ -152,17 +152,25 @@ def prepare(database_url: str, directory: Path) -> tuple[dict[str, str], dict[st
 
 
 class Served:
-    """One `tracklog serve` in its own process group (master, worker, hit recorder)."""
+    """One `tracklog serve` in its own process group (master, workers, hit recorder and, when
+    asked, the SMTP receiver)."""
 
-    def __init__(self, settings: dict[str, str], instance: Path, log: Path) -> None:
+    def __init__(
+        self,
+        settings: dict[str, str],
+        instance: Path,
+        log: Path,
+        workers: int = 1,
+        smtpd: bool = False,
+    ) -> None:
         self.port = free_port()
         self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
         command = [
             *TRACKLOG_COMMAND,
             "serve",
             "--no-https",
-            "--no-smtpd",
-            "--workers=1",
+            "--smtpd" if smtpd else "--no-smtpd",
+            f"--workers={workers}",
             "--host=127.0.0.1",
             f"--port={self.port}",
         ]
