@@ -5,15 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from tracklog.config import LANGUAGES
 from tracklog.errors import DomainError
 from tracklog.extensions import db
 from tracklog.web.pages import error_page
 
 API_PREFIX = "/api/v1"
+# Seconds a client is asked to wait when the database is busy or not answering.
+RETRY_AFTER_SECONDS = 5
 MACHINE_PATHS = {"/healthz", "/openapi.json"}
 
 
@@ -61,6 +67,26 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers["Allow"] = ", ".join(error.valid_methods)
             return response
         return error_page(error.code, error.description or "")
+
+    @app.errorhandler(PoolTimeout)
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(error: Exception) -> Response:
+        """No database connection free in time, or the database not answering: a 503 to retry
+        (the pane then still lets the mail go), never a 500."""
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        db.session.rollback()
+        # The answer and the after-request hooks go without the signed-in user, whom loading
+        # would need the database again: the session cookie stays as it was.
+        g._login_user = app.login_manager.anonymous_user()
+        # In the browser's language: the user's own choice is in the database.
+        with force_locale(request.accept_languages.best_match(LANGUAGES, default="en")):
+            message = _("The database is busy or not answering. Please try again in a minute.")
+        if wants_json_errors():
+            response = error_response(503, "database_unavailable", message)
+        else:
+            response = Response(message, status=503, mimetype="text/plain")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(InternalServerError)
     @app.errorhandler(Exception)
