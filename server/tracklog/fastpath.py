@@ -1,0 +1,213 @@
+"""GET/HEAD /t/o/<token>.gif answered straight from the socket, before gunicorn parses anything.
+
+An open pixel is a recipient's mail client waiting for 43 bytes, and Flask's routing, request
+context and hooks cost ten times the work it needs (a token check and a journal append; see
+docs/benchmarks.md). So the gevent worker's connection handler (serving.py) reads request heads
+itself. A head it understands completely, for the open pixel, is answered here: the hit journaled
+first, then the view's own bytes (tracking/openpixel.py), keep-alive and pipelining as gunicorn
+does them. Anything else — another path, a query string, a body, Expect, Upgrade, a cookie other
+than the sender's, HTTP/2, a malformed or oversized head — goes to gunicorn's normal handling with
+the bytes already read replayed, and the connection stays there (websockets included).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from flask import Flask
+from gunicorn import SERVER
+from gunicorn.util import http_date
+from werkzeug.http import parse_cookie
+
+from tracklog.tracking.openpixel import OpenPixel
+from tracklog.tracking.views import SENDER_COOKIE
+
+REQUEST_LINE = re.compile(rb"(GET|HEAD) (/t/o/([A-Za-z0-9_-]{1,80})\.gif) HTTP/1\.([01])")
+# Header names without "_" (gunicorn drops those) and values of visible ASCII only.
+FIELD_NAME = re.compile(rb"[!#$%&'*+.^`|~0-9A-Za-z-]+")
+FIELD_VALUE = re.compile(rb"[\t\x20-\x7e]*")
+# Headers that make a request gunicorn's: a body, or something to negotiate.
+NOT_OURS = frozenset(
+    ("content-length", "transfer-encoding", "expect", "upgrade", "http2-settings", "te")
+)
+# A longer head is gunicorn's to refuse or accept by its own limits.
+MAX_HEAD = 8192
+RECV_BYTES = 65536
+
+
+@dataclass(frozen=True)
+class PixelRequest:
+    """A request head the fast path answers."""
+
+    method: str
+    path: str
+    token: str
+    minor: int
+    headers: dict[str, str]
+    close: bool
+
+
+def parse_head(head: bytes) -> PixelRequest | None:
+    """The open-pixel request of this head (without its blank line), or None if it is not
+    one the fast path may answer."""
+    lines = head.split(b"\r\n")
+    found = REQUEST_LINE.fullmatch(lines[0])
+    if found is None:
+        return None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon or not FIELD_NAME.fullmatch(name) or not FIELD_VALUE.fullmatch(value):
+            return None
+        key, text = name.decode().lower(), value.decode().strip(" \t")
+        headers[key] = f"{headers[key]},{text}" if key in headers else text
+    minor = int(found.group(4))
+    connection = headers.get("connection", "").lower()
+    if (
+        NOT_OURS.intersection(headers)
+        or (minor == 1 and "host" not in headers)
+        or connection not in ("", "close", "keep-alive")
+        or not only_sender_cookie(headers.get("cookie"))
+    ):
+        return None
+    close = connection == "close" or (minor == 0 and connection != "keep-alive")
+    method, path, token = (part.decode() for part in found.group(1, 2, 3))
+    return PixelRequest(method, path, token, minor, headers, close)
+
+
+def only_sender_cookie(header: str | None) -> bool:
+    """Whether a request's cookies are at most the sender cookie: any other (a session, a
+    remembered device) is for the app's hooks to act on, through Flask."""
+    return not header or parse_cookie(header).keys() <= {SENDER_COOKIE}
+
+
+class PixelPath:
+    """One worker's fast path: reads heads from a connection, answers open pixels."""
+
+    def __init__(self, app: Flask, log: Any, keepalive: float) -> None:
+        self.pixel = OpenPixel(app)
+        self.log = log
+        self.keepalive = keepalive
+        fields = "".join(f"{name}: {value}\r\n" for name, value in self.pixel.headers.items())
+        self.tails = {
+            close: f"Connection: {'close' if close else 'keep-alive'}\r\n{fields}\r\n".encode(
+                "latin-1"
+            )
+            for close in (False, True)
+        }
+        self._second = -1
+        self._date = ""
+
+    def serve(self, client: socket.socket, peer: Any, alive: Callable[[], bool]) -> bytes | None:
+        """Answer the connection's open-pixel requests; None once it is closed, or the bytes
+        read of the first request that is not one (for gunicorn to handle)."""
+        buffer = b""
+        while True:
+            deadline = time.monotonic() + self.keepalive
+            end = buffer.find(b"\r\n\r\n")
+            while end < 0:
+                if len(buffer) > MAX_HEAD:
+                    return buffer
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                client.settimeout(left)
+                try:
+                    chunk = client.recv(RECV_BYTES)
+                except TimeoutError:
+                    return None
+                if not chunk:
+                    return None
+                buffer += chunk
+                end = buffer.find(b"\r\n\r\n")
+            answers = []
+            while end >= 0:
+                request = parse_head(buffer[:end])
+                if request is None:
+                    break
+                started = time.perf_counter()
+                close = request.close or not alive()
+                answers.append(self.answer(request, peer, close, started))
+                buffer = buffer[end + 4 :]
+                if close:
+                    client.sendall(b"".join(answers))
+                    return None
+                end = buffer.find(b"\r\n\r\n")
+            if answers:
+                client.sendall(b"".join(answers))
+            if end >= 0:
+                return buffer
+
+    def answer(self, request: PixelRequest, peer: Any, close: bool, started: float) -> bytes:
+        """Journal the request's hit (if genuine), then its answer's bytes; one access line."""
+        address = peer[0] if isinstance(peer, tuple) else str(peer)
+        ip = self.pixel.journal_hit(
+            request.token,
+            request.method,
+            address,
+            request.headers,
+            parse_cookie(request.headers["cookie"]).get(SENDER_COOKIE)
+            if "cookie" in request.headers
+            else None,
+        )
+        body = self.pixel.body if request.method == "GET" else b""
+        head = (
+            f"HTTP/1.{request.minor} {self.pixel.status}\r\nServer: {SERVER}\r\n"
+            f"Date: {self.date()}\r\n"
+        ).encode("latin-1")
+        self.access(request, ip, len(body), started)
+        return head + self.tails[close] + body
+
+    def date(self) -> str:
+        """The Date header's value, formatted once a second."""
+        second = int(time.time())
+        if second != self._second:
+            self._second, self._date = second, http_date(second)
+        return self._date
+
+    def access(self, request: PixelRequest, ip: str, sent: int, started: float) -> None:
+        """The access-log line gunicorn writes for a request (redacted by its logger)."""
+        if not self.log.access_log_enabled:
+            return
+        protocol = f"HTTP/1.{request.minor}"
+        environ = {
+            "REQUEST_METHOD": request.method,
+            "RAW_URI": request.path,
+            "PATH_INFO": request.path,
+            "QUERY_STRING": "",
+            "SERVER_PROTOCOL": protocol,
+            "REMOTE_ADDR": ip,
+            "HTTP_REFERER": request.headers.get("referer", "-"),
+            "HTTP_USER_AGENT": request.headers.get("user-agent", "-"),
+        }
+        response = SimpleNamespace(
+            status=self.pixel.status, sent=sent, headers=list(self.pixel.headers.items())
+        )
+        elapsed = timedelta(seconds=time.perf_counter() - started)
+        self.log.access(response, list(request.headers.items()), environ, elapsed)
+
+
+class ReplayedSocket:
+    """A client socket whose first reads return the bytes the fast path already took from it."""
+
+    def __init__(self, sock: socket.socket, unread: bytes) -> None:
+        self._sock = sock
+        self._unread = unread
+
+    def recv(self, size: int, *flags: int) -> bytes:
+        """The bytes already read first, then the socket's."""
+        if self._unread:
+            data, self._unread = self._unread[:size], self._unread[size:]
+            return data
+        return self._sock.recv(size, *flags)
+
+    def __getattr__(self, name: str) -> Any:
+        """Everything else is the socket's."""
+        return getattr(self._sock, name)
