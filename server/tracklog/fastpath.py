@@ -26,6 +26,7 @@ from gunicorn import SERVER
 from gunicorn.util import http_date
 from werkzeug.http import parse_cookie
 
+from tracklog.serving import redact
 from tracklog.tracking.openpixel import OpenPixel
 from tracklog.tracking.views import SENDER_COOKIE
 
@@ -34,12 +35,16 @@ REQUEST_LINE = re.compile(rb"(GET|HEAD) (/t/o/([A-Za-z0-9_-]{1,80})\.gif) HTTP/1
 FIELD_NAME = re.compile(rb"[!#$%&'*+.^`|~0-9A-Za-z-]+")
 FIELD_VALUE = re.compile(rb"[\t\x20-\x7e]*")
 # Headers that make a request gunicorn's: a body, or something to negotiate.
+# (Authorization names the access log's user, which gunicorn reads.)
 NOT_OURS = frozenset(
     ("content-length", "transfer-encoding", "expect", "upgrade", "http2-settings", "te")
+    + ("authorization",)
 )
 # A longer head is gunicorn's to refuse or accept by its own limits.
 MAX_HEAD = 8192
 RECV_BYTES = 65536
+DEFAULT_ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+LOGGED_PATH = redact("/t/o/<token>.gif")
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class PixelRequest:
     minor: int
     headers: dict[str, str]
     close: bool
+    sender_cookie: str | None
 
 
 def parse_head(head: bytes) -> PixelRequest | None:
@@ -70,22 +76,18 @@ def parse_head(head: bytes) -> PixelRequest | None:
         headers[key] = f"{headers[key]},{text}" if key in headers else text
     minor = int(found.group(4))
     connection = headers.get("connection", "").lower()
+    # Any cookie but the sender's (a session, a remembered device) is for the app's hooks.
+    cookies = parse_cookie(headers["cookie"]) if "cookie" in headers else {}
     if (
         NOT_OURS.intersection(headers)
         or (minor == 1 and "host" not in headers)
         or connection not in ("", "close", "keep-alive")
-        or not only_sender_cookie(headers.get("cookie"))
+        or cookies.keys() - {SENDER_COOKIE}
     ):
         return None
     close = connection == "close" or (minor == 0 and connection != "keep-alive")
     method, path, token = (part.decode() for part in found.group(1, 2, 3))
-    return PixelRequest(method, path, token, minor, headers, close)
-
-
-def only_sender_cookie(header: str | None) -> bool:
-    """Whether a request's cookies are at most the sender cookie: any other (a session, a
-    remembered device) is for the app's hooks to act on, through Flask."""
-    return not header or parse_cookie(header).keys() <= {SENDER_COOKIE}
+    return PixelRequest(method, path, token, minor, headers, close, cookies.get(SENDER_COOKIE))
 
 
 class PixelPath:
@@ -102,8 +104,9 @@ class PixelPath:
             )
             for close in (False, True)
         }
+        self.status_code = self.pixel.status.split(None, 1)[0]
         self._second = -1
-        self._date = ""
+        self._date = self._now = ""
 
     def serve(self, client: socket.socket, peer: Any, alive: Callable[[], bool]) -> bytes | None:
         """Answer the connection's open-pixel requests; None once it is closed, or the bytes
@@ -149,13 +152,7 @@ class PixelPath:
         """Journal the request's hit (if genuine), then its answer's bytes; one access line."""
         address = peer[0] if isinstance(peer, tuple) else str(peer)
         ip = self.pixel.journal_hit(
-            request.token,
-            request.method,
-            address,
-            request.headers,
-            parse_cookie(request.headers["cookie"]).get(SENDER_COOKIE)
-            if "cookie" in request.headers
-            else None,
+            request.token, request.method, address, request.headers, request.sender_cookie
         )
         body = self.pixel.body if request.method == "GET" else b""
         head = (
@@ -166,23 +163,41 @@ class PixelPath:
         return head + self.tails[close] + body
 
     def date(self) -> str:
-        """The Date header's value, formatted once a second."""
+        """The Date header's value, formatted once a second (with the access log's time)."""
         second = int(time.time())
         if second != self._second:
-            self._second, self._date = second, http_date(second)
+            self._second, self._date, self._now = second, http_date(second), self.log.now()
         return self._date
 
     def access(self, request: PixelRequest, ip: str, sent: int, started: float) -> None:
-        """The access-log line gunicorn writes for a request (redacted by its logger)."""
+        """The access-log line gunicorn would write for the request (its token redacted)."""
         if not self.log.access_log_enabled:
             return
-        protocol = f"HTTP/1.{request.minor}"
+        if self.log.cfg.access_log_format != DEFAULT_ACCESS_FORMAT:
+            self.formatted_access(request, ip, sent, started)
+            return
+        # gunicorn's default format, filled in directly: its atoms cost more than the answer.
+        self.log.access_log.info(
+            '%s - - %s "%s %s HTTP/1.%d" %s %d "%s" "%s"',
+            ip,
+            self._now,
+            request.method,
+            LOGGED_PATH,
+            request.minor,
+            self.status_code,
+            sent,
+            request.headers.get("referer", "-"),
+            request.headers.get("user-agent", "-"),
+        )
+
+    def formatted_access(self, request: PixelRequest, ip: str, sent: int, started: float) -> None:
+        """The access-log line in a format of the configuration's, through gunicorn's atoms."""
         environ = {
             "REQUEST_METHOD": request.method,
             "RAW_URI": request.path,
             "PATH_INFO": request.path,
             "QUERY_STRING": "",
-            "SERVER_PROTOCOL": protocol,
+            "SERVER_PROTOCOL": f"HTTP/1.{request.minor}",
             "REMOTE_ADDR": ip,
             "HTTP_REFERER": request.headers.get("referer", "-"),
             "HTTP_USER_AGENT": request.headers.get("user-agent", "-"),
