@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -23,14 +22,15 @@ from tracklog.tracking.views import sender_cookie_serializer
 PIXEL = b"GET /t/o/AAAA-_.gif HTTP/1.1\r\nHost: t.example\r\n\r\n"
 
 
-@pytest.fixture
-def proxied_app(tmp_path: Path) -> Flask:
-    """An app (no database needed) behind one trusted proxy."""
-    env = {"TRACKLOG_INSTANCE_PATH": str(tmp_path), "TRACKLOG_PROXY_HOPS": "1"}
+@pytest.fixture(scope="module")
+def proxied_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """An app (no database needed) behind one trusted proxy, shared by the module's tests."""
+    folder = tmp_path_factory.mktemp("fastpath")
+    env = {"TRACKLOG_INSTANCE_PATH": str(folder), "TRACKLOG_PROXY_HOPS": "1"}
     return create_app(Config(env), {"HIT_RECORDER_THREAD": False})
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pixels(proxied_app: Flask) -> PixelPath:
     """The app's fast path, writing no access log."""
     return PixelPath(proxied_app, SimpleNamespace(access_log_enabled=False, now=str), keepalive=0.2)
