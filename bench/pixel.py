@@ -602,7 +602,7 @@ def report(
         "with a p99 no worse. Load average when the section was written: "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min; the machine is shared).",
         "",
-        f"Reference grid (`{GRID_SECONDS}` s each): "
+        f"Reference grid ({GRID_SECONDS} s each): "
         + ", ".join(
             f"{workers} workers × {threads} threads {grid.rate:,.0f} req/s "
             f"(p99 {grid.p99_ms:.0f} ms)"
