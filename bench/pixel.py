@@ -59,7 +59,7 @@ MESSAGES = 20
 DRAIN_TIMEOUT = 15
 GOAL_RATIO = 2.0
 BASE_URL = "https://tracklog.bench"
-REFERENCE_COMMAND = [sys.executable, "-m", "gunicorn", "-k", "gthread"]
+REFERENCE_COMMAND = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--no-control-socket"]
 WRK_MISSING = (
     "wrk is not installed: the pixel benchmark needs it (Debian: `apt-get install -y wrk`)"
 )
