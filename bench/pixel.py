@@ -366,12 +366,12 @@ def wait_drained(instance: Path) -> tuple[float, bool]:
     return time.monotonic() - started, False
 
 
-def events_recorded(database_url: str) -> int:
-    """Rows in engagement_event."""
+def events_recorded(database_url: str, table: str = "engagement_event") -> int:
+    """Rows in engagement_event (or another table of the benchmark's database)."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            return connection.execute(text("SELECT count(*) FROM engagement_event")).scalar_one()
+            return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
     finally:
         engine.dispose()
 
@@ -489,16 +489,6 @@ class Listener:
             pass
 
 
-def notifications_made(database_url: str) -> int:
-    """Rows in notification."""
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text("SELECT count(*) FROM notification")).scalar_one()
-    finally:
-        engine.dispose()
-
-
 def scale_out(database_url: str, directory: Path) -> ScaleOut:
     """Two hosts (ws_latency's Served: `tracklog serve`, one worker, its own instance folder)
     sharing PostgreSQL and Redis: one loaded alone, then both at once."""
@@ -522,7 +512,7 @@ def scale_out(database_url: str, directory: Path) -> ScaleOut:
             together = list(pool.map(lambda host: run_wrk(host.url, script, WRK_SECONDS), hosts))
         for folder in folders:
             wait_drained(folder)
-        made = notifications_made(database_url)
+        made = events_recorded(database_url, "notification")
         deadline = time.monotonic() + DRAIN_TIMEOUT
         while time.monotonic() < deadline and any(len(set(one.ids)) < made for one in listeners):
             time.sleep(0.1)
