@@ -43,6 +43,7 @@ NOT_OURS = frozenset(
 # A longer head is gunicorn's to refuse or accept by its own limits.
 MAX_HEAD = 8192
 RECV_BYTES = 65536
+HEAD_END = b"\r\n\r\n"
 DEFAULT_ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 LOGGED_PATH = redact("/t/o/<token>.gif")
 
@@ -113,40 +114,51 @@ class PixelPath:
         read of the first request that is not one (for gunicorn to handle)."""
         buffer = b""
         while True:
-            deadline = time.monotonic() + self.keepalive
-            end = buffer.find(b"\r\n\r\n")
-            while end < 0:
-                if len(buffer) > MAX_HEAD:
-                    return buffer
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                client.settimeout(left)
-                try:
-                    chunk = client.recv(RECV_BYTES)
-                except TimeoutError:
-                    return None
-                if not chunk:
-                    return None
-                buffer += chunk
-                end = buffer.find(b"\r\n\r\n")
-            answers = []
-            while end >= 0:
-                request = parse_head(buffer[:end])
-                if request is None:
-                    break
-                started = time.perf_counter()
-                close = request.close or not alive()
-                answers.append(self.answer(request, peer, close, started))
-                buffer = buffer[end + 4 :]
-                if close:
-                    client.sendall(b"".join(answers))
-                    return None
-                end = buffer.find(b"\r\n\r\n")
-            if answers:
-                client.sendall(b"".join(answers))
-            if end >= 0:
-                return buffer
+            try:
+                buffer = self.read_head(client, buffer)
+            except (TimeoutError, EOFError):
+                return None
+            if HEAD_END not in buffer:
+                return buffer  # oversized
+            buffer, closed = self.answer_heads(client, buffer, peer, alive)
+            if closed:
+                return None
+            if HEAD_END in buffer:
+                return buffer  # a complete head that is not an open pixel's
+
+    def read_head(self, client: socket.socket, buffer: bytes) -> bytes:
+        """The buffer once it holds a complete head or more than MAX_HEAD bytes; TimeoutError
+        after the keep-alive time, EOFError when the client closes."""
+        deadline = time.monotonic() + self.keepalive
+        while HEAD_END not in buffer and len(buffer) <= MAX_HEAD:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            client.settimeout(left)
+            chunk = client.recv(RECV_BYTES)
+            if not chunk:
+                raise EOFError
+            buffer += chunk
+        return buffer
+
+    def answer_heads(
+        self, client: socket.socket, buffer: bytes, peer: Any, alive: Callable[[], bool]
+    ) -> tuple[bytes, bool]:
+        """Answer the open pixels at the start of the buffer in one write; what is left of the
+        buffer, and whether the connection is closed."""
+        answers = []
+        closed = False
+        while not closed and (end := buffer.find(HEAD_END)) >= 0:
+            request = parse_head(buffer[:end])
+            if request is None:
+                break
+            started = time.perf_counter()
+            closed = request.close or not alive()
+            answers.append(self.answer(request, peer, closed, started))
+            buffer = buffer[end + len(HEAD_END) :]
+        if answers:
+            client.sendall(b"".join(answers))
+        return buffer, closed
 
     def answer(self, request: PixelRequest, peer: Any, close: bool, started: float) -> bytes:
         """Journal the request's hit (if genuine), then its answer's bytes; one access line."""
