@@ -3,7 +3,7 @@
 Reference: bench/pixel_reference.py, a Flask app whose one view answers the same GIF and headers,
 under gunicorn's gthread worker; a small grid of workers × threads is loaded first and the best
 kept. Measured: `tracklog serve --no-https --no-smtpd` as deployed on PostgreSQL, in its default
-set-up (one worker, no Redis) and with Redis and as many workers as cores, each on a fresh
+set-up (a worker per core, no Redis) and with Redis and as many workers as cores, each on a fresh
 instance with messages composed through POST /api/v1/compose. wrk loads the reference and
 tracklog in turns (the other frozen); then every hit tracklog answered must be journaled and
 recorded. Scale-out: two `tracklog serve` hosts (bench/ws_latency.py's Served: one worker each,
@@ -37,6 +37,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tracklog.serving import usable_cores
 from tracklog.supervision import TRACKLOG_COMMAND
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ REDIS_URL = os.environ.get("TRACKLOG_BENCH_REDIS_URL", "redis://127.0.0.1:6379/1
 WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS = 2, 64, 8
 WARMUP_SECONDS = 3
 ROUNDS = 2
-CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+CORES = usable_cores()
 # tracklog's set-ups: (name, workers, Redis); None workers is `tracklog serve`'s default.
 SETUPS = (("default", None, False), (f"Redis, {CORES} workers", CORES, True))
 # The reference's gthread settings tried (workers, threads), each loaded for GRID_SECONDS.
@@ -59,6 +60,10 @@ MESSAGES = 20
 DRAIN_TIMEOUT = 15
 GOAL_RATIO = 2.0
 BASE_URL = "https://tracklog.bench"
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36"
+)
 REFERENCE_COMMAND = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--no-control-socket"]
 WRK_MISSING = (
     "wrk is not installed: the pixel benchmark needs it (Debian: `apt-get install -y wrk`)"
@@ -66,9 +71,11 @@ WRK_MISSING = (
 WRK_SCRIPT = """
 local paths = {%s}
 local next_path = 0
+-- A person's mail client, so that first opens notify the sender.
+local headers = {["User-Agent"] = "%s", ["Accept-Language"] = "en-GB"}
 request = function()
   next_path = next_path %% #paths + 1
-  return wrk.format("GET", paths[next_path])
+  return wrk.format("GET", paths[next_path], headers)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -340,7 +347,8 @@ def run_wrk(url: str, script: Path, seconds: int) -> Load:
 def wrk_script(directory: Path, name: str, paths: list[str]) -> Path:
     """A wrk Lua script cycling through the paths and printing its summary as JSON."""
     script = directory / f"{name}.lua"
-    script.write_text(WRK_SCRIPT % ", ".join(json.dumps(path) for path in paths))
+    listed = ", ".join(json.dumps(path) for path in paths)
+    script.write_text(WRK_SCRIPT % (listed, USER_AGENT))
     return script
 
 
@@ -430,7 +438,7 @@ def measure(
         "tracklog": wrk_script(directory, "tracklog", paths),
         "reference": wrk_script(directory, "reference", paths),
     }
-    outcome = Outcome(name, workers or (2 if redis else 1))
+    outcome = Outcome(name, workers or CORES)
     tracklog = Server(tracklog_command(workers), settings, directory / "tracklog.log")
     servers = {"reference": reference.server, "tracklog": tracklog}
     try:

@@ -62,7 +62,7 @@ def serve_forever(
     app = create_app()
     require_migrated(app)
     if workers is None:
-        workers = 2 if app.config["REDIS_URL"] else 1
+        workers = usable_cores()
     argv = [
         sys.executable,
         "-m",
@@ -81,6 +81,12 @@ def serve_forever(
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, argv)
+
+
+def usable_cores() -> int:
+    """The processors this process may run on: one gevent worker each is serve's default (the
+    host bus carries events between them without Redis)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def require_migrated(app: Any) -> None:
