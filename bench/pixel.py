@@ -98,11 +98,19 @@ class Load:
     p99_ms: float
     status_errors: int
     socket_errors: int
+    # Processor seconds the server's processes used meanwhile (every process of its group).
+    cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
         """Completed requests per second."""
         return self.requests / self.seconds
+
+    @property
+    def per_cpu_second(self) -> float:
+        """Requests answered per second of processor the server used: its throughput on the
+        same cores, whatever share of them the other work of a shared machine left it."""
+        return self.requests / self.cpu_seconds if self.cpu_seconds else 0.0
 
     @property
     def answered(self) -> int:
@@ -292,6 +300,10 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError(f"server did not answer {path} within {timeout} s")
 
+    def cpu_seconds(self) -> float:
+        """Processor time used so far by the processes of the server's group (Linux)."""
+        return group_cpu_seconds(self.process.pid)
+
     def pause(self, paused: bool) -> None:
         """Freeze (SIGSTOP) or resume (SIGCONT) the server's group: master, workers, recorder."""
         os.killpg(self.process.pid, signal.SIGSTOP if paused else signal.SIGCONT)
@@ -391,10 +403,26 @@ def run_in_turns(servers: dict[str, Server], variant: str, script: Path, seconds
     for other in others:
         other.pause(True)
     try:
-        return run_wrk(servers[variant].url("/"), script, seconds)
+        before = servers[variant].cpu_seconds()
+        load = run_wrk(servers[variant].url("/"), script, seconds)
+        load.cpu_seconds = servers[variant].cpu_seconds() - before
+        return load
     finally:
         for other in others:
             other.pause(False)
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User and system time of the live processes of a process group (Linux /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def best_reference(directory: Path) -> Reference:
@@ -574,6 +602,11 @@ def mean_rate(loads: list[Load]) -> float:
     return statistics.mean(load.rate for load in loads)
 
 
+def per_cpu(loads: list[Load]) -> float:
+    """Requests per processor-second the server used, over some runs."""
+    return sum(load.requests for load in loads) / sum(load.cpu_seconds for load in loads)
+
+
 def worst_p99(loads: list[Load]) -> float:
     """The worst p99 (ms) of some runs."""
     return max(load.p99_ms for load in loads)
@@ -608,10 +641,11 @@ def report(
         )
         + f"; best: {reference.settings[0]} × {reference.settings[1]}.",
         "",
-        "| tracklog set-up | workers | reference req/s | tracklog req/s | ratio | reference p99 "
-        "(ms) | tracklog p99 (ms) | goal | hits answered | journaled | recorded | backlog | lost "
+        "| tracklog set-up | workers | reference req/s | tracklog req/s | ratio "
+        "| reference req per CPU-s | tracklog req per CPU-s | ratio per CPU | reference p99 (ms) "
+        "| tracklog p99 (ms) | goal | hits answered | journaled | recorded | backlog | lost "
         "| drain after run (s) | recorder hits/s while draining |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for outcome in results:
         base, ours = outcome.runs["reference"], outcome.runs["tracklog"]
@@ -629,14 +663,19 @@ def report(
         )
         lines.append(
             f"| {outcome.name} | {outcome.workers} | {mean_rate(base):,.0f} "
-            f"| {mean_rate(ours):,.0f} | {ratio:.2f} | {worst_p99(base):.1f} "
+            f"| {mean_rate(ours):,.0f} | {ratio:.2f} | {per_cpu(base):,.0f} | {per_cpu(ours):,.0f} "
+            f"| {per_cpu(ours) / per_cpu(base):.2f} | {worst_p99(base):.1f} "
             f"| {worst_p99(ours):.1f} | {'met' if met else 'NOT met'} | {outcome.answered:,} "
             f"| {outcome.journaled:,} | {outcome.recorded:,} | {backlog:,} | {lost:,} | {drain} "
             f"| {drain_rate} |"
         )
     lines += [
         "",
-        "Req/s is the mean of the rounds, p99 the worse round. Hits count every wrk run against "
+        "Req/s is the mean of the rounds, p99 the worse round. Req per CPU-s = requests ÷ the "
+        "processor seconds the server's process group (master, workers, recorder) used during "
+        "its rounds: on a machine shared with other work, the scheduler gives each process a "
+        "share, so the reference's 4–8 busy processes get more of the cores than tracklog's "
+        "workers, and this is the comparison on the same cores. Hits count every wrk run against "
         "tracklog, warm-up included; recorded may exceed answered by requests in flight when "
         "wrk stopped. Backlog = journaled hits not yet in engagement_event when measuring "
         f"stopped (up to {DRAIN_TIMEOUT} s after each round): durable, recorded later. Lost = "
@@ -666,6 +705,8 @@ def scale_out_report(hosts: ScaleOut) -> list[str]:
     """The scale-out's lines: throughput alone and together, nothing lost, delivered once."""
     together = sum(load.rate for load in hosts.together)
     duplicated = [len(ids) - len(set(ids)) for ids in hosts.received]
+    backlog = hosts.journaled > hosts.recorded
+    lost = max(0, hosts.answered - (hosts.journaled if backlog else hosts.recorded))
     return [
         "**Two hosts** (two `tracklog serve --workers 1`, instance folders of their own, one "
         "PostgreSQL and one Redis; one wrk per host, at the same time):",
@@ -678,7 +719,7 @@ def scale_out_report(hosts: ScaleOut) -> list[str]:
         f"| {' + '.join(f'{load.rate:,.0f}' for load in hosts.together)} | {together:,.0f} "
         f"| {together / hosts.alone.rate:.2f} | {hosts.alone.p99_ms:.1f} / "
         f"{worst_p99(hosts.together):.1f} | {hosts.answered:,} | {hosts.journaled:,} "
-        f"| {hosts.recorded:,} | {max(0, hosts.answered - hosts.recorded):,} "
+        f"| {hosts.recorded:,} | {lost:,} "
         f"| {hosts.notifications} | {' / '.join(str(len(set(ids))) for ids in hosts.received)} "
         f"| {' / '.join(map(str, duplicated))} |",
         "",
