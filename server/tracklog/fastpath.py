@@ -1,7 +1,7 @@
 """GET/HEAD /t/o/<token>.gif answered straight from the socket, before gunicorn parses anything.
 
 An open pixel is a recipient's mail client waiting for 43 bytes, and Flask's routing, request
-context and hooks cost ten times the work it needs (a token check and a journal append; see
+context and hooks cost several times the work it needs (a token check and a journal append; see
 docs/benchmarks.md). So the gevent worker's connection handler (serving.py) reads request heads
 itself. A head it understands completely, for the open pixel, is answered here: the hit journaled
 first, then the view's own bytes (tracking/openpixel.py), keep-alive and pipelining as gunicorn
