@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import socket
 import ssl
 import stat
 import subprocess
@@ -21,12 +23,15 @@ from simple_websocket import Client, ConnectionClosed
 
 from tests.served import Served, clean_environment, start_served, tracklog
 from tests.services import POSTGRES_URL, free_port, postgres_reason, unavailable
-from tracklog import devcert
+from tracklog import create_app, devcert
+from tracklog.config import Config
+from tracklog.tracking.tokens import TokenClaims, make_token
+from tracklog.tracking.views import sender_cookie_serializer
 
 
-def start_server(instance: Path) -> Served:
+def start_server(instance: Path, **settings: str) -> Served:
     """Migrate a fresh SQLite instance, start `tracklog serve` on it, wait until it is healthy."""
-    env = clean_environment(instance, TRACKLOG_SMTP_PORT=str(free_port()))
+    env = clean_environment(instance, TRACKLOG_SMTP_PORT=str(free_port()), **settings)
     upgraded = tracklog(env, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     return start_served(env, free_port(), "--host", "127.0.0.1", "--workers", "1")
@@ -34,8 +39,8 @@ def start_server(instance: Path) -> Served:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """One `tracklog serve` shared by the read-only tests of this module."""
-    running = start_server(tmp_path_factory.mktemp("served"))
+    """One `tracklog serve` (behind one proxy) shared by the read-only tests of this module."""
+    running = start_server(tmp_path_factory.mktemp("served"), TRACKLOG_PROXY_HOPS="1")
     yield running
     running.stop()
 
@@ -264,3 +269,64 @@ def test_idle_server_processes_cost_next_to_nothing(server: Served):
     used = {pid: cpu_seconds(pid) - before[pid] for pid in processes}
 
     assert max(used.values()) < 0.06, used  # under 2 % of a core each
+
+
+def exchange(server: Served, requests: list[str]) -> bytes:
+    """Send the requests pipelined on one TLS connection; every byte answered until it closes,
+    with each Date header blanked."""
+    context = ssl.create_default_context(cafile=str(server.cert))
+    with (
+        socket.create_connection(("localhost", server.port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as connection,
+    ):
+        connection.sendall("".join(requests).encode())
+        answered = b"".join(iter(lambda: connection.recv(65536), b""))
+    return re.sub(rb"\r\nDate: [^\r]+", b"\r\nDate: -", answered)
+
+
+def pixel_requests(token: str, cookie: str, query: str = "") -> list[str]:
+    """Opens of a genuine and a forged pixel, GET and HEAD, with and without the sender cookie,
+    then another page, on one connection."""
+    common = (
+        "Host: localhost\r\nUser-Agent: Mail/16\r\nAccept-Language: sv\r\n"
+        "X-Forwarded-For: 203.0.113.9, 198.51.100.7\r\n"
+    )
+    return [
+        f"GET /t/o/{token}.gif{query} HTTP/1.1\r\n{common}\r\n",
+        f"GET /t/o/{token[:-2]}xx.gif{query} HTTP/1.1\r\n{common}\r\n",
+        f"HEAD /t/o/{token}.gif{query} HTTP/1.1\r\n{common}\r\n",
+        f"GET /t/o/{token}.gif{query} HTTP/1.1\r\n{common}Cookie: tl_sender={cookie}\r\n\r\n",
+        f"GET /t/o/{token}.gif{query} HTTP/1.1\r\n{common}Cookie: tl_sender=forged\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    ]
+
+
+@pytest.mark.slow
+def test_open_pixels_from_the_fast_path_are_the_views_answers_and_facts(server: Served):
+    app = create_app(Config({"TRACKLOG_INSTANCE_PATH": str(server.instance)}))
+    with app.app_context():
+        token = make_token(TokenClaims("open", 9, 0, 1))
+        cookie = sender_cookie_serializer().dumps(4)
+
+    fast = exchange(server, pixel_requests(token, cookie))
+    # A query string is not the fast path's: these reach the Flask view.
+    flask = exchange(server, pixel_requests(token, cookie, query="?via=flask"))
+
+    assert fast == flask
+    assert fast.count(b"HTTP/1.1 200 OK\r\n") == 6
+    assert fast.count(b"Content-Type: image/gif\r\n") == 5 and fast.count(b"GIF89a") == 4
+    assert b"X-Frame-Options: DENY\r\n" in fast and b"Cache-Control: no-store" in fast
+    assert fast.endswith(b'{"bus":"ok","database":"ok","status":"ok"}\n')  # Flask, same socket
+    [journal] = (server.instance / "journal").glob("hits-*.jsonl")
+    hits = [json.loads(line) for line in journal.read_text().splitlines()]
+    for hit in hits:
+        del hit["hit_id"], hit["at"]
+    assert hits[:4] == hits[4:]  # four genuine opens each way, the same facts
+    assert [(hit["method"], hit["sender_cookie_user"]) for hit in hits[:4]] == [
+        ("GET", None),
+        ("HEAD", None),
+        ("GET", 4),
+        ("GET", None),
+    ]
+    assert {hit["ip"] for hit in hits} == {"198.51.100.7"}
+    assert hits[0]["ua"] == "Mail/16" and hits[0]["headers"] == {"accept-language": "sv"}

@@ -50,7 +50,7 @@ def cli() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    help="Worker processes (default: 1, or 2 when TRACKLOG_REDIS_URL is set).",
+    help="Worker processes (default: one per usable processor core).",
 )
 @click.option(
     "--smtpd/--no-smtpd",

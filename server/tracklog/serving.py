@@ -62,7 +62,7 @@ def serve_forever(
     app = create_app()
     require_migrated(app)
     if workers is None:
-        workers = 2 if app.config["REDIS_URL"] else 1
+        workers = usable_cores()
     argv = [
         sys.executable,
         "-m",
@@ -81,6 +81,12 @@ def serve_forever(
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, argv)
+
+
+def usable_cores() -> int:
+    """The processors this process may run on: one gevent worker each is serve's default (the
+    host bus carries events between them without Redis)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def require_migrated(app: Any) -> None:
@@ -195,16 +201,48 @@ def log_tls_failures_in_one_line(log: Any) -> None:
 
 
 def socket_closing_worker() -> type:
-    """gunicorn's gevent worker that closes websockets (1001) as soon as it is told to stop."""
+    """gunicorn's gevent worker that answers open pixels from the socket (fastpath.py) and
+    closes websockets (1001) as soon as it is told to stop."""
+    from gunicorn import util
+    from gunicorn.sock import is_http2_negotiated
     from gunicorn.workers.ggevent import GeventWorker
+
+    from tracklog.fastpath import PixelPath, ReplayedSocket
 
     class Worker(GeventWorker):
         """Clients are told to go and resume elsewhere instead of waiting out the grace period."""
+
+        pixels: PixelPath
 
         def init_process(self) -> None:
             """Report failed TLS handshakes in one line, then run as gunicorn does."""
             log_tls_failures_in_one_line(self.log)
             super().init_process()
+
+        def load_wsgi(self) -> None:
+            """Build the app, then the fast path from it."""
+            super().load_wsgi()
+            self.pixels = PixelPath(self.wsgi, self.log, self.cfg.keepalive)
+
+        def handle(self, listener: Any, client: Any, addr: Any) -> None:
+            """Open pixels from the fast path; any other request (and the rest of its
+            connection) through gunicorn, with the bytes already read replayed."""
+            if isinstance(client, ssl.SSLSocket):
+                client.do_handshake()
+                if is_http2_negotiated(client):
+                    super().handle(listener, client, addr)
+                    return
+            try:
+                unread = self.pixels.serve(client, addr, lambda: self.alive)
+            except OSError:
+                unread = None
+            except Exception:  # noqa: BLE001 - one connection's failure, the worker goes on
+                self.log.exception("answering an open pixel failed")
+                unread = None
+            if unread is None:
+                util.close(client)
+                return
+            super().handle(listener, ReplayedSocket(client, unread), addr)
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             """Ask the hub to close every socket, then stop as gunicorn does."""

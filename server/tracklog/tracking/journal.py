@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,12 @@ class HitJournal:
     def ring(self) -> None:
         """Wake the reader; a full doorbell means it is awake already, none means it will
         record everything when it starts."""
-        self._doorbell.send(self.doorbell_path(), b"hit")
+        self._doorbell.send(self._bell, b"hit")
+
+    @cached_property
+    def _bell(self) -> Path:
+        """The doorbell's path, found once: resolving it was a fifth of a journaled hit."""
+        return self.doorbell_path()
 
     def record_pending(self) -> int:
         """Record every unrecorded hit of every journal in the folder; how many were read."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 
@@ -90,6 +92,17 @@ def read_token(token: str, expected_kind: str) -> TokenClaims | None:
 
     Tokens signed with a previous secret key (TRACKLOG_PREVIOUS_SECRET_KEYS) are still accepted.
     """
+    return claims_of(token, expected_kind, signing_keys(current_app.config))
+
+
+def signing_keys(config: Mapping[str, Any]) -> tuple[bytes, ...]:
+    """The keys a token may be signed with: the current secret key's, then the previous ones'."""
+    secrets = [config["SECRET_KEY"], *config["SECRET_KEY_FALLBACKS"]]
+    return tuple(_signing_key(secret) for secret in secrets)
+
+
+def claims_of(token: str, expected_kind: str, keys: Sequence[bytes]) -> TokenClaims | None:
+    """read_token with the signing keys given (derived once by a caller answering many)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
@@ -99,11 +112,7 @@ def read_token(token: str, expected_kind: str) -> TokenClaims | None:
     if len(raw) <= SIGNATURE_BYTES or _encode(raw) != token:
         return None
     payload, signature = raw[:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
-    secrets = [current_app.config["SECRET_KEY"], *current_app.config["SECRET_KEY_FALLBACKS"]]
-    if not any(
-        hmac.compare_digest(_signature(_signing_key(secret), payload), signature)
-        for secret in secrets
-    ):
+    if not any(hmac.compare_digest(_signature(key, payload), signature) for key in keys):
         return None
     numbers = _read_varints(payload, 4)
     if numbers is None or KIND_NAMES.get(numbers[0]) != expected_kind:

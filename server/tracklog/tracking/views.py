@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from logging import Logger
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, send_file
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, send_file
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from tracklog.extensions import csrf, db
 from tracklog.models import TrackedAttachment, TrackedLink, utcnow
 from tracklog.tracking.attachments import attachment_path
 from tracklog.tracking.hits import hit_journal
+from tracklog.tracking.journal import HitJournal
 from tracklog.tracking.tokens import TokenClaims, read_token
 
 tracking = Blueprint("tracking", __name__, url_prefix="/t")
@@ -38,18 +41,21 @@ RECORDED_HEADERS = (
 )
 
 
-def sender_cookie_serializer() -> URLSafeSerializer:
+def sender_cookie_serializer(app: Flask | None = None) -> URLSafeSerializer:
     """Signs the cookie that marks the sender's own browser on the tracking path."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="tracklog sender cookie")
+    secret = (app or current_app).config["SECRET_KEY"]
+    return URLSafeSerializer(secret, salt="tracklog sender cookie")
 
 
-def sender_cookie_user() -> int | None:
-    """The user the sender cookie of this request names, if it is genuine."""
-    raw = request.cookies.get(SENDER_COOKIE)
+def sender_cookie_user(
+    raw: str | None = None, serializer: URLSafeSerializer | None = None
+) -> int | None:
+    """The user a sender cookie (this request's by default) names, if it is genuine."""
+    raw = request.cookies.get(SENDER_COOKIE) if raw is None else raw
     if not raw:
         return None
     try:
-        value = sender_cookie_serializer().loads(raw)
+        value = (serializer or sender_cookie_serializer()).loads(raw)
     except BadSignature:
         return None
     return value if isinstance(value, int) else None
@@ -57,14 +63,29 @@ def sender_cookie_user() -> int | None:
 
 def journal_hit(claims: TokenClaims) -> None:
     """Journal this request's hit; a failing disk is logged, the answer still goes out."""
+    facts = hit_facts(
+        claims, request.method, request.remote_addr, request.headers, sender_cookie_user()
+    )
+    append_hit(hit_journal(), facts, current_app.logger)
+
+
+def append_hit(journal: HitJournal, facts: dict[str, Any], log: Logger) -> None:
+    """Journal a hit; a failing disk is logged, the answer still goes out."""
     try:
-        hit_journal().append(hit_facts(claims))
+        journal.append(facts)
     except OSError:
-        current_app.logger.exception("could not journal a %s hit", claims.kind)
+        log.exception("could not journal a %s hit", facts["kind"])
 
 
-def hit_facts(claims: TokenClaims) -> dict[str, Any]:
-    """Everything the classifier needs to know about this request's hit."""
+def hit_facts(
+    claims: TokenClaims,
+    method: str,
+    ip: str | None,
+    headers: Mapping[str, str],
+    sender: int | None,
+) -> dict[str, Any]:
+    """Everything the classifier needs to know about a hit, from its request's facts (header
+    names in lower case; Werkzeug's headers also answer them)."""
     return {
         "hit_id": str(uuid.uuid4()),
         "kind": claims.kind,
@@ -72,15 +93,11 @@ def hit_facts(claims: TokenClaims) -> dict[str, Any]:
         "link_slot": claims.link_slot,
         "recipient_slot": claims.recipient_slot,
         "at": datetime.isoformat(utcnow()),
-        "method": request.method,
-        "ip": request.remote_addr,
-        "ua": request.headers.get("User-Agent", "")[:1000],
-        "headers": {
-            name: request.headers[name][:200]
-            for name in RECORDED_HEADERS
-            if name in request.headers
-        },
-        "sender_cookie_user": sender_cookie_user(),
+        "method": method,
+        "ip": ip,
+        "ua": headers.get("user-agent", "")[:1000],
+        "headers": {name: headers[name][:200] for name in RECORDED_HEADERS if name in headers},
+        "sender_cookie_user": sender,
     }
 
 
