@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import create_engine, text
@@ -164,10 +163,10 @@ def measure(database_url: str, directory: Path) -> dict[str, Any]:
         )
         connected = int(expect(client, "connected"))
         script = wrk_script(directory, "soak", [spec["wrk_pixel"]])
-        target = SimpleNamespace(url=lambda path: server.url + path)
         pixel: dict[str, Any] = {}
         wrk = threading.Thread(
-            target=lambda: pixel.update(load=run_wrk(target, script, SECONDS)), daemon=True
+            target=lambda: pixel.update(load=run_wrk(server.url + "/", script, SECONDS)),
+            daemon=True,
         )
         client.stdin.write("go\n")
         client.stdin.flush()
@@ -266,7 +265,7 @@ def report(numbers: dict[str, Any]) -> str:
         f"| messages stored / composed with 200 | {numbers['messages']} / {ok} | all | "
         f"{'met' if numbers['messages'] >= ok else '**NOT met**'} |",
         "| wrk pixel req/s, p99 (ms) | "
-        + (f"{pixel.requests / pixel.seconds:,.0f}, {pixel.p99_ms:.0f}" if pixel else "–")
+        + (f"{pixel.rate:,.0f}, {pixel.p99_ms:.0f}" if pixel else "–")
         + " | – | |",
         "| backlogs gone after the load (s) | "
         + (f"{drained:.1f}" if drained is not None else f"> {DRAIN_TIMEOUT}")
