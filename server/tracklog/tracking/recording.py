@@ -34,6 +34,7 @@ from tracklog.tracking.classify import (
     Context,
     Hit,
     PriorHit,
+    RuleMatcher,
     Rules,
     Verdict,
     classify_hit,
@@ -219,6 +220,7 @@ class Batch:
 
     rules: Rules  # the files' rules; each account's own come first (rules_for)
     loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
+    matchers: dict[int, RuleMatcher] = field(default_factory=dict)
 
     def load(self, model: type, row_id: int) -> Any:
         """A row by id, loaded once per batch."""
@@ -238,7 +240,15 @@ class Batch:
 
     def rules_for(self, account_id: int) -> Rules:
         """The rules an account's hits are classified by: its own first, then the files'."""
-        return account_rules().rules_for(account_id, self.rules)
+        return self.matcher_for(account_id).rules
+
+    def matcher_for(self, account_id: int) -> RuleMatcher:
+        """The account's rules with what this batch learnt of them (read once per batch)."""
+        matcher = self.matchers.get(account_id)
+        if matcher is None:
+            rules = account_rules().rules_for(account_id, self.rules)
+            matcher = self.matchers[account_id] = RuleMatcher(rules)
+        return matcher
 
 
 @dataclass
@@ -360,8 +370,9 @@ def record_entry(entry: dict[str, Any], batch: HitBatch) -> NewEvent | None:
         link_slot=link.slot if link else None,
         honeypot=bool(link and link.honeypot),
     )
-    rules = batch.rules_for(account_id)
-    verdict = classify_hit(hit, _context(message, hit.kind, hit.ip, at, batch), rules)
+    matcher = batch.matcher_for(account_id)
+    context = _context(message, hit.kind, hit.ip, at, batch)
+    verdict = classify_hit(hit, context, matcher.rules, matcher)
     client = describe_client(hit.user_agent)
     event = NewEvent(
         account_id=account_id,
