@@ -90,13 +90,13 @@ def _context(
     the earlier clicks from the same address (bursts and honeypots are judged per address)."""
     if message is None:
         return Context(sent_at=None, link_count=0, sender_sightings=(), prior_hits=())
-    recent = batch.recent
+    recent, slots = batch.recent, batch.slots_of(message)
     window = prior_clicks_window(batch.rules_for(message.account_id))
     return Context(
         sent_at=message.sent_at,
-        link_count=link_count(message),
+        link_count=slots.link_count,
         sender_sightings=recent.sender_sightings(message.user_id, ip, at),
-        prior_hits=recent.prior_clicks(message, ip, at, window)
+        prior_hits=recent.prior_clicks(message.id, slots.link_slots, ip, at, window)
         if hit_kind == "click" and ip
         else (),
     )
@@ -257,6 +257,7 @@ class HitBatch(Batch):
     messages have a person's first open, and each message's latest activity."""
 
     recent: RecentHits = field(default_factory=RecentHits)
+    slots: dict[int, MessageSlots] = field(default_factory=dict)
     first_open: set[int] = field(default_factory=set)
     windows: dict[int, timedelta] = field(default_factory=dict)
     last_activity: dict[int, datetime] = field(default_factory=dict)
@@ -282,6 +283,13 @@ class HitBatch(Batch):
         )
         opens_window = max(self.windows.values(), default=timedelta(0))
         self.recent = RecentHits.around(entries, messages, clicks_window, opens_window)
+
+    def slots_of(self, message: Message) -> MessageSlots:
+        """The message's recipients and links by slot."""
+        slots = self.slots.get(message.id)
+        if slots is None:
+            slots = self.slots[message.id] = MessageSlots.of(message)
+        return slots
 
     def prepare_notifications(self, events: list[NewEvent]) -> None:
         """Load the senders and named recipients that the events' notifications mention."""
@@ -309,18 +317,30 @@ class HitBatch(Batch):
         return set(db.session.scalars(query.distinct()))
 
 
-def _recipient(message: Message | None, slot: int) -> MessageRecipient | None:
-    """The tracked recipient a token's slot names (None for anonymous tracking)."""
-    if message is None or slot == 0:
-        return None
-    return next((r for r in message.recipients if r.slot == slot), None)
+@dataclass(frozen=True, slots=True)
+class MessageSlots:
+    """A message's recipients and links by the slots tokens name, read once per batch."""
 
+    recipients: dict[int, MessageRecipient]
+    links: dict[int, TrackedLink]
+    link_slots: dict[int, int]  # link id → slot
+    link_count: int
 
-def _link(message: Message | None, slot: int | None) -> TrackedLink | None:
-    """The link a click token's slot names."""
-    if message is None or slot is None:
-        return None
-    return next((link for link in message.links if link.slot == slot), None)
+    @classmethod
+    def of(cls, message: Message) -> MessageSlots:
+        """The message's slots (of two rows with one slot, the first)."""
+        recipients: dict[int, MessageRecipient] = {}
+        links: dict[int, TrackedLink] = {}
+        for recipient in message.recipients:
+            recipients.setdefault(recipient.slot, recipient)
+        for link in message.links:
+            links.setdefault(link.slot, link)
+        return cls(
+            recipients,
+            links,
+            {link.id: link.slot for link in message.links},
+            link_count(message),
+        )
 
 
 def _burst_start(verdict: Verdict, at: datetime, rules: Rules) -> datetime | None:
@@ -356,8 +376,11 @@ def record_entry(entry: dict[str, Any], batch: HitBatch) -> NewEvent | None:
         return None
     account_id = message.account_id if message else attachment.account_id
     at = datetime.fromisoformat(entry["at"])
-    link = _link(message, entry.get("link_slot")) if entry["kind"] == "click" else None
-    recipient = _recipient(message, entry.get("recipient_slot", 0))
+    slots = batch.slots_of(message) if message else None
+    link = slots.links.get(entry.get("link_slot")) if slots and entry["kind"] == "click" else None
+    recipient_slot = entry.get("recipient_slot", 0)
+    # Slot 0 is anonymous tracking: no recipient.
+    recipient = slots.recipients.get(recipient_slot) if slots and recipient_slot else None
     sender_id = message.user_id if message else attachment.user_id
     hit = Hit(
         kind=entry["kind"],
