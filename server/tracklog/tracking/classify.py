@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tracklog.tracking.geo import parse_ip
@@ -467,7 +468,17 @@ def _same_ip(a: str | None, b: str | None) -> bool:
     """Whether two textual addresses are the same address (IPv6 spelled differently too)."""
     if not a or not b:
         return False
-    try:
-        return ipaddress.ip_address(a.strip()) == ipaddress.ip_address(b.strip())
-    except ValueError:
+    left, right = _address(a), _address(b)
+    if left is None or right is None:
         return a.strip() == b.strip()
+    return left == right
+
+
+# Clicks are compared with the same few addresses' earlier clicks over and over.
+@lru_cache(maxsize=4096)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address the text spells, or None when it spells none."""
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None

@@ -27,7 +27,7 @@ from tracklog.models import (
     utcnow,
 )
 from tracklog.models.tracking import PERSON_CLASSES
-from tracklog.notify.feed import notify_event, publish
+from tracklog.notify.feed import announce, announcements, notify_event
 from tracklog.settings.account import open_repeat_window_seconds
 from tracklog.tracking.accountrules import account_rules
 from tracklog.tracking.classify import (
@@ -449,8 +449,9 @@ def release_held_notifications(now: datetime | None = None) -> datetime | None:
         )
     )
     notifications = [notify_event(event) for event in _claim(due_ids)]
+    announced = announcements([item for item in notifications if item is not None])
     db.session.commit()
-    publish([notification for notification in notifications if notification is not None])
+    announce(announced)
     return db.session.scalar(select(func.min(EngagementEvent.notify_after)))
 
 
@@ -582,6 +583,7 @@ def record_hits(entries: list[dict[str, Any]]) -> list[NewEvent]:
     for message_id, at in batch.last_activity.items():
         message = batch.load(Message, message_id)
         message.last_activity_at = max(filter(None, [message.last_activity_at, at]))
+    announced = announcements([item for item in notifications if item is not None])
     db.session.commit()
-    publish([notification for notification in notifications if notification is not None])
+    announce(announced)
     return recorded
