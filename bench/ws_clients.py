@@ -24,7 +24,7 @@ USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Safari/537.36"
 )
-CONNECT_CONCURRENCY = 50
+CONNECT_CONCURRENCY = 10
 ARRIVAL_TIMEOUT = 15
 
 

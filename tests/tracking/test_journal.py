@@ -3,9 +3,11 @@ database is down; and a replay records nothing twice."""
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import sys
 import textwrap
+import threading
 
 from tests.conftest import app_environment
 from tests.tracking.helpers import OUTLOOK_DESKTOP, compose, pixel_path
@@ -14,6 +16,7 @@ from tracklog.config import Config
 from tracklog.extensions import db
 from tracklog.models import EngagementEvent
 from tracklog.tracking.hits import hit_journal
+from tracklog.tracking.journal import HitJournal
 
 KILLED_AFTER_ANSWERING = textwrap.dedent(
     """
@@ -76,3 +79,33 @@ def test_pixel_answers_while_the_database_is_down_and_the_hit_is_kept(app, api, 
     assert count_events() == 0
     assert hit_journal(app).record_pending() == 1
     assert count_events() == 1
+
+
+def started_reader(folder, poll_seconds):
+    """A journal whose reader thread has finished its first pass; the hits it records later."""
+    first_pass, recorded = threading.Event(), queue.Queue()
+
+    def housekeeping():
+        first_pass.set()
+        return 3600.0
+
+    journal = HitJournal(folder, recorded.put, housekeeping=housekeeping, poll_seconds=poll_seconds)
+    journal.start()
+    assert first_pass.wait(30)
+    return journal, recorded
+
+
+def test_a_ring_wakes_the_reader_and_a_lost_ring_is_caught_by_the_poll(tmp_path):
+    # An hour-long poll: only the ring can explain the hit being recorded.
+    rung, rung_hits = started_reader(tmp_path / "rung", poll_seconds=3600)
+    # A ring lost on its way: only the poll can explain it.
+    unrung, unrung_hits = started_reader(tmp_path / "unrung", poll_seconds=0.05)
+    unrung.ring = lambda: None
+    try:
+        rung.append({"hit_id": "a"})
+        unrung.append({"hit_id": "b"})
+        assert rung_hits.get(timeout=30) == [{"hit_id": "a"}]
+        assert unrung_hits.get(timeout=30) == [{"hit_id": "b"}]
+    finally:
+        rung.close()
+        unrung.close()

@@ -282,15 +282,30 @@ def rendered_for(user: User, notification: Notification) -> dict[str, Any]:
         return notification_json(notification)
 
 
+def announcements(notifications: list[Notification]) -> list[dict[str, Any]]:
+    """What publishing the notifications sends, rendered now: the hit recorder renders before
+    its commit, which would expire them (reading each back after it is a query on the way to
+    the socket)."""
+    db.session.flush()  # their ids
+    return [
+        {
+            "user_id": notification.user_id,
+            "notification": rendered_for(db.session.get(User, notification.user_id), notification),
+        }
+        for notification in notifications
+    ]
+
+
+def announce(announced: list[dict[str, Any]]) -> None:
+    """Send committed notifications, rendered, to every process holding a socket of their user."""
+    bus = get_bus()
+    for announcement in announced:
+        bus.publish(NOTIFICATIONS_CHANNEL, announcement)
+
+
 def publish(notifications: list[Notification]) -> None:
     """Announce committed notifications to every process holding a socket of their user."""
-    bus = get_bus()
-    for notification in notifications:
-        user = db.session.get(User, notification.user_id)
-        bus.publish(
-            NOTIFICATIONS_CHANNEL,
-            {"user_id": notification.user_id, "notification": rendered_for(user, notification)},
-        )
+    announce(announcements(notifications))
 
 
 def close_sockets_of(user: User, reason: str) -> None:

@@ -12,6 +12,8 @@ from tracklog.notify.bus import Subscription, get_bus
 from tracklog.notify.feed import NOTIFICATIONS_CHANNEL
 
 QUEUE_SIZE = 1000
+# Queued to wake a socket's sender when the socket is to close; never sent.
+WAKE: dict[str, Any] = {}
 
 
 class SocketQueue:
@@ -31,6 +33,12 @@ class SocketQueue:
             self.pending.put_nowait(notification)
         except queue.Full:
             self.overflowed = True
+
+    def close(self, reason: str, signed_out: bool = False) -> None:
+        """Ask the socket to close, waking its sender (which otherwise sleeps until its next
+        heartbeat: an idle socket costs no wake-ups)."""
+        self.closing, self.signed_out = reason, signed_out
+        self.offer(WAKE)
 
 
 class NotificationHub:
@@ -73,7 +81,7 @@ class NotificationHub:
         with self._lock:
             queues = [item for group in self._queues.values() for item in group]
         for socket_queue in queues:
-            socket_queue.closing = reason
+            socket_queue.close(reason)
 
     def _deliver(self, published: dict[str, Any]) -> None:
         """Hand a published notification to its user's sockets in this process only; a message
@@ -82,8 +90,7 @@ class NotificationHub:
             queues = list(self._queues.get(published.get("user_id"), ()))
         for socket_queue in queues:
             if "close" in published:
-                socket_queue.closing = str(published["close"])
-                socket_queue.signed_out = True
+                socket_queue.close(str(published["close"]), signed_out=True)
             else:
                 socket_queue.offer(published["notification"])
 

@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tracklog.tracking.geo import parse_ip
@@ -126,6 +127,30 @@ class Verdict:
     rule: str
 
 
+class NetworkIndex:
+    """Networks grouped by version and prefix length: an address's first network (in the given
+    order) is found with one lookup per length instead of a test per network."""
+
+    def __init__(self, networks: Sequence[Any]) -> None:
+        self.texts = tuple(str(network) for network in networks)
+        self.tables: dict[int, dict[int, dict[int, int]]] = {4: {}, 6: {}}
+        for position, network in enumerate(networks):
+            table = self.tables[network.version].setdefault(network.prefixlen, {})
+            table.setdefault(int(network.network_address), position)
+
+    def first(self, address: Any) -> str | None:
+        """The first of the networks containing the address (None for no address), as text."""
+        if address is None:
+            return None
+        value, bits = int(address), address.max_prefixlen
+        positions = [
+            table[key]
+            for length, table in self.tables[address.version].items()
+            if (key := value >> (bits - length) << (bits - length)) in table
+        ]
+        return self.texts[min(positions)] if positions else None
+
+
 @dataclass(frozen=True)
 class Rule:
     """One validated data-file rule: all given matchers must hold; any value within one."""
@@ -138,13 +163,23 @@ class Rule:
     origin: str
     networks: tuple = ()
     patterns: tuple = ()
+    network_index: NetworkIndex = field(init=False, repr=False, compare=False)
 
     def reads_headers(self) -> bool:
         """Whether the rule needs the request's headers to decide."""
         return any(name in self.match for name in HEADER_MATCHERS)
 
-    def test(self, hit: Hit, seconds_since_send: float | None) -> dict | None:
-        """What matched if this rule applies to the hit, otherwise None."""
+    def __post_init__(self) -> None:
+        """Index the networks once (a frozen dataclass sets its derived field this way)."""
+        object.__setattr__(self, "network_index", NetworkIndex(self.networks))
+
+    def decides_by_request(self) -> bool:
+        """Whether the request alone (kind, method, agent, headers) decides this rule."""
+        return not self.networks and "max_seconds_after_send" not in self.match
+
+    def test_request(self, hit: Hit) -> dict | None:
+        """What of the request (kind, method, agent, headers) matched, or None when it did not:
+        the part of the test that hits repeating a request share."""
         match = self.match
         matched: dict[str, Any] = {}
         agent = hit.user_agent or ""
@@ -208,13 +243,21 @@ class Rule:
             if any(h in headers for h in match["headers_absent"]):
                 return None
             matched["headers_absent"] = match["headers_absent"]
+        return matched
+
+    def test_timing_and_address(
+        self, hit: Hit, seconds_since_send: float | None, request_matched: dict
+    ) -> dict | None:
+        """What matched in all (a copy of request_matched with more), once the request did."""
+        match = self.match
+        matched = dict(request_matched)
         if "max_seconds_after_send" in match:
             if seconds_since_send is None or seconds_since_send > match["max_seconds_after_send"]:
                 return None
             matched["max_seconds_after_send"] = match["max_seconds_after_send"]
         # Last: a rule may carry thousands of networks, scanned only when all else matched.
         if self.networks:
-            network = _network_of(hit.ip, self.networks)
+            network = self.network_index.first(parse_ip(hit.ip))
             if network is None:
                 return None
             matched["network"] = network
@@ -246,8 +289,45 @@ class Rules:
         return replace(self, rules=tuple(rule for rule in self.rules if not rule.reads_headers()))
 
 
-def classify_hit(hit: Hit, context: Context, rules: Rules) -> Verdict:
-    """Classify one hit as human, sender, proxy, prefetch, scanner or bot, with reason."""
+class RuleMatcher:
+    """The rules tried on many hits (one batch of the recorder): most hits repeat a request
+    (the same agent, kind, method and headers), so the part of each rule that reads only the
+    request is judged once per distinct request; timing and address are judged per hit."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.candidates: dict[tuple, tuple[tuple[Rule, dict], ...]] = {}
+
+    def first(self, hit: Hit, seconds: float | None) -> tuple[Rule | None, dict]:
+        """The first rule that applies to the hit and what matched, or (None, {})."""
+        for rule, request_matched in self._candidates(hit):
+            matched = rule.test_timing_and_address(hit, seconds, request_matched)
+            if matched is not None:
+                return rule, matched
+        return None, {}
+
+    def _candidates(self, hit: Hit) -> tuple[tuple[Rule, dict], ...]:
+        """The rules whose request part holds for the hit's request, in order, up to the first
+        that the request alone decides (no later rule is ever reached)."""
+        key = (hit.kind, hit.method, hit.user_agent, tuple(hit.headers.items()))
+        found = self.candidates.get(key)
+        if found is None:
+            found = []
+            for rule in self.rules:
+                matched = rule.test_request(hit)
+                if matched is not None:
+                    found.append((rule, matched))
+                    if rule.decides_by_request():
+                        break
+            found = self.candidates[key] = tuple(found)
+        return found
+
+
+def classify_hit(
+    hit: Hit, context: Context, rules: Rules, matcher: RuleMatcher | None = None
+) -> Verdict:
+    """Classify one hit as human, sender, proxy, prefetch, scanner or bot, with reason; a
+    matcher of the same rules, given, remembers the requests it saw for the next hits."""
     if hit.kind not in KINDS:
         raise ValueError(f"unknown hit kind {hit.kind!r}")
     settings = rules.settings
@@ -263,14 +343,13 @@ def classify_hit(hit: Hit, context: Context, rules: Rules) -> Verdict:
         return _verdict("scanner", "head-request", evidence)
     if hit.kind == "click" and hit.honeypot:
         return _verdict("scanner", "honeypot-link", evidence)
-    for rule in rules:
-        matched = rule.test(hit, seconds)
-        if matched is not None:
-            found = {**evidence, "matched": matched}
-            if "network" in matched:
-                found["network"] = matched["network"]
-            reason = rule.reason.format_map(found)
-            return Verdict(rule.classification, reason, {**found, "rule": rule.id}, rule.id)
+    rule, matched = (matcher or RuleMatcher(rules)).first(hit, seconds)
+    if rule is not None:
+        found = {**evidence, "matched": matched}
+        if "network" in matched:
+            found["network"] = matched["network"]
+        reason = rule.reason.format_map(found)
+        return Verdict(rule.classification, reason, {**found, "rule": rule.id}, rule.id)
     if hit.kind == "click":
         verdict = _click_timing(hit, context, settings, evidence, seconds)
         if verdict:
@@ -389,18 +468,17 @@ def _same_ip(a: str | None, b: str | None) -> bool:
     """Whether two textual addresses are the same address (IPv6 spelled differently too)."""
     if not a or not b:
         return False
-    try:
-        return ipaddress.ip_address(a.strip()) == ipaddress.ip_address(b.strip())
-    except ValueError:
+    left, right = _address(a), _address(b)
+    if left is None or right is None:
         return a.strip() == b.strip()
+    return left == right
 
 
-def _network_of(ip: str | None, networks: tuple) -> str | None:
-    """The first of the networks containing the address, as text."""
-    address = parse_ip(ip)
-    if address is None:
+# Clicks are compared with the same few addresses' earlier clicks over and over.
+@lru_cache(maxsize=4096)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address the text spells, or None when it spells none."""
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
         return None
-    for network in networks:
-        if address.version == network.version and address in network:
-            return str(network)
-    return None

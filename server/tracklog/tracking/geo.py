@@ -23,6 +23,8 @@ def parse_ip(ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | 
     return address
 
 
+# The recorder asks for the same addresses often (a recipient's repeats, a proxy's hits).
+@lru_cache(maxsize=4096)
 def country_of(ip: str | None) -> str | None:
     """The ISO country code of a public address, or None for private, reserved or garbage."""
     address = parse_ip(ip)

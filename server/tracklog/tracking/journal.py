@@ -11,7 +11,11 @@ the `tracklog record-hits` process, so recording never competes with answering; 
 (development, tests) a thread of the app. Files whose owner died are removed once recorded.
 
 The reader sleeps until a writer rings its doorbell (a datagram to `recorder.sock` after each
-append), so an idle recorder costs nothing and a hit is recorded as soon as it is journaled.
+append), so a hit is recorded as soon as it is journaled, alone if it is the only one. A ring
+can be lost (the reader restarting, its socket file replaced): the reader also looks every
+POLL_SECONDS, so a hit journaled without a ring waits at most that long. Housekeeping runs when
+it says it is due, and at most HOUSEKEEPING_AFTER_HITS after a pass that recorded hits, never
+between a ring and the recording it asks for.
 """
 
 from __future__ import annotations
@@ -41,8 +45,12 @@ RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
 BATCH_LINES = 2000
 READER_LOCK = ".reader.lock"
 DOORBELL = "recorder.sock"
-# The longest the reader sleeps without a ring (it then also removes journals of dead writers).
+# The longest the reader sleeps without a ring: what a lost ring may delay a hit by.
+POLL_SECONDS = 2.0
+# The longest between two housekeeping passes (it says when it is due next, often sooner).
 IDLE_SECONDS = 60.0
+# Recording a batch may add held notifications: housekeeping looks at most this long after.
+HOUSEKEEPING_AFTER_HITS = 1.0
 # Without a doorbell of its own (another reader holds it), a reader looks this often.
 NO_DOORBELL_SECONDS = 1.0
 
@@ -113,11 +121,13 @@ class HitJournal:
         recorder: Recorder,
         run_thread: bool = True,
         housekeeping: Housekeeping | None = None,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.directory = directory
         self.recorder = recorder
         self.run_thread = run_thread
         self.housekeeping = housekeeping
+        self.poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._file: JournalFile | None = None
@@ -202,15 +212,22 @@ class HitJournal:
         self.directory.mkdir(parents=True, exist_ok=True)
         doorbell = self._bind_doorbell()
         failures = 0
+        housekeeping_at = 0.0  # monotonic; due at once
         try:
             while not self._stopping:
-                if self._safely(self.record_pending):
-                    failures = 0
-                    self._wait_for_ring(doorbell, self._next_wait())
+                recorded = self._safely(self.record_pending)
+                if recorded is None:
+                    delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                    failures += 1
+                    self._wait_for_ring(doorbell, delay)
                     continue
-                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-                failures += 1
-                self._wait_for_ring(doorbell, delay)
+                failures, now = 0, time.monotonic()
+                if recorded:
+                    housekeeping_at = min(housekeeping_at, now + HOUSEKEEPING_AFTER_HITS)
+                if now >= housekeeping_at:
+                    housekeeping_at = now + self._next_wait()
+                until_housekeeping = housekeeping_at - time.monotonic()
+                self._wait_for_ring(doorbell, max(0.0, min(self.poll_seconds, until_housekeeping)))
         finally:
             if doorbell is not None:
                 doorbell.close()
@@ -250,14 +267,14 @@ class HitJournal:
             pass
 
     @staticmethod
-    def _safely(step: Callable[[], int]) -> bool:
-        """Run a recording step; a failure (database down) is logged and retried later."""
+    def _safely(step: Callable[[], int]) -> int | None:
+        """Run a recording step, how many it read; a failure (database down) is logged, None,
+        and retried later."""
         try:
-            step()
+            return step()
         except Exception:  # noqa: BLE001 - the hits stay in the journal and are retried
             log.exception("recording hits failed; they stay in the journal and are retried")
-            return False
-        return True
+            return None
 
     def stop(self) -> None:
         """Stop the reader loop after its current pass (safe from a signal handler)."""

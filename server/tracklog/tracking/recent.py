@@ -137,14 +137,14 @@ class RecentHits:
         )
 
     def prior_clicks(
-        self, message: Message, ip: str, at: datetime, window: timedelta
+        self, message_id: int, link_slots: dict[int, int], ip: str, at: datetime, window: timedelta
     ) -> tuple[PriorHit, ...]:
-        """The message's clicks on a link from this address within the window up to the hit."""
-        slots = {link.id: link.slot for link in message.links}
+        """The message's clicks on a link (link_slots: its links' ids to slots) from this
+        address within the window up to the hit."""
         return tuple(
             PriorHit(event.occurred_at, event.ip, event.user_agent or "", event.kind, slot)
-            for event in self.clicks.get((message.id, ip), ())
-            if (slot := slots.get(event.link_id)) is not None
+            for event in self.clicks.get((message_id, ip), ())
+            if (slot := link_slots.get(event.link_id)) is not None
             and at - window <= event.occurred_at <= at
         )
 

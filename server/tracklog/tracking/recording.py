@@ -27,13 +27,14 @@ from tracklog.models import (
     utcnow,
 )
 from tracklog.models.tracking import PERSON_CLASSES
-from tracklog.notify.feed import notify_event, publish
+from tracklog.notify.feed import announce, announcements, notify_event
 from tracklog.settings.account import open_repeat_window_seconds
 from tracklog.tracking.accountrules import account_rules
 from tracklog.tracking.classify import (
     Context,
     Hit,
     PriorHit,
+    RuleMatcher,
     Rules,
     Verdict,
     classify_hit,
@@ -89,13 +90,13 @@ def _context(
     the earlier clicks from the same address (bursts and honeypots are judged per address)."""
     if message is None:
         return Context(sent_at=None, link_count=0, sender_sightings=(), prior_hits=())
-    recent = batch.recent
+    recent, slots = batch.recent, batch.slots_of(message)
     window = prior_clicks_window(batch.rules_for(message.account_id))
     return Context(
         sent_at=message.sent_at,
-        link_count=link_count(message),
+        link_count=slots.link_count,
         sender_sightings=recent.sender_sightings(message.user_id, ip, at),
-        prior_hits=recent.prior_clicks(message, ip, at, window)
+        prior_hits=recent.prior_clicks(message.id, slots.link_slots, ip, at, window)
         if hit_kind == "click" and ip
         else (),
     )
@@ -219,6 +220,7 @@ class Batch:
 
     rules: Rules  # the files' rules; each account's own come first (rules_for)
     loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
+    matchers: dict[int, RuleMatcher] = field(default_factory=dict)
 
     def load(self, model: type, row_id: int) -> Any:
         """A row by id, loaded once per batch."""
@@ -238,7 +240,15 @@ class Batch:
 
     def rules_for(self, account_id: int) -> Rules:
         """The rules an account's hits are classified by: its own first, then the files'."""
-        return account_rules().rules_for(account_id, self.rules)
+        return self.matcher_for(account_id).rules
+
+    def matcher_for(self, account_id: int) -> RuleMatcher:
+        """The account's rules with what this batch learnt of them (read once per batch)."""
+        matcher = self.matchers.get(account_id)
+        if matcher is None:
+            rules = account_rules().rules_for(account_id, self.rules)
+            matcher = self.matchers[account_id] = RuleMatcher(rules)
+        return matcher
 
 
 @dataclass
@@ -247,6 +257,7 @@ class HitBatch(Batch):
     messages have a person's first open, and each message's latest activity."""
 
     recent: RecentHits = field(default_factory=RecentHits)
+    slots: dict[int, MessageSlots] = field(default_factory=dict)
     first_open: set[int] = field(default_factory=set)
     windows: dict[int, timedelta] = field(default_factory=dict)
     last_activity: dict[int, datetime] = field(default_factory=dict)
@@ -272,6 +283,13 @@ class HitBatch(Batch):
         )
         opens_window = max(self.windows.values(), default=timedelta(0))
         self.recent = RecentHits.around(entries, messages, clicks_window, opens_window)
+
+    def slots_of(self, message: Message) -> MessageSlots:
+        """The message's recipients and links by slot."""
+        slots = self.slots.get(message.id)
+        if slots is None:
+            slots = self.slots[message.id] = MessageSlots.of(message)
+        return slots
 
     def prepare_notifications(self, events: list[NewEvent]) -> None:
         """Load the senders and named recipients that the events' notifications mention."""
@@ -299,18 +317,30 @@ class HitBatch(Batch):
         return set(db.session.scalars(query.distinct()))
 
 
-def _recipient(message: Message | None, slot: int) -> MessageRecipient | None:
-    """The tracked recipient a token's slot names (None for anonymous tracking)."""
-    if message is None or slot == 0:
-        return None
-    return next((r for r in message.recipients if r.slot == slot), None)
+@dataclass(frozen=True, slots=True)
+class MessageSlots:
+    """A message's recipients and links by the slots tokens name, read once per batch."""
 
+    recipients: dict[int, MessageRecipient]
+    links: dict[int, TrackedLink]
+    link_slots: dict[int, int]  # link id → slot
+    link_count: int
 
-def _link(message: Message | None, slot: int | None) -> TrackedLink | None:
-    """The link a click token's slot names."""
-    if message is None or slot is None:
-        return None
-    return next((link for link in message.links if link.slot == slot), None)
+    @classmethod
+    def of(cls, message: Message) -> MessageSlots:
+        """The message's slots (of two rows with one slot, the first)."""
+        recipients: dict[int, MessageRecipient] = {}
+        links: dict[int, TrackedLink] = {}
+        for recipient in message.recipients:
+            recipients.setdefault(recipient.slot, recipient)
+        for link in message.links:
+            links.setdefault(link.slot, link)
+        return cls(
+            recipients,
+            links,
+            {link.id: link.slot for link in message.links},
+            link_count(message),
+        )
 
 
 def _burst_start(verdict: Verdict, at: datetime, rules: Rules) -> datetime | None:
@@ -346,8 +376,11 @@ def record_entry(entry: dict[str, Any], batch: HitBatch) -> NewEvent | None:
         return None
     account_id = message.account_id if message else attachment.account_id
     at = datetime.fromisoformat(entry["at"])
-    link = _link(message, entry.get("link_slot")) if entry["kind"] == "click" else None
-    recipient = _recipient(message, entry.get("recipient_slot", 0))
+    slots = batch.slots_of(message) if message else None
+    link = slots.links.get(entry.get("link_slot")) if slots and entry["kind"] == "click" else None
+    recipient_slot = entry.get("recipient_slot", 0)
+    # Slot 0 is anonymous tracking: no recipient.
+    recipient = slots.recipients.get(recipient_slot) if slots and recipient_slot else None
     sender_id = message.user_id if message else attachment.user_id
     hit = Hit(
         kind=entry["kind"],
@@ -360,8 +393,9 @@ def record_entry(entry: dict[str, Any], batch: HitBatch) -> NewEvent | None:
         link_slot=link.slot if link else None,
         honeypot=bool(link and link.honeypot),
     )
-    rules = batch.rules_for(account_id)
-    verdict = classify_hit(hit, _context(message, hit.kind, hit.ip, at, batch), rules)
+    matcher = batch.matcher_for(account_id)
+    context = _context(message, hit.kind, hit.ip, at, batch)
+    verdict = classify_hit(hit, context, matcher.rules, matcher)
     client = describe_client(hit.user_agent)
     event = NewEvent(
         account_id=account_id,
@@ -415,8 +449,9 @@ def release_held_notifications(now: datetime | None = None) -> datetime | None:
         )
     )
     notifications = [notify_event(event) for event in _claim(due_ids)]
+    announced = announcements([item for item in notifications if item is not None])
     db.session.commit()
-    publish([notification for notification in notifications if notification is not None])
+    announce(announced)
     return db.session.scalar(select(func.min(EngagementEvent.notify_after)))
 
 
@@ -548,6 +583,7 @@ def record_hits(entries: list[dict[str, Any]]) -> list[NewEvent]:
     for message_id, at in batch.last_activity.items():
         message = batch.load(Message, message_id)
         message.last_activity_at = max(filter(None, [message.last_activity_at, at]))
+    announced = announcements([item for item in notifications if item is not None])
     db.session.commit()
-    publish([notification for notification in notifications if notification is not None])
+    announce(announced)
     return recorded

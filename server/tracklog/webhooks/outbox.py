@@ -79,7 +79,7 @@ def delivery_rows(
 ) -> list[dict[str, Any]]:
     """The pending deliveries of an event, one for each of the account's webhooks that wants
     it, as rows (the hit recorder inserts a whole batch's at once)."""
-    rows = []
+    rows, now = [], utcnow()
     for webhook_id, events in subscriptions(account_id):
         if kind not in events and ALL_EVENTS not in events:
             continue
@@ -91,7 +91,7 @@ def delivery_rows(
                 "event": kind,
                 "delivery_id": delivery_id,
                 "payload": payload_text(delivery_id, kind, at, account_id, data),
-                "next_attempt_at": utcnow(),
+                "next_attempt_at": now,
             }
         )
     return rows
