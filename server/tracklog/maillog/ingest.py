@@ -142,10 +142,10 @@ def check_sender(ingest: Ingest, forwarder: User | None = None) -> None:
     """Check 2: outgoing mail must come from a user of the account (or an alias of one);
     incoming mail must reach one: as a recipient (a mailbox rule redirected it to the logging
     address, or it was uploaded or synced), or by a user forwarding it as an attachment."""
-    users = users_by_address(ingest.account.id)
     parsed, inbound = ingest.parsed, ingest.inbound
     sender = parsed.sender.email if parsed.sender else inbound.envelope_from.lower()
     recipients = _addresses(parsed)
+    users = users_by_address(ingest.account.id, [sender, *recipients])
     ingest.names = {a.email: a.name for a in (*parsed.to, *parsed.cc, *parsed.bcc) if a.email}
     if sender in users and not users[sender].active:
         ingest.stop("sender", "sender_deactivated", email=sender)
@@ -570,7 +570,8 @@ def _record_failure(inbound_id: int, error: str) -> InboundMessage:
     if inbound.attempts >= MAX_ATTEMPTS:
         inbound.status, inbound.retry_at = "failed", None
         inbound.steps = [step("result", "failed", "stop", error=error, attempts=inbound.attempts)]
-        sender = users_by_address(inbound.account_id).get(sender_address(inbound))
+        address = sender_address(inbound)
+        sender = users_by_address(inbound.account_id, [address]).get(address)
         uploader = db.session.get(User, inbound.uploader_id) if inbound.uploader_id else None
         failed = notify_logging(inbound, sender or uploader)
     else:

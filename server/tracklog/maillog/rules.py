@@ -3,6 +3,7 @@ mode, recipients' opt-outs."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -38,16 +39,24 @@ class RecipientStanding:
         return self.needs_legal_basis and not (self.contact and self.contact.legal_basis)
 
 
-def users_by_address(account_id: int) -> dict[str, User]:
+def users_by_address(account_id: int, emails: Collection[str] | None = None) -> dict[str, User]:
     """Every address of every user of the account (sign-in, verified aliases, connected), to its
-    user; an alias not verified yet is nobody's."""
-    users = db.session.scalars(select(User).filter_by(account_id=account_id)).all()
-    addresses = {user.email: user for user in users}
-    aliases = select(UserAddress).where(
-        UserAddress.account_id == account_id, UserAddress.verified_at.is_not(None)
+    user; an alias not verified yet is nobody's. Given emails, only those addresses are looked
+    up: a mail or a draft asks about its own few, not about every user of a large account."""
+    users = select(User).filter_by(account_id=account_id)
+    aliases = (
+        select(UserAddress.email, User)
+        .join(User, User.id == UserAddress.user_id)
+        .where(UserAddress.account_id == account_id, UserAddress.verified_at.is_not(None))
     )
-    for alias in db.session.scalars(aliases):
-        addresses[alias.email] = alias.user
+    if emails is not None:
+        wanted = list(set(emails))
+        if not wanted:
+            return {}
+        users = users.where(User.email.in_(wanted))
+        aliases = aliases.where(UserAddress.email.in_(wanted))
+    addresses = {user.email: user for user in db.session.scalars(users)}
+    addresses.update((email, user) for email, user in db.session.execute(aliases))
     return addresses
 
 
@@ -68,7 +77,7 @@ def sender_refusal(account_id: int, sender: str) -> str | None:
     email = sender.strip().lower()
     if not email:
         return None
-    owner = users_by_address(account_id).get(email)
+    owner = users_by_address(account_id, [email]).get(email)
     if owner is None and is_unverified_alias(account_id, email):
         return _(
             "Will not be logged: the alias %(email)s is not verified yet. Follow the link sent "
@@ -120,7 +129,7 @@ def recipient_standings(
     account: Account, sender: User | None, emails: list[str]
 ) -> list[RecipientStanding]:
     """The standing of each address under the account's rules, in the given order."""
-    users = users_by_address(account.id)
+    users = users_by_address(account.id, emails)
     entries = never_log_entries(account.id, sender.id if sender else None)
     contacts = {
         contact.email: contact
