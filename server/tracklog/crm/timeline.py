@@ -218,7 +218,9 @@ def _record_pin_and_filter(user: User, record_type: str, record_id: int, with_fi
     if model is None:
         return None
     pinned = select(Pin.activity_id).where(
-        Pin.account_id == user.account_id, Pin.record_type == record_type, Pin.record_id == record_id
+        Pin.account_id == user.account_id,
+        Pin.record_type == record_type,
+        Pin.record_id == record_id,
     )
     saved = select(TimelineFilter.activity_types).where(
         TimelineFilter.user_id == user.id, TimelineFilter.object_type == record_type
