@@ -127,15 +127,6 @@ def parse_types(types: Any) -> list[str]:
     return [item for item in ACTIVITY_TYPES if item in types]
 
 
-def pinned_activity_id(account_id: int, record_type: str, record_id: int) -> int | None:
-    """The id of the activity pinned to a record, if any."""
-    return db.session.scalar(
-        select(Pin.activity_id).where(
-            Pin.account_id == account_id, Pin.record_type == record_type, Pin.record_id == record_id
-        )
-    )
-
-
 def _position(cursor: str | None) -> tuple[datetime, int] | None:
     """The (occurred_at, activity id) after which a page continues."""
     if not cursor:
