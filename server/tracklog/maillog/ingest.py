@@ -43,7 +43,11 @@ from tracklog.maillog.rules import (
     recipient_standings,
     users_by_address,
 )
-from tracklog.maillog.store import lock_for_processing, store_inbound
+from tracklog.maillog.store import (
+    lock_batch_for_processing,
+    lock_for_processing,
+    store_inbound,
+)
 from tracklog.maillog.why import step
 from tracklog.models import (
     Account,
@@ -611,6 +615,14 @@ def _process_despite_races(inbound_id: int) -> InboundMessage | None:
 
 def _process(inbound: InboundMessage) -> None:
     """Parse and run the checks, committing the result and its why together."""
+    notifications = _log_inbound(inbound)
+    db.session.commit()
+    publish(notifications)
+
+
+def _log_inbound(inbound: InboundMessage) -> list[Notification]:
+    """Parse and run the checks, leaving the result and its why in the session; the
+    notifications to publish once committed."""
     parsed = parse_mail(inbound.raw)
     account = db.session.get(Account, inbound.account_id)
     inbound.subject, inbound.rfc_message_id = parsed.subject, parsed.message_id
@@ -632,8 +644,26 @@ def _process(inbound: InboundMessage) -> None:
     inbound.processed_at = utcnow()
     ingest.notifications.append(notify_logging(inbound, ingest.actor))
     enqueue_logging(inbound)
+    return [notification for notification in ingest.notifications if notification is not None]
+
+
+def process_batch(inbound_ids: list[int]) -> None:
+    """Process several stored mails in one transaction: one lock query, one commit, and what
+    the mails share (their account, its users) read once. Each mail runs in a savepoint of its
+    own; one that fails there is processed again alone by process_inbound, which records its
+    failure and plans its retry, so a batch gives each mail the outcome it would get alone."""
+    notifications: list[Notification] = []
+    alone: list[int] = []
+    for inbound in lock_batch_for_processing(inbound_ids, utcnow()):
+        try:
+            with db.session.begin_nested():
+                notifications += _log_inbound(inbound)
+        except Exception:  # noqa: BLE001 - processed alone below, where the failure is recorded
+            alone.append(inbound.id)
     db.session.commit()
-    publish([notification for notification in ingest.notifications if notification is not None])
+    publish(notifications)
+    for inbound_id in alone:
+        process_inbound(inbound_id)
 
 
 def ingest_now(
