@@ -114,6 +114,8 @@ class Ingest:
     people: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     standings: dict[str, RecipientStanding] = field(default_factory=dict)
+    # The account's users by address, among the mail's sender and recipients.
+    users: dict[str, User] = field(default_factory=dict)
     message: Message | None = None
     notifications: list[Notification] = field(default_factory=list)
 
@@ -149,7 +151,7 @@ def check_sender(ingest: Ingest, forwarder: User | None = None) -> None:
     parsed, inbound = ingest.parsed, ingest.inbound
     sender = parsed.sender.email if parsed.sender else inbound.envelope_from.lower()
     recipients = _addresses(parsed)
-    users = users_by_address(ingest.account.id, [sender, *recipients])
+    users = ingest.users = users_by_address(ingest.account.id, [sender, *recipients])
     ingest.names = {a.email: a.name for a in (*parsed.to, *parsed.cc, *parsed.bcc) if a.email}
     if sender in users and not users[sender].active:
         ingest.stop("sender", "sender_deactivated", email=sender)
@@ -183,7 +185,7 @@ def check_sender(ingest: Ingest, forwarder: User | None = None) -> None:
 
 def recipient_standings_of(ingest: Ingest) -> dict[str, RecipientStanding]:
     """What the account's rules say about each person left, by address (the compose rules)."""
-    standings = recipient_standings(ingest.account, ingest.actor, ingest.people)
+    standings = recipient_standings(ingest.account, ingest.actor, ingest.people, ingest.users)
     return {standing.email: standing for standing in standings}
 
 
@@ -654,13 +656,19 @@ def process_batch(inbound_ids: list[int]) -> None:
     failure and plans its retry, so a batch gives each mail the outcome it would get alone."""
     notifications: list[Notification] = []
     alone: list[int] = []
-    for inbound in lock_batch_for_processing(inbound_ids, utcnow()):
+    inbounds = lock_batch_for_processing(inbound_ids, utcnow())
+    # Held for the whole batch: the session keeps only objects something refers to.
+    accounts = db.session.scalars(
+        select(Account).where(Account.id.in_({inbound.account_id for inbound in inbounds}))
+    ).all()
+    for inbound in inbounds:
         try:
             with db.session.begin_nested():
                 notifications += _log_inbound(inbound)
         except Exception:  # noqa: BLE001 - processed alone below, where the failure is recorded
             alone.append(inbound.id)
     db.session.commit()
+    del accounts
     publish(notifications)
     for inbound_id in alone:
         process_inbound(inbound_id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import lazyload
 
 from tracklog.extensions import db
 from tracklog.mailaddress import domain_of
@@ -43,11 +44,13 @@ def users_by_address(account_id: int, emails: Collection[str] | None = None) -> 
     """Every address of every user of the account (sign-in, verified aliases, connected), to its
     user; an alias not verified yet is nobody's. Given emails, only those addresses are looked
     up: a mail or a draft asks about its own few, not about every user of a large account."""
-    users = select(User).filter_by(account_id=account_id)
+    # A user's own addresses are not needed here: not loaded with them (one query less).
+    users = select(User).filter_by(account_id=account_id).options(lazyload(User.addresses))
     aliases = (
         select(UserAddress.email, User)
         .join(User, User.id == UserAddress.user_id)
         .where(UserAddress.account_id == account_id, UserAddress.verified_at.is_not(None))
+        .options(lazyload(User.addresses))
     )
     if emails is not None:
         wanted = list(set(emails))
@@ -126,10 +129,14 @@ def never_log_match(entries: list[NeverLogEntry], email: str) -> NeverLogEntry |
 
 
 def recipient_standings(
-    account: Account, sender: User | None, emails: list[str]
+    account: Account,
+    sender: User | None,
+    emails: list[str],
+    users: dict[str, User] | None = None,
 ) -> list[RecipientStanding]:
-    """The standing of each address under the account's rules, in the given order."""
-    users = users_by_address(account.id, emails)
+    """The standing of each address under the account's rules, in the given order (users: the
+    account's users by address, when the caller has looked them up already)."""
+    users = users_by_address(account.id, emails) if users is None else users
     entries = never_log_entries(account.id, sender.id if sender else None)
     contacts = {
         contact.email: contact

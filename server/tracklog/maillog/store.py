@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, or_, select
+from sqlalchemy.orm import undefer
 
 from tracklog.errors import DomainError
 from tracklog.extensions import db
@@ -275,6 +276,7 @@ def lock_batch_for_processing(inbound_ids: list[int], now: datetime) -> list[Inb
             or_(InboundMessage.retry_at.is_(None), InboundMessage.retry_at <= now),
         )
         .order_by(InboundMessage.id)
+        .options(undefer(InboundMessage.raw))
         .with_for_update(skip_locked=True)
     )
     return list(db.session.scalars(query))
