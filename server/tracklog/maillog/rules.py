@@ -73,14 +73,17 @@ def is_unverified_alias(account_id: int, email: str) -> bool:
     return db.session.scalar(query) is not None
 
 
-def sender_refusal(account_id: int, sender: str) -> str | None:
+def sender_refusal(
+    account_id: int, sender: str, users: dict[str, User] | None = None
+) -> str | None:
     """Why the BCC receiver would not log a mail from this From address (not a user or verified
     alias of the account, or a deactivated user's), or None when it would; an unknown From is
-    the user's."""
+    the user's. users: the account's users by address, among them the sender's, when the caller
+    has looked them up already."""
     email = sender.strip().lower()
     if not email:
         return None
-    owner = users_by_address(account_id, [email]).get(email)
+    owner = (users if users is not None else users_by_address(account_id, [email])).get(email)
     if owner is None and is_unverified_alias(account_id, email):
         return _(
             "Will not be logged: the alias %(email)s is not verified yet. Follow the link sent "
