@@ -9,7 +9,6 @@ reference in the same run is GET /api/v1/me with the same token: what any API ca
 
 from __future__ import annotations
 
-import secrets
 import statistics
 import tempfile
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 from bench.pixel import POSTGRES_URL, postgres_database, postgres_reason
 from bench.recorder import load_average
+from bench.smtp_ingest import USER_EMAIL, prepare
 from tracklog.tracking.rewrite import FoundLink, find_links, rewrite_html
 
 RUNS = 50
@@ -104,25 +104,18 @@ def measure(html: str) -> tuple[float, float]:
 def api_client(database_url: str, instance: Path) -> tuple[Any, dict[str, str]]:
     """A test client of an app on a migrated database, and the headers of its user's token."""
     from tracklog import create_app
-    from tracklog.auth.accounts import add_user, create_account
+    from tracklog.auth.accounts import add_user
     from tracklog.auth.tokens import create_token
     from tracklog.config import Config
     from tracklog.extensions import db
-    from tracklog.migrate import upgrade
+    from tracklog.models import User
 
-    settings = {
-        "TRACKLOG_DATABASE_URL": database_url,
-        "TRACKLOG_INSTANCE_PATH": str(instance),
-        "TRACKLOG_SECRET_KEY": secrets.token_urlsafe(32),
-        "TRACKLOG_BASE_URL": "https://tracklog.bench",
-    }
+    settings, _address = prepare(database_url, instance)
     app = create_app(Config(settings))
     with app.app_context():
-        upgrade(db.engine)
-        account = create_account("Bench Sales")
-        user = add_user(account, "alice@seller.example", display_name="Alice Seller")
+        user = db.session.scalar(db.select(User).filter_by(email=USER_EMAIL))
         for number in range(OTHER_USERS):
-            add_user(account, f"rep{number}@seller.example")
+            add_user(user.account, f"rep{number}@seller.example")
         bearer = create_token(user, "bench")[1]
         db.session.remove()
     return app.test_client(), {"Authorization": f"Bearer {bearer}"}
@@ -136,7 +129,7 @@ def measure_api(client: Any, headers: dict[str, str], cases: list[tuple[str, str
         for name, html in cases:
             payload = {
                 "subject": "Proposal",
-                "from": "alice@seller.example",
+                "from": USER_EMAIL,
                 "to": [f"buyer{run}@customer.example"],
                 "html": html,
                 "track": True,

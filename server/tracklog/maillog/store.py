@@ -106,32 +106,13 @@ def mail_size_limit() -> int:
     return current_app.config["MAX_MAIL_BYTES"]
 
 
-def store_inbound(
-    account_id: int,
-    channel: str,
-    raw: bytes,
-    *,
-    envelope_from: str = "",
-    envelope_to: str = "",
-    draft_public_id: str | None = None,
-    uploader_id: int | None = None,
-) -> InboundMessage:
+def store_inbound(account_id: int, channel: str, raw: bytes, **envelope: Any) -> InboundMessage:
     """Commit the raw mail; only after this returns may the sender be told it was received.
 
     Every road (BCC, the pane's upload, mailbox sync) comes through here or store_rows, so a mail
     over the size limit is refused the same way everywhere: MailTooLarge, and a why in its
-    place."""
-    inbound = InboundMessage(
-        **inbound_row(
-            account_id,
-            channel,
-            raw,
-            envelope_from=envelope_from,
-            envelope_to=envelope_to,
-            draft_public_id=draft_public_id,
-            uploader_id=uploader_id,
-        )
-    )
+    place. envelope: inbound_row's keyword arguments."""
+    inbound = InboundMessage(**inbound_row(account_id, channel, raw, **envelope))
     db.session.add(inbound)
     db.session.commit()
     return inbound
