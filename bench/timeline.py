@@ -209,7 +209,7 @@ def explain(app: Any, user_id: int, contact: int) -> str:
     captured: list[tuple[str, Any]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if "FROM activity_association" in statement and "ORDER BY" in statement:
+        if "position_at" in statement:  # the page query (crm/timeline.py)
             captured.append((statement, parameters))
 
     with app.app_context():
