@@ -25,13 +25,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from bench.pixel import POSTGRES_URL, postgres_database, postgres_reason
+from bench.recorder import load_average
 
 CONTACTS = 100_000
 ACTIVITIES = 1_000_000
 BUSY = 10_000
 QUIET = 10
 RUNS = 200
-GOAL_P95_MS = 20
+GOAL_P95_MS = 8
 CHUNK = 100_000
 
 
@@ -208,7 +209,7 @@ def explain(app: Any, user_id: int, contact: int) -> str:
     captured: list[tuple[str, Any]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if "FROM activity_association" in statement and "ORDER BY" in statement:
+        if "position_at" in statement:  # the page query (crm/timeline.py)
             captured.append((statement, parameters))
 
     with app.app_context():
@@ -242,12 +243,17 @@ def report(numbers: dict[str, Any], busy: int, quiet: int, seconds: float) -> st
         "in turns. Service: `timeline_page` in an app context (time.perf_counter). API: GET "
         "/api/v1/records/contact/<id>/timeline with a bearer token through Flask's test client "
         "(token check, saved filter, JSON). "
-        f"Goal: p95 under {GOAL_P95_MS} ms server time for the busy contact.",
+        f"Goal: p95 under {GOAL_P95_MS} ms through the API for the busy contact. Load averages "
+        f"(other work shared the machine): at the start {numbers['load'][0]}, at the end "
+        f"{numbers['load'][1]}.",
         "",
         "| path | contact | activities | items | p50 (ms) | p95 (ms) | p99 (ms) "
         "| p95 ratio to baseline |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
+    busy_p95 = percentiles(times[("api", "busy")])[1]
+    met = "met" if busy_p95 < GOAL_P95_MS else "NOT met"
+    lines[1:1] = ["", f"- API p95, busy contact: {busy_p95:.2f} ms: goal **{met}**."]
     for path in ("service", "api"):
         base_p95 = percentiles(times[(path, "quiet")])[1]
         for name, count in (("quiet", QUIET), ("busy", BUSY)):
@@ -278,7 +284,9 @@ def run() -> str:
         with postgres_database() as url:
             app, bearer, account_id = prepare(url, Path(folder))
             busy, quiet, seconds = load(url, account_id)
+            load_start = load_average()
             numbers = measure(app, bearer, busy, quiet)
+            numbers["load"] = (load_start, load_average())
             from tracklog.extensions import db
 
             with app.app_context():

@@ -75,10 +75,10 @@ def serve(host: str, port: int, https: bool, workers: int | None, smtpd: bool) -
 def smtpd(host: str | None, port: int | None) -> None:
     """Run the BCC receiver alone until SIGINT or SIGTERM."""
     from tracklog import create_app
-    from tracklog.maillog.ingest import process_inbound
+    from tracklog.maillog.ingest import process_batch
     from tracklog.maillog.smtpd import SmtpReceiver, run_until_signalled
 
-    receiver = SmtpReceiver(create_app(), host, port, process=process_inbound)
+    receiver = SmtpReceiver(create_app(), host, port, process=process_batch)
     run_until_signalled(receiver, announce=click.echo)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.event import listen, remove
+
 from tests import factories
 from tests.api.test_records import assert_error
 from tracklog.extensions import db
@@ -201,3 +203,33 @@ def test_the_pin_stays_on_top_when_the_readers_filter_hides_its_type(api, world)
     assert ids(saved_filter) == [note.id, email.id]
     assert ids(asked) == [note.id, email.id]
     assert saved_filter["items"][0]["pinned"] is True
+
+
+def test_a_page_costs_the_same_few_statements_however_many_items_it_holds(api, world):
+    contact = factories.make_contact(world.account)
+    on = [("contact", contact.id)]
+    path = f"/records/contact/{contact.id}/timeline"
+    statements: list[str] = []
+
+    def statements_of_a_page() -> int:
+        """The SQL statements one timeline call sends (token check included)."""
+        statements.clear()
+        listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert api.get(path).status_code == 200
+        finally:
+            remove(db.engine, "before_cursor_execute", note)
+        return len(statements)
+
+    def note(connection, cursor, statement, *args) -> None:
+        """Count a statement."""
+        statements.append(statement)
+
+    api.get(path)  # the token's first use and the caller's sighting are written once
+    counts = []
+    for _round in range(2):
+        for type_ in ("email", "note", "task", "call"):
+            for _copy in range(3):
+                factories.make_activity(world.account, on, type_=type_)
+        counts.append(statements_of_a_page())
+    assert counts[0] == counts[1] <= 8

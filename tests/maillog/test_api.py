@@ -16,7 +16,7 @@ from tests.maillog.mail import outgoing, raw
 from tests.services import free_port
 from tests.tracking.helpers import compose
 from tracklog.extensions import db
-from tracklog.maillog.ingest import process_inbound
+from tracklog.maillog.ingest import process_batch
 from tracklog.maillog.smtpd import SmtpReceiver
 from tracklog.maillog.store import store_inbound
 from tracklog.models import Activity, InboundMessage
@@ -189,7 +189,7 @@ def test_killed_during_ingest_logs_exactly_once_after_restart(app, world, databa
     db.session.expire_all()
     assert db.session.get(InboundMessage, inbound.id).status == "stored"
     for _restart in range(2):
-        receiver = SmtpReceiver(app, "127.0.0.1", free_port(), process=process_inbound)
+        receiver = SmtpReceiver(app, "127.0.0.1", free_port(), process=process_batch)
         receiver.start()
         try:
             wait_for_status(inbound.id, "logged")

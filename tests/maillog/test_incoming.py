@@ -14,7 +14,7 @@ from tests.maillog.test_smtpd import connect, stored, wait_for
 from tests.maillog.test_smtpd import deliver as smtp_deliver
 from tracklog.auth.accounts import bcc_address
 from tracklog.extensions import db
-from tracklog.maillog.ingest import process_inbound
+from tracklog.maillog.ingest import process_batch
 from tracklog.models import Activity, Deal, EngagementEvent, Message, Notification, utcnow
 
 
@@ -134,7 +134,7 @@ def test_the_deal_an_incoming_mail_goes_on(deliver, world, deals, expected, why)
 
 
 def test_a_forwarded_mail_arrives_through_smtp(start, world):
-    receiver = start(process=process_inbound)
+    receiver = start(process=process_batch)
     original = from_customer(message_id="<question-2@initech.example>")
     with connect(receiver) as client:
         code, _answer = smtp_deliver(

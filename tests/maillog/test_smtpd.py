@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import signal
 import smtplib
+import sqlite3
 import ssl
 import subprocess
 import threading
@@ -26,9 +29,9 @@ from tracklog.auth.accounts import bcc_address
 from tracklog.config import Config
 from tracklog.extensions import db
 from tracklog.maillog import smtpd
-from tracklog.maillog.ingest import process_inbound
+from tracklog.maillog.ingest import process_batch
 from tracklog.maillog.smtpd import SmtpReceiver
-from tracklog.maillog.store import store_inbound
+from tracklog.maillog.store import store_inbound, store_rows
 from tracklog.models import Account, Activity, InboundMessage
 
 DATABASE_DOWN = "postgresql+psycopg://nobody@127.0.0.1:1/none"
@@ -242,7 +245,7 @@ def test_a_mail_whose_files_are_over_the_attachment_limit_is_accepted_and_logged
     factories.make_user(account, SENDER)
     account.attachment_size_limit = 10_000
     db.session.commit()
-    receiver = start(process=process_inbound, max_message_bytes=200_000)
+    receiver = start(process=process_batch, max_message_bytes=200_000)
     heavy = EmailMessage()
     heavy["From"], heavy["To"], heavy["Subject"] = SENDER, "peter@initech.example", "Plans"
     heavy.set_content("The plans are attached.")
@@ -295,9 +298,9 @@ def test_storage_failure_answers_451_never_500_and_loses_nothing(
         raise failure
 
     with connect(receiver) as client:
-        monkeypatch.setattr(smtpd, "store_inbound", broken)
+        monkeypatch.setattr(smtpd, "store_rows", broken)
         refused = deliver(client, bcc_address(account), raw)
-        monkeypatch.setattr(smtpd, "store_inbound", store_inbound)
+        monkeypatch.setattr(smtpd, "store_rows", store_rows)
         retried = deliver(client, bcc_address(account), raw)
 
     assert refused == (451, b"4.3.0 cannot store the message now, try again later")
@@ -346,10 +349,10 @@ def test_processing_gets_the_stored_id_without_delaying_the_answer(
     release = threading.Event()
     processed: list[int] = []
 
-    def process(inbound_id: int) -> None:
+    def process(batch: list[int]) -> None:
         """A slow pipeline: it waits until the test has its answer."""
         release.wait(10)
-        processed.append(inbound_id)
+        processed.extend(batch)
 
     receiver = start(process=process)
     with connect(receiver) as client:
@@ -365,9 +368,9 @@ def test_processing_gets_the_stored_id_without_delaying_the_answer(
 def test_a_failing_pipeline_does_not_stop_the_receiver(start: Start, account: Account) -> None:
     attempts: list[int] = []
 
-    def process(inbound_id: int) -> None:
+    def process(batch: list[int]) -> None:
         """A pipeline with a bug."""
-        attempts.append(inbound_id)
+        attempts.extend(batch)
         raise ValueError("bug in the pipeline")
 
     receiver = start(process=process)
@@ -385,7 +388,7 @@ def test_unprocessed_mail_is_handed_over_on_start(start: Start, account: Account
     db.session.commit()
     processed: list[int] = []
 
-    start(process=processed.append)
+    start(process=processed.extend)
 
     assert wait_for(lambda: processed == left)
 
@@ -435,6 +438,50 @@ def test_smtpd_command_listens_until_sigterm(tmp_path: Path) -> None:
     assert process.returncode == 0, stderr
     assert f"listening on 127.0.0.1:{port}" in stdout.decode()
     assert b"Traceback" not in stderr
+
+
+@pytest.mark.slow
+def test_a_killed_receiver_had_stored_every_mail_it_answered_250_for(tmp_path: Path) -> None:
+    port = free_port()
+    env = migrated_environment(tmp_path, port)
+    added = tracklog(env, "account", "add", "Acme Sales")
+    address = next(word for word in added.stdout.split() if word.startswith("log+"))
+    accepted: list[bytes] = []
+
+    def send(connection: int) -> None:
+        """Deliver mail after mail on one connection until the receiver is gone."""
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+                for number in itertools.count():
+                    message_id = f"<{connection}.{number}@acme.example>".encode()
+                    client.sendmail(
+                        SENDER, [address], mail().replace(b"<quote-1@acme.example>", message_id)
+                    )
+                    accepted.append(message_id)
+        except (smtplib.SMTPException, OSError):
+            return
+
+    process = subprocess.Popen(
+        [str(TRACKLOG), "smtpd"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    senders = [threading.Thread(target=send, args=(number,)) for number in range(4)]
+    try:
+        assert smtp_answers(port)
+        for sender in senders:
+            sender.start()
+        assert wait_for(lambda: len(accepted) >= 20, seconds=120)
+        process.kill()
+        for sender in senders:
+            sender.join(timeout=20)
+    finally:
+        process.kill()
+        process.wait()
+
+    with sqlite3.connect(tmp_path / "tracklog.db") as database:
+        raws = [row[0] for row in database.execute("SELECT raw FROM inbound_message")]
+    stored_ids = {re.search(rb"Message-ID: (<[^>]+>)", raw).group(1) for raw in raws}
+    assert len(accepted) >= 20
+    assert set(accepted) <= stored_ids
 
 
 @pytest.mark.slow

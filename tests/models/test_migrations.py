@@ -86,6 +86,8 @@ def test_hot_reads_have_indexes(empty_engine: Engine):
     assert ["account_id", "email"] in contact_unique
     activity_unique = [u["column_names"] for u in inspector.get_unique_constraints("activity")]
     assert ["account_id", "message_id"] in activity_unique
+    message = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("message")}
+    assert message["ix_message_activity_id"] == ["activity_id"]
 
 
 def test_upgrade_keeps_existing_rows(empty_engine: Engine):

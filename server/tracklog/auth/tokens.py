@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select
+from sqlalchemy.orm import defaultload
 
 from tracklog.audit.log import record_audit
 from tracklog.errors import NotFound, Unauthorized
@@ -49,7 +50,13 @@ def user_for_token(plain: str) -> User:
 
 def token_in_use(plain: str) -> ApiToken:
     """A known, unrevoked token of an active user (its last use noted), or Unauthorized."""
-    token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=hash_token(plain)))
+    # One round trip: the token joined to its user and account, the user's addresses left for later.
+    query = (
+        db.select(ApiToken)
+        .filter_by(token_hash=hash_token(plain))
+        .options(defaultload(ApiToken.user).lazyload(User.addresses))
+    )
+    token = db.session.scalar(query)
     if token is None:
         raise Unauthorized(_("The API token is not known."), code="invalid_token")
     if token.revoked_at is not None:

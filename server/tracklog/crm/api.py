@@ -24,15 +24,11 @@ from tracklog.partners.notes import delete_everywhere, post_note
 @api.get("/records/<record_type>/<int:record_id>/timeline")
 def record_timeline(record_type: str, record_id: int) -> Response:
     """The record's activities newest first, the pinned one first; ?types= or your saved filter."""
-    user = g.api_user
-    if "types" in request.args:
-        types = timeline.parse_types(request.args["types"])
-    else:
-        types = timeline.saved_types(user, record_type)
+    types = timeline.parse_types(request.args["types"]) if "types" in request.args else None
     page = timeline.timeline_page(
-        user, record_type, record_id, types, request.args.get("cursor"), requested_limit()
+        g.api_user, record_type, record_id, types, request.args.get("cursor"), requested_limit()
     )
-    return jsonify(page | {"types": types})
+    return jsonify(page)
 
 
 @api.post("/contacts/legal-basis")

@@ -176,6 +176,8 @@ def association_order(account_id: int, contact_id: int, types: set[str]) -> list
 
 def open_ids(account_id: int, record_type: str, ids: list[int]) -> set[int]:
     """Which of these deals or tickets are in an open stage."""
+    if not ids:
+        return set()
     model = PIPELINE_MODELS[record_type]
     query = (
         select(model.id)

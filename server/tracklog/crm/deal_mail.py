@@ -35,7 +35,7 @@ def contact_mail_page(user: User, deal_id: int, cursor: str | None, limit: int) 
     link = ActivityAssociation
     # One row per mail: a mail on two of the deal's contacts is listed once.
     query = (
-        select(link.activity_id, link.occurred_at)
+        select(link.activity_id, link.occurred_at.label("position_at"))
         .where(
             link.account_id == user.account_id,
             link.record_type == "contact",
@@ -44,7 +44,8 @@ def contact_mail_page(user: User, deal_id: int, cursor: str | None, limit: int) 
         )
         .distinct()
     )
-    ids, next_cursor = page_of_links(query, cursor, limit)
+    rows, next_cursor = page_of_links(query, cursor, limit)
+    ids = [row.activity_id for row in rows]
     items = with_deal_facts(user.account_id, deal_id, activities_json(ids, None))
     return {"items": items, "next_cursor": next_cursor}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import nh3
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, delete, or_, select
+from sqlalchemy import Select, and_, delete, null, or_, select
 
 from tracklog.crm.associations import RECORD_MODELS, Planned, apply_associations
 from tracklog.crm.explain import encode_why, render_why
@@ -36,6 +36,24 @@ from tracklog.paging import InvalidCursor, decode_cursor, encode_cursor
 from tracklog.partners.twins import may_change, shared_notes_by_activity
 from tracklog.tracking.untrack import untracked_html, untracked_text
 
+# What a timeline item shows of an activity row (see activity_json).
+ACTIVITY_ITEM_COLUMNS = (
+    "id",
+    "account_id",
+    "type",
+    "subject",
+    "occurred_at",
+    "body_html",
+    "body_text",
+    "direction",
+    "sender",
+    "recipients",
+    "owner_id",
+    "thread_key",
+    "message_id",
+    "warnings",
+    "details",
+)
 NOTE_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote"}
 MAX_NOTE_LENGTH = 65_536
 
@@ -109,15 +127,6 @@ def parse_types(types: Any) -> list[str]:
     return [item for item in ACTIVITY_TYPES if item in types]
 
 
-def pinned_activity_id(account_id: int, record_type: str, record_id: int) -> int | None:
-    """The id of the activity pinned to a record, if any."""
-    return db.session.scalar(
-        select(Pin.activity_id).where(
-            Pin.account_id == account_id, Pin.record_type == record_type, Pin.record_id == record_id
-        )
-    )
-
-
 def _position(cursor: str | None) -> tuple[datetime, int] | None:
     """The (occurred_at, activity id) after which a page continues."""
     if not cursor:
@@ -133,8 +142,9 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
     return at, activity_id
 
 
-def page_of_links(query: Select, cursor: str | None, limit: int) -> tuple[list[int], str | None]:
-    """One page of (activity_id, occurred_at) rows, newest first, and the next page's cursor."""
+def page_of_links(query: Select, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+    """One page of rows of activity links (the query selects their activity_id and their
+    occurred_at as position_at), newest first, and the next page's cursor."""
     link = ActivityAssociation
     position = _position(cursor)
     if position is not None:
@@ -148,47 +158,112 @@ def page_of_links(query: Select, cursor: str | None, limit: int) -> tuple[list[i
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor({"at": last.occurred_at.isoformat(), "id": last.activity_id})
-    return [row.activity_id for row in rows], next_cursor
+        next_cursor = encode_cursor({"at": last.position_at.isoformat(), "id": last.activity_id})
+    return rows, next_cursor
 
 
 def timeline_page(
     user: User,
     record_type: str,
     record_id: int,
-    types: list[str],
+    types: list[str] | None,
     cursor: str | None,
     limit: int,
 ) -> dict[str, Any]:
-    """One page of a record's timeline; the first page starts with the pinned activity."""
-    require_record(user, record_type, record_id)
-    pinned = pinned_activity_id(user.account_id, record_type, record_id)
+    """One page of a record's timeline with the types it shows (types=None: the user's saved
+    filter); the first page starts with the pinned activity. The record's check, its pin and the
+    saved filter are one query, the page with its activities another."""
+    if types is None:
+        require_record_type(record_type)
+    found = _record_pin_and_filter(user, record_type, record_id, types is None)
+    if found is None:
+        raise NotFound(_("There is no %(type)s with id %(id)s.", type=record_type, id=record_id))
+    pinned, saved = found.pinned, found.saved
+    if types is None:
+        types = list(saved) if saved is not None else list(ACTIVITY_TYPES)
     link = ActivityAssociation
-    query = select(link.activity_id, link.occurred_at).where(
-        link.account_id == user.account_id,
-        link.record_type == record_type,
-        link.record_id == record_id,
-        link.activity_type.in_(types),
+    query = (
+        activity_rows()
+        .add_columns(link.activity_id, link.occurred_at.label("position_at"))
+        .join(link, link.activity_id == Activity.id)
+        .where(
+            link.account_id == user.account_id,
+            link.record_type == record_type,
+            link.record_id == record_id,
+            link.activity_type.in_(types),
+        )
     )
     if pinned is not None:
         query = query.where(link.activity_id != pinned)
-    ids, next_cursor = page_of_links(query, cursor, limit)
+    rows, next_cursor = page_of_links(query, cursor, limit)
     if not cursor and pinned is not None:
         # The pin is for everyone who opens the record: a reader's type filter does not hide it.
-        ids.insert(0, pinned)
-    return {"items": activities_json(ids, pinned), "next_cursor": next_cursor}
+        rows = [*db.session.execute(activity_rows().where(Activity.id == pinned)), *rows]
+    return {"items": items_json(rows, pinned), "next_cursor": next_cursor, "types": types}
+
+
+def _record_pin_and_filter(user: User, record_type: str, record_id: int, with_filter: bool) -> Any:
+    """The record's pinned activity and (with_filter) the user's saved types, in one row; None
+    when the record is not one of the user's account."""
+    model = RECORD_MODELS.get(record_type)
+    if model is None:
+        return None
+    pinned = select(Pin.activity_id).where(
+        Pin.account_id == user.account_id,
+        Pin.record_type == record_type,
+        Pin.record_id == record_id,
+    )
+    saved = select(TimelineFilter.activity_types).where(
+        TimelineFilter.user_id == user.id, TimelineFilter.object_type == record_type
+    )
+    query = select(
+        model.id,
+        pinned.scalar_subquery().label("pinned"),
+        (saved if with_filter else select(null())).scalar_subquery().label("saved"),
+    ).where(model.id == record_id, model.account_id == user.account_id)
+    return db.session.execute(query).first()
+
+
+def activity_rows() -> Select:
+    """The columns of activities that their timeline items show, with the public id of their
+    tracked message and their task's state: plain rows, no ORM objects (a hot path)."""
+    message = (
+        select(Message.public_id)
+        .where(Message.activity_id == Activity.id)
+        .order_by(Message.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        *(Activity.__table__.c[name] for name in ACTIVITY_ITEM_COLUMNS),
+        message.label("public_id"),
+        Task.id.label("task_key"),
+        Task.due_at.label("task_due_at"),
+        Task.done.label("task_done"),
+    ).outerjoin(Task, Task.id == Activity.task_id)
 
 
 def activities_json(ids: list[int], pinned: int | None) -> list[dict[str, Any]]:
-    """Activities in the given order with their associations, in two queries."""
+    """Activities in the given order with their associations."""
     if not ids:
         return []
-    activities = {a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(ids)))}
+    rows = {row.id: row for row in db.session.execute(activity_rows().where(Activity.id.in_(ids)))}
+    return items_json([rows[i] for i in ids if i in rows], pinned)
+
+
+def items_json(rows: list[Any], pinned: int | None) -> list[dict[str, Any]]:
+    """Timeline items of activity rows, in their order: what belongs to several items (their
+    associations, files, shared notes, comments) in one query each, and only for the activity
+    types that have them."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
     links: dict[int, list[dict[str, Any]]] = {activity_id: [] for activity_id in ids}
-    for row in db.session.scalars(
-        select(ActivityAssociation)
-        .where(ActivityAssociation.activity_id.in_(ids))
-        .order_by(ActivityAssociation.id)
+    link = ActivityAssociation
+    for row in db.session.execute(
+        select(link.activity_id, link.record_type, link.record_id, link.source, link.why)
+        .where(link.activity_id.in_(ids))
+        .order_by(link.id)
     ):
         links[row.activity_id].append(
             {
@@ -198,22 +273,17 @@ def activities_json(ids: list[int], pinned: int | None) -> list[dict[str, Any]]:
                 "why": render_why(row.why),
             }
         )
-    messages = {
-        m.activity_id: m.public_id
-        for m in db.session.scalars(select(Message).where(Message.activity_id.in_(ids)))
-    }
-    files = attachments_by_activity(ids)
-    task_ids = [a.task_id for a in activities.values() if a.task_id]
-    tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(task_ids)))}
-    shared = shared_notes_by_activity(ids)
-    notes = threads_by_note([i for i in ids if i in activities and activities[i].type == "note"])
+    mails = [row.id for row in rows if row.type == "email"]
+    notes = [row.id for row in rows if row.type == "note"]
+    files = attachments_by_activity(mails) if mails else {}
+    shared = shared_notes_by_activity(notes)
+    threads = threads_by_note(notes)
     return [
-        activity_json(activities[i], links[i], i == pinned, messages.get(i))
-        | {"attachments": files[i], "task": task_state(tasks.get(activities[i].task_id))}
-        | shared_note_json(shared.get(i), i)
-        | notes.get(i, {})
-        for i in ids
-        if i in activities
+        activity_json(row, links[row.id], row.id == pinned, row.public_id)
+        | {"attachments": files.get(row.id, []), "task": task_state(row)}
+        | shared_note_json(shared.get(row.id), row.id)
+        | threads.get(row.id, {})
+        for row in rows
     ]
 
 
@@ -232,15 +302,15 @@ def shared_note_json(shared: SharedNote | None, activity_id: int) -> dict[str, A
     }
 
 
-def task_state(task: Task | None) -> dict[str, Any] | None:
+def task_state(row: Any) -> dict[str, Any] | None:
     """What a task's timeline card shows of it: when it is due and whether it is done."""
-    if task is None:
+    if row.task_key is None:
         return None
-    return {"id": task.id, "due_at": to_json(task.due_at), "done": task.done}
+    return {"id": row.task_key, "due_at": to_json(row.task_due_at), "done": row.task_done}
 
 
 def activity_json(
-    activity: Activity, associations: list[dict[str, Any]], pinned: bool, message_id: str | None
+    activity: Any, associations: list[dict[str, Any]], pinned: bool, message_id: str | None
 ) -> dict[str, Any]:
     """One timeline item as the contract shows it, with what a card needs."""
     return {

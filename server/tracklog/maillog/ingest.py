@@ -43,7 +43,11 @@ from tracklog.maillog.rules import (
     recipient_standings,
     users_by_address,
 )
-from tracklog.maillog.store import lock_for_processing, store_inbound
+from tracklog.maillog.store import (
+    lock_batch_for_processing,
+    lock_for_processing,
+    store_inbound,
+)
 from tracklog.maillog.why import step
 from tracklog.models import (
     Account,
@@ -110,6 +114,8 @@ class Ingest:
     people: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     standings: dict[str, RecipientStanding] = field(default_factory=dict)
+    # The account's users by address, among the mail's sender and recipients.
+    users: dict[str, User] = field(default_factory=dict)
     message: Message | None = None
     notifications: list[Notification] = field(default_factory=list)
 
@@ -142,10 +148,10 @@ def check_sender(ingest: Ingest, forwarder: User | None = None) -> None:
     """Check 2: outgoing mail must come from a user of the account (or an alias of one);
     incoming mail must reach one: as a recipient (a mailbox rule redirected it to the logging
     address, or it was uploaded or synced), or by a user forwarding it as an attachment."""
-    users = users_by_address(ingest.account.id)
     parsed, inbound = ingest.parsed, ingest.inbound
     sender = parsed.sender.email if parsed.sender else inbound.envelope_from.lower()
     recipients = _addresses(parsed)
+    users = ingest.users = users_by_address(ingest.account.id, [sender, *recipients])
     ingest.names = {a.email: a.name for a in (*parsed.to, *parsed.cc, *parsed.bcc) if a.email}
     if sender in users and not users[sender].active:
         ingest.stop("sender", "sender_deactivated", email=sender)
@@ -179,7 +185,7 @@ def check_sender(ingest: Ingest, forwarder: User | None = None) -> None:
 
 def recipient_standings_of(ingest: Ingest) -> dict[str, RecipientStanding]:
     """What the account's rules say about each person left, by address (the compose rules)."""
-    standings = recipient_standings(ingest.account, ingest.actor, ingest.people)
+    standings = recipient_standings(ingest.account, ingest.actor, ingest.people, ingest.users)
     return {standing.email: standing for standing in standings}
 
 
@@ -570,7 +576,8 @@ def _record_failure(inbound_id: int, error: str) -> InboundMessage:
     if inbound.attempts >= MAX_ATTEMPTS:
         inbound.status, inbound.retry_at = "failed", None
         inbound.steps = [step("result", "failed", "stop", error=error, attempts=inbound.attempts)]
-        sender = users_by_address(inbound.account_id).get(sender_address(inbound))
+        address = sender_address(inbound)
+        sender = users_by_address(inbound.account_id, [address]).get(address)
         uploader = db.session.get(User, inbound.uploader_id) if inbound.uploader_id else None
         failed = notify_logging(inbound, sender or uploader)
     else:
@@ -610,6 +617,14 @@ def _process_despite_races(inbound_id: int) -> InboundMessage | None:
 
 def _process(inbound: InboundMessage) -> None:
     """Parse and run the checks, committing the result and its why together."""
+    notifications = _log_inbound(inbound)
+    db.session.commit()
+    publish(notifications)
+
+
+def _log_inbound(inbound: InboundMessage) -> list[Notification]:
+    """Parse and run the checks, leaving the result and its why in the session; the
+    notifications to publish once committed."""
     parsed = parse_mail(inbound.raw)
     account = db.session.get(Account, inbound.account_id)
     inbound.subject, inbound.rfc_message_id = parsed.subject, parsed.message_id
@@ -631,8 +646,32 @@ def _process(inbound: InboundMessage) -> None:
     inbound.processed_at = utcnow()
     ingest.notifications.append(notify_logging(inbound, ingest.actor))
     enqueue_logging(inbound)
+    return [notification for notification in ingest.notifications if notification is not None]
+
+
+def process_batch(inbound_ids: list[int]) -> None:
+    """Process several stored mails in one transaction: one lock query, one commit, and what
+    the mails share (their account, its users) read once. Each mail runs in a savepoint of its
+    own; one that fails there is processed again alone by process_inbound, which records its
+    failure and plans its retry, so a batch gives each mail the outcome it would get alone."""
+    notifications: list[Notification] = []
+    alone: list[int] = []
+    inbounds = lock_batch_for_processing(inbound_ids, utcnow())
+    # Held for the whole batch: the session keeps only objects something refers to.
+    accounts = db.session.scalars(
+        select(Account).where(Account.id.in_({inbound.account_id for inbound in inbounds}))
+    ).all()
+    for inbound in inbounds:
+        try:
+            with db.session.begin_nested():
+                notifications += _log_inbound(inbound)
+        except Exception:  # noqa: BLE001 - processed alone below, where the failure is recorded
+            alone.append(inbound.id)
     db.session.commit()
-    publish([notification for notification in ingest.notifications if notification is not None])
+    del accounts
+    publish(notifications)
+    for inbound_id in alone:
+        process_inbound(inbound_id)
 
 
 def ingest_now(

@@ -3,10 +3,12 @@ mode, recipients' opt-outs."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import lazyload
 
 from tracklog.extensions import db
 from tracklog.mailaddress import domain_of
@@ -38,16 +40,26 @@ class RecipientStanding:
         return self.needs_legal_basis and not (self.contact and self.contact.legal_basis)
 
 
-def users_by_address(account_id: int) -> dict[str, User]:
+def users_by_address(account_id: int, emails: Collection[str] | None = None) -> dict[str, User]:
     """Every address of every user of the account (sign-in, verified aliases, connected), to its
-    user; an alias not verified yet is nobody's."""
-    users = db.session.scalars(select(User).filter_by(account_id=account_id)).all()
-    addresses = {user.email: user for user in users}
-    aliases = select(UserAddress).where(
-        UserAddress.account_id == account_id, UserAddress.verified_at.is_not(None)
+    user; an alias not verified yet is nobody's. Given emails, only those addresses are looked
+    up: a mail or a draft asks about its own few, not about every user of a large account."""
+    # A user's own addresses are not needed here: not loaded with them (one query less).
+    users = select(User).filter_by(account_id=account_id).options(lazyload(User.addresses))
+    aliases = (
+        select(UserAddress.email, User)
+        .join(User, User.id == UserAddress.user_id)
+        .where(UserAddress.account_id == account_id, UserAddress.verified_at.is_not(None))
+        .options(lazyload(User.addresses))
     )
-    for alias in db.session.scalars(aliases):
-        addresses[alias.email] = alias.user
+    if emails is not None:
+        wanted = list(set(emails))
+        if not wanted:
+            return {}
+        users = users.where(User.email.in_(wanted))
+        aliases = aliases.where(UserAddress.email.in_(wanted))
+    addresses = {user.email: user for user in db.session.scalars(users)}
+    addresses.update((email, user) for email, user in db.session.execute(aliases))
     return addresses
 
 
@@ -61,14 +73,17 @@ def is_unverified_alias(account_id: int, email: str) -> bool:
     return db.session.scalar(query) is not None
 
 
-def sender_refusal(account_id: int, sender: str) -> str | None:
+def sender_refusal(
+    account_id: int, sender: str, users: dict[str, User] | None = None
+) -> str | None:
     """Why the BCC receiver would not log a mail from this From address (not a user or verified
     alias of the account, or a deactivated user's), or None when it would; an unknown From is
-    the user's."""
+    the user's. users: the account's users by address, among them the sender's, when the caller
+    has looked them up already."""
     email = sender.strip().lower()
     if not email:
         return None
-    owner = users_by_address(account_id).get(email)
+    owner = (users if users is not None else users_by_address(account_id, [email])).get(email)
     if owner is None and is_unverified_alias(account_id, email):
         return _(
             "Will not be logged: the alias %(email)s is not verified yet. Follow the link sent "
@@ -117,10 +132,14 @@ def never_log_match(entries: list[NeverLogEntry], email: str) -> NeverLogEntry |
 
 
 def recipient_standings(
-    account: Account, sender: User | None, emails: list[str]
+    account: Account,
+    sender: User | None,
+    emails: list[str],
+    users: dict[str, User] | None = None,
 ) -> list[RecipientStanding]:
-    """The standing of each address under the account's rules, in the given order."""
-    users = users_by_address(account.id)
+    """The standing of each address under the account's rules, in the given order (users: the
+    account's users by address, when the caller has looked them up already)."""
+    users = users_by_address(account.id, emails) if users is None else users
     entries = never_log_entries(account.id, sender.id if sender else None)
     contacts = {
         contact.email: contact

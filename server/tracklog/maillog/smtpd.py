@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import re
 import signal
@@ -11,7 +12,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -19,17 +20,18 @@ from weakref import WeakKeyDictionary
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 from flask import Flask
-from sqlalchemy import inspect
 
+from tracklog.extensions import db
 from tracklog.loggingaddress import PREFIX
 from tracklog.maillog.store import (
     LoggingAddress,
     MailTooLarge,
     due_for_processing,
+    inbound_row,
     next_retry_at,
     refuse_too_large,
     resolve_logging_address,
-    store_inbound,
+    store_rows,
 )
 from tracklog.models import utcnow
 
@@ -39,17 +41,24 @@ log = logging.getLogger(__name__)
 # which is one long line over SMTP) and a 5xx would bounce the copy back to the salesperson: a
 # line may be as long as the whole mail may be, at least this long.
 MIN_LINE_BYTES = 1024 * 1024
-# Threads that talk to the database for RCPT and DATA, so a slow database never stalls the loop.
+# Threads that talk to the database for RCPT and prepare the rows of DATA, so that a slow
+# database never stalls the loop.
 STORE_THREADS = 4
-# Mail is processed on a few threads: a slow mail never holds up the next one.
-PROCESS_THREADS = 3
+# The mails of at most this many SMTP sessions go into one INSERT and one commit.
+GROUP_COMMIT_MAILS = 64
+# Mail is processed in batches (one transaction each) on a few threads: a slow batch never
+# holds up the next one. Fewer threads than the SMTP sessions: they share the interpreter with
+# the receiver's loop, which must keep answering.
+PROCESS_THREADS = 2
+PROCESS_BATCH = 25
+PROCESS_NICENESS = 5
 # Stored mail that is due is looked for this often (sooner when a retry is due), whatever else
 # arrives: mail whose attempt failed, left by a crash, or not even recorded (database down). One
 # indexed query: an idle receiver still costs next to nothing.
 SWEEP_SECONDS = 5
 SWEEP_AFTER_ERROR_SECONDS = 10
 
-ProcessStored = Callable[[int], None]
+ProcessStored = Callable[[list[int]], None]
 
 TRY_LATER_CHECK = "451 4.3.0 cannot check the address now, try again later"
 TRY_LATER_STORE = "451 4.3.0 cannot store the message now, try again later"
@@ -109,10 +118,15 @@ class BccHandler:
     """aiosmtpd hooks: accept known logging addresses, store each copy, pass it on to processing."""
 
     def __init__(
-        self, app: Flask, executor: ThreadPoolExecutor, stored: Callable[[list[int]], None]
+        self,
+        app: Flask,
+        executor: ThreadPoolExecutor,
+        writer: GroupCommit,
+        stored: Callable[[list[int]], None],
     ) -> None:
         self.app = app
         self.executor = executor
+        self.writer = writer
         self.stored = stored
         self.accepted: WeakKeyDictionary[Envelope, list[tuple[str, LoggingAddress]]]
         self.accepted = WeakKeyDictionary()
@@ -153,7 +167,7 @@ class BccHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         try:
-            ids = await self._off_loop(self._store, copies, raw, envelope.mail_from or "")
+            ids = await self._store(copies, raw, envelope.mail_from or "")
         except MailTooLarge:
             return TOO_LARGE
         except Exception:
@@ -209,18 +223,25 @@ class BccHandler:
                     draft_public_id=found.draft_public_id,
                 )
 
-    def _store(
+    async def _store(
         self, copies: list[tuple[str, LoggingAddress]], raw: bytes, sender: str
     ) -> list[int]:
-        """Commit one copy per account; whatever got committed goes on to processing."""
-        stored: list[int] = []
-        accounts: set[int] = set()
-        try:
-            with self.app.app_context():
-                for address, found in copies:
-                    if found.account_id in accounts:
-                        continue
-                    inbound = store_inbound(
+        """Commit one copy per account (with the other sessions' mails: GroupCommit), then pass
+        them on to processing."""
+        rows = await self._off_loop(self._rows, copies, raw, sender)
+        ids = await asyncio.wrap_future(self.writer.submit(rows))
+        self.stored(ids)
+        return ids
+
+    def _rows(
+        self, copies: list[tuple[str, LoggingAddress]], raw: bytes, sender: str
+    ) -> list[dict[str, Any]]:
+        """The rows of one copy per account (MailTooLarge past the size limit)."""
+        rows: dict[int, dict[str, Any]] = {}
+        with self.app.app_context():
+            for address, found in copies:
+                if found.account_id not in rows:
+                    rows[found.account_id] = inbound_row(
                         found.account_id,
                         "smtp",
                         raw,
@@ -228,12 +249,73 @@ class BccHandler:
                         envelope_to=printable(address),
                         draft_public_id=found.draft_public_id,
                     )
-                    accounts.add(found.account_id)
-                    # The identity, not inbound.id: reading an expired attribute would query again.
-                    stored.append(inspect(inbound).identity[0])
-        finally:
-            self.stored(stored)
-        return stored
+        return list(rows.values())
+
+
+class GroupCommit:
+    """The one thread that stores received mail: what every SMTP session handed in while the
+    previous batch was being committed goes into the next, with one INSERT and one commit, so
+    eight sessions pay for one flush to disk instead of eight. Each session still answers 250
+    only once its own rows are committed."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._queue: queue.Queue[tuple[list[dict[str, Any]], Future[list[int]]] | None]
+        self._queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="smtpd-store", daemon=True)
+        self._thread.start()
+
+    def submit(self, rows: list[dict[str, Any]]) -> Future[list[int]]:
+        """The ids of the rows once committed, or the error that kept them from it."""
+        future: Future[list[int]] = Future()
+        self._queue.put((rows, future))
+        return future
+
+    def stop(self) -> None:
+        """Store what was handed in, then end the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        """Commit batches until stopped."""
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < GROUP_COMMIT_MAILS:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop once this batch is committed
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[list[dict[str, Any]], Future[list[int]]]]) -> None:
+        """One INSERT for the batch; if it fails, each session's rows alone, so that one bad
+        mail gets its 451 without taking the others with it."""
+        with self.app.app_context():
+            try:
+                ids = store_rows([row for rows, _future in batch for row in rows])
+            except Exception:
+                db.session.rollback()
+                for rows, future in batch:
+                    self._commit_alone(rows, future)
+                return
+        for rows, future in batch:
+            future.set_result(ids[: len(rows)])
+            ids = ids[len(rows) :]
+
+    def _commit_alone(self, rows: list[dict[str, Any]], future: Future[list[int]]) -> None:
+        """One session's rows in a transaction of their own."""
+        try:
+            future.set_result(store_rows(rows))
+        except Exception as error:  # noqa: BLE001 - the session answers 451 for it
+            db.session.rollback()
+            future.set_exception(error)
 
 
 class ReceiverController(Controller):
@@ -270,6 +352,7 @@ class SmtpReceiver:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._writer: GroupCommit | None = None
         self._controller: ReceiverController | None = None
 
     def start(self) -> None:
@@ -279,8 +362,9 @@ class SmtpReceiver:
                 target=self._process_forever, name="smtpd-process", daemon=True
             )
             self._worker.start()
-        self._executor = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="smtpd-store")
-        handler = BccHandler(self.app, self._executor, self._hand_over)
+        self._executor = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="smtpd-rcpt")
+        self._writer = GroupCommit(self.app)
+        handler = BccHandler(self.app, self._executor, self._writer, self._hand_over)
         self._controller = ReceiverController(
             handler,
             hostname=self.host,
@@ -308,6 +392,9 @@ class SmtpReceiver:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
         if self._worker is not None:
             self._queue.put(None)
             self._worker.join(timeout=30)
@@ -331,23 +418,43 @@ class SmtpReceiver:
                 self._queue.put(inbound_id)
 
     def _process_forever(self) -> None:
-        """Process each new id on a few threads, and sweep for stored mail that is due (left by
-        an earlier run, or waiting for its retry) on a schedule of its own, until stopped."""
-        with ThreadPoolExecutor(PROCESS_THREADS, thread_name_prefix="smtpd-process") as pool:
+        """Process new ids in batches on a few threads, and sweep for stored mail that is due
+        (left by an earlier run, or waiting for its retry) on a schedule of its own, until
+        stopped. A batch is taken only when a thread is free: what arrives meanwhile waits in
+        the queue and goes into the next batch, so batches grow with the load."""
+        free = threading.Semaphore(PROCESS_THREADS)
+        with ThreadPoolExecutor(
+            PROCESS_THREADS, thread_name_prefix="smtpd-process", initializer=yield_to_receiver
+        ) as pool:
             next_sweep = 0.0
             while True:
                 if time.monotonic() >= next_sweep:
-                    next_sweep = time.monotonic() + self._sweep(pool)
-                try:
-                    inbound_id = self._queue.get(timeout=max(0.0, next_sweep - time.monotonic()))
-                except queue.Empty:
-                    continue
-                if inbound_id is None:
+                    next_sweep = time.monotonic() + self._sweep()
+                free.acquire()
+                batch = self._next_batch(max(0.0, next_sweep - time.monotonic()))
+                if batch is None:
                     return
-                self._submit(pool, inbound_id)
+                self._submit(pool, batch, free)
 
-    def _sweep(self, pool: ThreadPoolExecutor) -> float:
-        """Submit the stored mail that is due; the seconds until the next sweep."""
+    def _next_batch(self, timeout: float) -> list[int] | None:
+        """Up to PROCESS_BATCH queued ids, waiting at most timeout for the first; None to stop."""
+        batch: list[int] = []
+        try:
+            item = self._queue.get(timeout=timeout)
+            while item is not None:
+                batch.append(item)
+                if len(batch) == PROCESS_BATCH:
+                    return batch
+                item = self._queue.get_nowait()
+        except queue.Empty:
+            return batch
+        if batch:
+            self._queue.put(None)  # stop once this batch is on its way
+            return batch
+        return None
+
+    def _sweep(self) -> float:
+        """Queue the stored mail that is due; the seconds until the next sweep."""
         try:
             with self.app.app_context():
                 now = utcnow()
@@ -356,30 +463,46 @@ class SmtpReceiver:
             log.exception("cannot list stored mail awaiting processing; looking again soon")
             return SWEEP_AFTER_ERROR_SECONDS
         for inbound_id in due:
-            self._submit(pool, inbound_id)
+            self._queue.put(inbound_id)
         if upcoming is None:
             return SWEEP_SECONDS
         return min(SWEEP_SECONDS, max(0.1, (upcoming - utcnow()).total_seconds()))
 
-    def _submit(self, pool: ThreadPoolExecutor, inbound_id: int) -> None:
-        """Process a mail on the pool unless it is being processed already."""
+    def _submit(
+        self, pool: ThreadPoolExecutor, batch: list[int], free: threading.Semaphore
+    ) -> None:
+        """Process the mails of a batch not being processed already on the pool."""
         with self._lock:
-            if inbound_id in self._in_flight:
-                return
-            self._in_flight.add(inbound_id)
-        pool.submit(self._process_one, inbound_id)
+            batch = [
+                inbound_id
+                for inbound_id in dict.fromkeys(batch)
+                if inbound_id not in self._in_flight
+            ]
+            self._in_flight.update(batch)
+        if batch:
+            pool.submit(self._process_batch, batch, free)
+        else:
+            free.release()
 
-    def _process_one(self, inbound_id: int) -> None:
+    def _process_batch(self, batch: list[int], free: threading.Semaphore) -> None:
         """Run the processing callback in an app context; a failure is logged, never raised."""
         assert self.process is not None
         try:
             with self.app.app_context():
-                self.process(inbound_id)
+                self.process(batch)
         except Exception:
-            log.exception("processing stored mail %s failed", inbound_id)
+            log.exception("processing stored mail %s failed", batch)
         finally:
             with self._lock:
-                self._in_flight.discard(inbound_id)
+                self._in_flight.difference_update(batch)
+            free.release()
+
+
+def yield_to_receiver() -> None:
+    """Give a processing thread a lower priority than the receiver's loop (Linux schedules
+    threads one by one), so that answering SMTP sessions comes first under load."""
+    if hasattr(os, "setpriority"):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PROCESS_NICENESS)
 
 
 def run_until_signalled(receiver: SmtpReceiver, announce: Callable[[str], None]) -> None:

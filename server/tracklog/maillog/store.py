@@ -8,10 +8,12 @@ from datetime import datetime
 from email.errors import MissingHeaderBodySeparatorDefect
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.orm import undefer
 
 from tracklog.errors import DomainError
 from tracklog.extensions import db
@@ -104,7 +106,19 @@ def mail_size_limit() -> int:
     return current_app.config["MAX_MAIL_BYTES"]
 
 
-def store_inbound(
+def store_inbound(account_id: int, channel: str, raw: bytes, **envelope: Any) -> InboundMessage:
+    """Commit the raw mail; only after this returns may the sender be told it was received.
+
+    Every road (BCC, the pane's upload, mailbox sync) comes through here or store_rows, so a mail
+    over the size limit is refused the same way everywhere: MailTooLarge, and a why in its
+    place. envelope: inbound_row's keyword arguments."""
+    inbound = InboundMessage(**inbound_row(account_id, channel, raw, **envelope))
+    db.session.add(inbound)
+    db.session.commit()
+    return inbound
+
+
+def inbound_row(
     account_id: int,
     channel: str,
     raw: bytes,
@@ -113,11 +127,8 @@ def store_inbound(
     envelope_to: str = "",
     draft_public_id: str | None = None,
     uploader_id: int | None = None,
-) -> InboundMessage:
-    """Commit the raw mail; only after this returns may the sender be told it was received.
-
-    Every road (BCC, the pane's upload, mailbox sync) comes through here, so a mail over the size
-    limit is refused the same way everywhere: MailTooLarge, and a why in its place."""
+) -> dict[str, Any]:
+    """The columns of a mail to store; MailTooLarge (its why committed) when over the limit."""
     limit = mail_size_limit()
     if len(raw) > limit:
         refuse_too_large(
@@ -131,20 +142,27 @@ def store_inbound(
             uploader_id=uploader_id,
         )
         raise MailTooLarge(limit)
-    inbound = InboundMessage(
-        account_id=account_id,
-        channel=channel,
-        raw=raw,
-        size=len(raw),
-        content_hash=hashlib.sha256(raw).hexdigest(),
-        envelope_from=envelope_from[:320],
-        envelope_to=envelope_to[:320],
-        draft_public_id=draft_public_id,
-        uploader_id=uploader_id,
-    )
-    db.session.add(inbound)
+    return {
+        "account_id": account_id,
+        "channel": channel,
+        "raw": raw,
+        "size": len(raw),
+        "content_hash": hashlib.sha256(raw).hexdigest(),
+        "envelope_from": envelope_from[:320],
+        "envelope_to": envelope_to[:320],
+        "draft_public_id": draft_public_id,
+        "uploader_id": uploader_id,
+    }
+
+
+def store_rows(rows: list[dict[str, Any]]) -> list[int]:
+    """Commit several mails (inbound_row) with one INSERT and one commit, in their order: the BCC
+    receiver's group commit, where the mails of every SMTP session that arrived meanwhile share
+    one round trip and one flush to disk."""
+    query = insert(InboundMessage).returning(InboundMessage.id, sort_by_parameter_order=True)
+    ids = list(db.session.scalars(query, rows))
     db.session.commit()
-    return inbound
+    return ids
 
 
 def refuse_too_large(
@@ -226,3 +244,20 @@ def lock_for_processing(inbound_id: int) -> InboundMessage | None:
         .with_for_update(skip_locked=True)
     )
     return db.session.scalar(query)
+
+
+def lock_batch_for_processing(inbound_ids: list[int], now: datetime) -> list[InboundMessage]:
+    """The stored mails among these that are due, locked as lock_for_processing locks one (those
+    another holds are left out), in id order."""
+    query = (
+        select(InboundMessage)
+        .where(
+            InboundMessage.id.in_(inbound_ids),
+            InboundMessage.status == "stored",
+            or_(InboundMessage.retry_at.is_(None), InboundMessage.retry_at <= now),
+        )
+        .order_by(InboundMessage.id)
+        .options(undefer(InboundMessage.raw))
+        .with_for_update(skip_locked=True)
+    )
+    return list(db.session.scalars(query))

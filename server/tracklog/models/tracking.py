@@ -38,7 +38,9 @@ class Message(AccountScoped, Timestamped, Base):
     create_contacts: Mapped[bool] = mapped_column(default=True)
     requested_associations: Mapped[list] = mapped_column(default=list)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
-    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"))
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activity.id", ondelete="SET NULL"), index=True
+    )
     replied_at: Mapped[datetime | None]
     muted: Mapped[bool] = mapped_column(default=False)
     last_activity_at: Mapped[datetime | None]

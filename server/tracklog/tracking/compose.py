@@ -25,7 +25,12 @@ from tracklog.extensions import db
 from tracklog.inputs import stored_integer
 from tracklog.loggingaddress import ALPHABET, is_logging_address, logging_address
 from tracklog.mailaddress import normalise_email
-from tracklog.maillog.rules import RecipientStanding, recipient_standings, sender_refusal
+from tracklog.maillog.rules import (
+    RecipientStanding,
+    recipient_standings,
+    sender_refusal,
+    users_by_address,
+)
 from tracklog.mailtemplates.library import record_template_use
 from tracklog.models import Account, Contact, Message, MessageRecipient, TrackedLink, User
 from tracklog.privacy.optout import opt_out_token
@@ -337,10 +342,12 @@ def plan_recipients(user: User, request: ComposeRequest) -> tuple[str, str, list
         if not is_logging_address(email)
     ]
     unique = list(dict.fromkeys(fields_and_emails))
-    standings = recipient_standings(user.account, user, [email for _field, email in unique])
+    emails = [email for _field, email in unique]
+    users = users_by_address(user.account_id, [*emails, request.sender.strip().lower()])
+    standings = recipient_standings(user.account, user, emails, users)
     mode, mode_reason = tracking_mode(request, standings)
     not_logging = (
-        sender_refusal(user.account_id, request.sender)
+        sender_refusal(user.account_id, request.sender, users)
         if request.log
         else _("Logging was turned off for this mail.")
     )
@@ -394,29 +401,39 @@ def require_a_recipient(request: ComposeRequest) -> None:
 
 
 def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
-    """Create or update the message of a draft and answer the contract's compose response."""
+    """Create or update the message of a draft and answer the contract's compose response.
+
+    Everything is decided before the message is written, so that a new one is one INSERT with
+    its recipients and links; the answer is made before the commit, which would expire what it
+    reads."""
     require_a_recipient(request)
     account = user.account
+    associations = explicit_associations(account.id, request.associations)
+    mode, mode_reason, plans = plan_recipients(user, request)
     message = find_draft(user, request.client_item_id)
     if message is None:
+        # Empty collections, not yet loaded ones: a new message has nothing to read back.
         message = Message(
             account_id=account.id,
             user_id=user.id,
             public_id=new_public_id(),
             client_item_id=request.client_item_id,
+            recipients=[],
+            links=[],
         )
         db.session.add(message)
+    elif request.template_id is None:
+        record_template_use(user, message, None)  # a draft that no longer uses its template
     message.subject = request.subject
     message.client_host = request.client_host
     message.track_requested = request.track
     message.log_requested = request.log
     message.create_contacts = request.create_contacts
-    associations = explicit_associations(account.id, request.associations)
     message.requested_associations = [{"type": a["type"], "id": a["id"]} for a in associations]
-    mode, mode_reason, plans = plan_recipients(user, request)
     message.tracking = mode
-    message.recipients = []
-    db.session.flush()
+    if message.recipients:
+        message.recipients = []
+        db.session.flush()
     message.recipients = [
         MessageRecipient(
             account_id=account.id,
@@ -434,11 +451,11 @@ def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
     tracked_slot = next((p.slot for p in plans if mode == "individual" and p.track), 0)
     html = request.html
     claim_shared_files(message, html)
-    record_template_use(user, message, request.template_id)
+    if request.template_id is not None:
+        record_template_use(user, message, request.template_id)
     if mode != "off":
         html = rewrite_for_tracking(message, account, html, tracked_slot)
-    db.session.commit()
-    return {
+    answer = {
         "message_id": message.public_id,
         "html": html,
         "bcc": logging_address(account.bcc_key, message.public_id) if request.log else None,
@@ -447,3 +464,5 @@ def prepare_message(user: User, request: ComposeRequest) -> dict[str, Any]:
         "recipients": [plan.as_json() for plan in plans],
         "associations": associations,
     }
+    db.session.commit()
+    return answer

@@ -32,6 +32,7 @@ _ATTRIBUTE = getattr(
         r"('[^']*'|\"[^\"]*\"|(?!['\"])[^>\s]*))?(?:\s|/(?!>))*"
     ),
 )
+_LOCATE_START_TAG_END = html.parser.locatestarttagend_tolerant
 _COMMENT_CLOSE = getattr(html.parser, "commentclose", re.compile(r"--\s*>"))
 _CHARACTER_REFERENCE = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -64,18 +65,45 @@ class _Href:
     url: str
 
 
+# What the scanner may skip: text, and complete start tags (as the parser's own pattern finds
+# their end) that are not noted, and end tags but </body>. Atomic groups, so that a tag is cut
+# where the parser cuts it and never where backtracking would find another end; the rest (noted
+# tags, comments, declarations, odd or unfinished markup) goes to the parser as before.
+_SKIPPABLE = re.compile(
+    r"(?:[^<]++"
+    r"|(?=<(?!(?i:a|area|base|img|script|style)[\t\n\r\f />\x00]|[a-zA-Z][^\t\n\r\f />\x00:]*:))"
+    r"(?>(?x:" + _LOCATE_START_TAG_END.pattern + r"))/?>"
+    r"|</(?!(?i:body))[a-zA-Z][^>]*>"
+    r")*+"
+)
+_LESS_THAN = re.compile("<")
+
+
+class _NextNoted:
+    """Stands in for the parser's `interesting` pattern: search() finds the next "<" that starts
+    something the scanner notes or that the parser must read itself, past skippable markup."""
+
+    @staticmethod
+    def search(text: str, start: int) -> re.Match[str] | None:
+        """The "<" where the parser takes over, or None when only skippable markup is left."""
+        return _LESS_THAN.match(text, _SKIPPABLE.match(text, start).end())
+
+
+_NEXT_NOTED = _NextNoted()
+
+
 class _Scanner(html.parser.HTMLParser):
-    """Notes where links, <base>, <img>, conditional comments and </body> begin in a text."""
+    """Notes where links, <base>, <img>, conditional comments and </body> begin in a text.
+
+    Only those constructs reach the parser: the text and the other start and end tags before
+    them are skipped in one regular expression match (see _NextNoted), where the stdlib would
+    read them one by one and each tag's attributes (most of a mail, and of the parser's time)."""
 
     def __init__(self, text: str) -> None:
         """Prepare to scan text, the very string that will be fed (see _scan)."""
-        super().__init__(convert_charrefs=False)
         self.text = text
-        self.line_starts = [0]
-        newline = text.find("\n")
-        while newline >= 0:
-            self.line_starts.append(newline + 1)
-            newline = text.find("\n", newline + 1)
+        self.at = 0
+        super().__init__(convert_charrefs=False)
         self.last_comment_close = -1
         for match in _COMMENT_CLOSE.finditer(text):
             self.last_comment_close = match.start()
@@ -83,10 +111,24 @@ class _Scanner(html.parser.HTMLParser):
         self.events: list[tuple[str, int, str, int]] = []
         self.body_ends: list[int] = []
 
+    def reset(self) -> None:
+        """Start in the state where uninteresting markup is skipped."""
+        super().reset()
+        self.interesting = _NEXT_NOTED
+
+    def clear_cdata_mode(self) -> None:
+        """After a <script> or <style>, skip uninteresting markup again."""
+        super().clear_cdata_mode()
+        self.interesting = _NEXT_NOTED
+
+    def updatepos(self, i: int, j: int) -> int:
+        """Follow the parser's position as an offset (the stdlib counts lines and columns)."""
+        self.at = j
+        return j
+
     def position(self) -> int:
         """The start of the construct being reported, as an index into the text."""
-        line, column = self.getpos()
-        return self.line_starts[line - 1] + column
+        return len(self.text) - len(self.rawdata) + self.at
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         """Remember links, VML shapes (any prefixed tag), <base> and <img> with their span."""
