@@ -148,6 +148,25 @@ def test_healthz_names_a_child_that_is_down(served):
     assert running.get("/healthz").json() == {"status": "ok", "database": "ok", "bus": "ok"}
 
 
+def test_the_children_stop_when_serves_master_is_killed(tmp_path: Path):
+    env = clean_environment(tmp_path / "instance", TRACKLOG_SMTP_PORT=str(free_port()))
+    assert tracklog(env, "db", "upgrade").returncode == 0
+    running = start_served(env, free_port())
+    children = [
+        wait_for(lambda c=command: child_pid(running, c), f"{command} running", running)
+        for command in ("record-hits", "smtpd")
+    ]
+
+    os.kill(running.process.pid, signal.SIGKILL)
+    running.process.wait()
+
+    def gone() -> bool:
+        """Whether every child has exited."""
+        return not any(Path(f"/proc/{pid}").exists() for pid in children)
+
+    wait_for(gone, "the children's exit", running)
+
+
 def test_children_that_keep_dying_are_restarted_after_growing_pauses():
     now = [100.0]
     said: list[str] = []
