@@ -24,7 +24,9 @@ def channels(colour: str) -> tuple[int, int, int]:
 
 def luminance(colour: str) -> float:
     """Relative luminance as WCAG defines it."""
-    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels(colour)]
+    linear = [
+        c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels(colour)
+    ]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
@@ -36,7 +38,8 @@ def contrast(first: str, second: str) -> float:
 
 def mix(colour: str, other: str, share: float) -> str:
     """colour with share (0 to 1) of other mixed in."""
-    mixed = (round(a + (b - a) * share) for a, b in zip(channels(colour), channels(other), strict=True))
+    pairs = zip(channels(colour), channels(other), strict=True)
+    mixed = (round(a + (b - a) * share) for a, b in pairs)
     return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
