@@ -1,9 +1,9 @@
 """Pipelines every account starts with and has, and their stages' names in the reader's language.
 
-The default pipelines and stages are stored with their English names and translated when shown, for as long as
-the account leaves a name unchanged: one account's users read them each in their own language
-(Japanese users see the names HubSpot's Japanese edition uses), and a renamed stage is shown as
-written.
+The default pipelines and stages are stored with their English names and translated when shown,
+for as long as the account leaves a name unchanged: one account's users read them each in their
+own language (Japanese users see the names HubSpot's Japanese edition uses), and a renamed
+pipeline or stage is shown as written.
 """
 
 from __future__ import annotations
