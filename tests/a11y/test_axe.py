@@ -1,8 +1,10 @@
 """WCAG 2.2 AA: every page of the web app and the Outlook pane, checked with axe-core in Chromium,
-in English, Japanese and Swedish, has no serious or critical violation.
+in English (light theme), Japanese and Swedish (dark theme), has no serious or critical violation.
 
 One test per language (xdist spreads them); each signs in once to the demo account and walks every
-page in one browser context, so a language costs one seeding and one sign-in.
+page in one browser context, so a language costs one seeding and one sign-in. Each page checked is
+also saved as a screenshot (test-artifacts/a11y/), the loose reference a layout change is looked at
+against.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING = ("serious", "critical")
 LOCALES = {"en": "en-US", "ja": "ja-JP", "sv": "sv-SE"}
+SCHEMES = {"en": "light", "ja": "dark", "sv": "dark"}
 STATIC_PAGES = (
     "/",
     "/contacts",
@@ -139,19 +142,26 @@ def pane_office(language: str, email: str, mode: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("language", sorted(LOCALES))
-def test_every_page_and_the_pane_have_no_serious_violation(browser, live, open_pane, language):
+def test_every_page_and_the_pane_have_no_serious_violation(
+    browser, live, open_pane, screenshots, language
+):
     admin, paths = demo_pages()
+    scheme = SCHEMES[language]
     page = signed_in(browser, live.url, admin.email, LOCALES[language])
+    page.emulate_media(color_scheme=scheme)
     found: dict[str, list[str]] = {}
     for path in paths:
         page.goto(f"{live.url}{path}")
         assert page.get_attribute("html", "lang") == language, path
         found[path] = violations(page)
+        screenshots(page, f"{language}-{scheme}-{path.strip('/').replace('/', '-') or 'home'}")
     token = create_token(admin, "a11y")[1]
     for mode in ("compose", "read"):
         pane = open_pane(f"/taskpane/{mode}.html", pane_office(language, admin.email, mode), token)
+        pane.emulate_media(color_scheme=scheme)
         pane.wait_for_selector("body[data-ready=true]", timeout=BROWSER_TIMEOUT_MS)
         found[f"pane ({mode})"] = violations(pane)
+        screenshots(pane, f"{language}-{scheme}-pane-{mode}")
     page.context.close()
     failing = {where: lines for where, lines in found.items() if lines}
     assert not failing, json.dumps(failing, indent=1, ensure_ascii=False)
