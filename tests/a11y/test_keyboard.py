@@ -3,6 +3,7 @@ with Tab, Enter, arrows and the pages' shortcuts, never a click."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +26,8 @@ def tab_to(page: Any, selector: str) -> None:
 
 
 def test_the_core_walks_need_only_a_keyboard(browser, live):
+    from playwright.sync_api import expect
+
     seed_demo()
     admin = db.session.scalar(select(User).where(User.email == DEMO_USERS[0][0]))
     contact = db.session.scalar(select(Contact).where(Contact.account_id == admin.account_id))
@@ -59,7 +62,7 @@ def test_the_core_walks_need_only_a_keyboard(browser, live):
         page.keyboard.press("ArrowDown")
         page.keyboard.press("Tab")
         page.keyboard.press("Enter")
-        page.wait_for_function("document.getElementById('board-status').textContent !== ''")
+        expect(page.locator("#board-status")).to_have_text(re.compile(r"\S"))
 
         page.goto(f"{live.url}/messages")
         tab_to(page, "table a[href^='/messages/tl_']")
