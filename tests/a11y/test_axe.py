@@ -59,6 +59,7 @@ STATIC_PAGES = (
     "/settings/webhooks",
     "/settings/partners",
     "/settings/audit",
+    "/search?q=na",
     "/api/docs",
     "/no-such-page",
 )

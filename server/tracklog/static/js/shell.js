@@ -36,7 +36,7 @@ function focusFirst(selector) {
 }
 
 const SHORTCUTS = {
-  "/": () => focusFirst("[role=search] input[type=search], [role=search] input[type=text]"),
+  "/": () => focusFirst("main [role=search] input[type=search]") || focusFirst("#global-search"),
   n: () => focusFirst("#note-body"),
   j: () => stepRecord(1),
   k: () => stepRecord(-1),
