@@ -1,4 +1,5 @@
-"""The highlights a record page opens with: owner, stage, amount, last activity and next task."""
+"""The highlights a record page opens with (owner, stage, amount, last activity, next task) and
+the open and click counts its mail cards show without being expanded."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tracklog.extensions import db
-from tracklog.models import ActivityAssociation, Task, User
+from tracklog.models import ActivityAssociation, EngagementEvent, Message, Task, User
+from tracklog.models.tracking import PERSON_CLASSES
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,27 @@ def record_highlights(record_type: str, record: Any) -> Highlights:
         last_activity_at=last_activity_at(record.account_id, record_type, record.id),
         next_task=next_task(record.account_id, record_type, record.id),
     )
+
+
+def engagement_counts(account_id: int, public_ids: set[str]) -> dict[str, dict[str, int]]:
+    """Opens and clicks by people per message, counted as the message's KPIs count them (person
+    classes, repeats once), in one query."""
+    if not public_ids:
+        return {}
+    query = (
+        select(Message.public_id, EngagementEvent.kind, func.count(EngagementEvent.id))
+        .join(EngagementEvent, EngagementEvent.message_id == Message.id)
+        .where(
+            Message.account_id == account_id,
+            Message.public_id.in_(public_ids),
+            EngagementEvent.account_id == account_id,
+            EngagementEvent.kind.in_(("open", "click")),
+            EngagementEvent.classification.in_(PERSON_CLASSES),
+            EngagementEvent.counted.is_(True),
+        )
+        .group_by(Message.public_id, EngagementEvent.kind)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for public_id, kind, count in db.session.execute(query):
+        counts.setdefault(public_id, {"open": 0, "click": 0})[kind] = count
+    return counts

@@ -29,7 +29,7 @@ from tracklog.crm.activities import plain_text_html
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
 from tracklog.crm.deal_mail import MAIL_VIEWS, contact_mail_page, with_deal_facts
 from tracklog.crm.fields import Field
-from tracklog.crm.highlights import record_highlights
+from tracklog.crm.highlights import engagement_counts, record_highlights
 from tracklog.crm.legalbasis import LEGAL_BASIS_LABELS, set_legal_basis
 from tracklog.crm.paths import PLURALS, RECORD_ROUTE, SINGULARS
 from tracklog.crm.people import contacts_by_email
@@ -50,7 +50,6 @@ from tracklog.extensions import db
 from tracklog.inputs import stored_integer
 from tracklog.models import ACTIVITY_TYPES, Activity, Company, Contact, Deal, Stage
 from tracklog.partners.notes import shared_timeline
-from tracklog.tracking.kpis import engagement_counts
 from tracklog.tracking.pages import tracking_labels
 from tracklog.tracking.untrack import untracked_html
 

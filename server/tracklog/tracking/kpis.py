@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from tracklog.crm.people import contacts_by_email
 from tracklog.errors import NotFound
@@ -70,29 +70,6 @@ def kpis(message: Message, events: list[EngagementEvent]) -> dict[str, Any]:
         "last_opened_at": _iso(max((e.occurred_at for e in opens), default=None)),
         "last_activity_at": _iso(max((e.occurred_at for e in events), default=None)),
     }
-
-
-def engagement_counts(account_id: int, public_ids: set[str]) -> dict[str, dict[str, int]]:
-    """Opens and clicks by people (counted as kpis counts them) per message, in one query."""
-    if not public_ids:
-        return {}
-    query = (
-        select(Message.public_id, EngagementEvent.kind, func.count(EngagementEvent.id))
-        .join(EngagementEvent, EngagementEvent.message_id == Message.id)
-        .where(
-            Message.account_id == account_id,
-            Message.public_id.in_(public_ids),
-            EngagementEvent.account_id == account_id,
-            EngagementEvent.kind.in_(("open", "click")),
-            EngagementEvent.classification.in_(PERSON_CLASSES),
-            EngagementEvent.counted.is_(True),
-        )
-        .group_by(Message.public_id, EngagementEvent.kind)
-    )
-    counts: dict[str, dict[str, int]] = {}
-    for public_id, kind, count in db.session.execute(query):
-        counts.setdefault(public_id, {"open": 0, "click": 0})[kind] = count
-    return counts
 
 
 def _iso(value) -> str | None:
