@@ -13,6 +13,7 @@ from tracklog.accent import DEFAULT_ACCENT, brand_ramp
 
 theme = Blueprint("theme", __name__)
 ICONS = Path(__file__).resolve().parents[1] / "static" / "icons"
+HIDDEN_SVG = '<svg class="icon" aria-hidden="true" focusable="false"'
 
 
 @cache
@@ -24,14 +25,12 @@ def icon_svg(name: str) -> str:
 
 @theme.app_template_global("icon")
 def icon(name: str, label: str | None = None) -> Markup:
-    """Jinja: an inline icon; named by label for assistive technology, else hidden from it
-    (then the text beside it names the control)."""
-    svg = icon_svg(name)
+    """Jinja: an inline icon, hidden from assistive technology; a label, when given, is its text
+    for them (an icon-only button's name), else the words beside it name the control."""
+    svg = icon_svg(name).replace("<svg", HIDDEN_SVG, 1)
     if label:
-        opening = f'<svg class="icon" role="img" aria-label="{escape(label)}" focusable="false"'
-    else:
-        opening = '<svg class="icon" aria-hidden="true" focusable="false"'
-    return Markup(svg.replace("<svg", opening, 1))
+        svg += f'<span class="visually-hidden">{escape(label)}</span>'
+    return Markup(svg)
 
 
 def account_accent() -> str:
