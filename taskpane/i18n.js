@@ -41,14 +41,21 @@ export function t(key, params = {}) {
   );
 }
 
+/** Whether a catalogue has key (a missing one keeps the page's English instead of the key). */
+function translated(key) {
+  return key in catalogue || key in fallback;
+}
+
 /** Fills every data-i18n element (text) and data-i18n-* attribute under root. */
 export function translatePage(root = document) {
   for (const element of root.querySelectorAll("[data-i18n]")) {
-    element.textContent = t(element.getAttribute("data-i18n"));
+    const key = element.getAttribute("data-i18n");
+    if (translated(key)) element.textContent = t(key);
   }
   for (const [marker, attribute] of Object.entries(ATTRIBUTES)) {
     for (const element of root.querySelectorAll(`[${marker}]`)) {
-      element.setAttribute(attribute, t(element.getAttribute(marker)));
+      const key = element.getAttribute(marker);
+      if (translated(key)) element.setAttribute(attribute, t(key));
     }
   }
 }

@@ -104,6 +104,8 @@ def _register_blueprints(app: Flask) -> None:
     from tracklog.web.addin_files import addin_files
     from tracklog.web.formatting import formatting
     from tracklog.web.headers import init_security_headers
+    from tracklog.web.search import search_pages
+    from tracklog.web.theme import theme
     from tracklog.web.views import web
 
     init_bus(app)
@@ -117,6 +119,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs)
     app.register_blueprint(web)
     app.register_blueprint(formatting)
+    app.register_blueprint(theme)
+    app.register_blueprint(search_pages)
     app.register_blueprint(tracking)
     app.register_blueprint(graph_notifications)
     app.register_blueprint(messages)

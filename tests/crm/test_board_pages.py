@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -346,3 +347,32 @@ def test_the_default_stages_read_as_japanese_hubspot_users_know_them(client, api
     assert "クローズ済みの獲得商談" in listing and "Closed won" not in listing
     assert [(s["label"], s["probability"]) for s in sales["stages"]] == HUBSPOT_JAPANESE_STAGES
     assert sales["stages"][0]["name"] == "Appointment scheduled"
+
+
+def test_board_filters_by_owner_and_close_date_and_offers_a_new_deal_per_column(client, world):
+    today = date.today()
+    factories.make_deal(world.account, "Mine soon", 0, owner_id=world.user.id, close_date=today)
+    factories.make_deal(
+        world.account, "Mine late", 0, owner_id=world.user.id, close_date=today - timedelta(days=3)
+    )
+    factories.make_deal(world.account, "Admin deal", 0, owner_id=world.admin.id, close_date=today)
+    factories.make_deal(world.account, "Unowned deal", 1)
+    sign_in(client, world.user)
+    mine = client.get("/deals/board?owner=me").get_data(as_text=True)
+    assert "Mine soon" in mine and "Mine late" in mine and "Admin deal" not in mine
+    late = client.get("/deals/board?owner=me&close=overdue").get_data(as_text=True)
+    assert "Mine late" in late and "Mine soon" not in late
+    nobody = client.get("/deals/board?owner=none&close=bogus").get_data(as_text=True)
+    assert "Unowned deal" in nobody and "Mine soon" not in nobody
+    first = stage_named(world.account, "Appointment scheduled")
+    pipeline = factories.pipeline_of(world.account)
+    new_in_first = f"/deals/new?pipeline_id={pipeline.id}&amp;stage_id={first.id}"
+    assert new_in_first in mine and mine.count('class="button subtle small add-card"') == 7
+    form = client.get(new_in_first.replace("&amp;", "&")).get_data(as_text=True)
+    assert f'<option value="{first.id}" selected>' in form
+
+
+def test_built_in_pipeline_names_are_translated_like_their_stages(client, world):
+    sign_in(client, world.user)
+    html = client.get("/deals/board?lang=ja").get_data(as_text=True)
+    assert "セールスパイプライン" in html and "アポイントメント獲得" in html

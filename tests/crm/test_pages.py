@@ -22,7 +22,11 @@ from tracklog.models import (
     Company,
     Contact,
     Deal,
+    EngagementEvent,
+    Message,
+    Task,
     Ticket,
+    utcnow,
 )
 
 
@@ -435,3 +439,38 @@ class TestWithCsrf:
             f"/contacts/{contact.id}", data={"first_name": "X", "csrf_token": form_token}
         )
         assert saved.status_code == 302
+
+
+def test_a_deal_opens_with_its_highlights_and_mail_cards_show_opens_and_clicks(alice, world):
+    deal = factories.make_deal(world.account, owner_id=world.admin.id, amount=Decimal("1200"))
+    mail = activity_at(world.account, [("deal", deal.id)], 2, "email", "Pricing")
+    account_id = world.account.id
+    message = Message(
+        account_id=account_id, public_id="tl_badges", user_id=world.admin.id, activity_id=mail.id
+    )
+    db.session.add(message)
+    db.session.flush()
+    hits = [("open", "human"), ("open", "proxy"), ("open", "bot"), ("click", "human")]
+    db.session.add_all(
+        EngagementEvent(
+            account_id=account_id,
+            hit_id=f"hit-{number}",
+            message_id=message.id,
+            kind=kind,
+            occurred_at=utcnow(),
+            classification=classification,
+            reason="a test hit",
+        )
+        for number, (kind, classification) in enumerate(hits)
+    )
+    task = Task(account_id=account_id, title="Send the contract", record_type="deal")
+    task.record_id = deal.id
+    db.session.add(task)
+    db.session.commit()
+
+    html = page(alice.get(f"/deals/{deal.id}"))
+    highlights = html[html.index('aria-label="Highlights"') : html.index('class="record-layout"')]
+    assert world.admin.display_name in highlights and "$1,200.00" in highlights
+    assert "Appointment scheduled" in highlights and "Send the contract" in highlights
+    assert "None yet" not in highlights  # the mail is the last activity
+    assert "2 opens" in html and "1 click" in html  # the bot's open is not a person's

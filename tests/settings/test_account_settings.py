@@ -225,3 +225,20 @@ def test_a_contacts_legal_basis_is_one_the_account_offers(api, world):
         api.patch(f"/contacts/{created.json['id']}", {"legal_basis": "contract"}).status_code == 200
     )
     assert api.patch(f"/contacts/{created.json['id']}", {"legal_basis": None}).status_code == 200
+
+
+def test_the_accent_colour_must_carry_white_text_and_themes_every_page(api, client, world):
+    refused = api.patch("/account/settings", {"accent_color": "#ffd700"})
+    assert refused.status_code == 422
+    assert "accent_color" in refused.json["error"]["details"]["fields"]
+    assert change(api, accent_color="#8A1C1C")["accent_color"] == "#8a1c1c"
+    sign_in(client, world.admin)
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/theme.css?v=8a1c1c"' in home
+    theme = client.get("/theme.css")
+    css = theme.get_data(as_text=True)
+    assert theme.mimetype == "text/css" and "--colorBrandBackground: #8a1c1c;" in css
+    dark = css[css.index("prefers-color-scheme: dark") :]
+    assert "--colorBrandForeground1: #8a1c1c;" not in dark  # lightened to read on dark grey
+    assert change(api, accent_color=None)["accent_color"] is None
+    assert "--colorBrandBackground: #0f6cbd;" in client.get("/theme.css").get_data(as_text=True)

@@ -141,6 +141,9 @@ ACCOUNT_SETTINGS_FIELDS = {
     "tracked_attachment_days": {**WHOLE_OR_DEFAULT, "description": "null: the installation's"},
     "open_repeat_window_seconds": {**WHOLE_OR_DEFAULT, "description": "null: the installation's"},
     "currency": {**STRING, "description": "ISO 4217"},
+    "accent_color": nullable(
+        {**STRING, "pattern": "^#[0-9a-fA-F]{6}$", "description": "#rrggbb, white text on it 4.5:1"}
+    ),
     "event_retention_days": {**WHOLE_OR_DEFAULT, "description": "null: kept"},
     "mail_retention_days": {**WHOLE_OR_DEFAULT, "description": "null: kept"},
     "recipient_opt_out_link": BOOLEAN,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,12 +34,13 @@ from tracklog.crm.pipelines import (
     DEFAULT_TICKET_STAGES,
     account_pipelines,
     build_pipeline,
+    pipeline_label,
     stage_label,
 )
 from tracklog.errors import NotFound, ValidationFailed
 from tracklog.extensions import db
 from tracklog.inputs import json_object
-from tracklog.models import Deal, Pipeline, Stage, Ticket, User
+from tracklog.models import Deal, Pipeline, Stage, Ticket, User, utcnow
 
 pipelines = Blueprint("pipelines", __name__)
 
@@ -59,6 +61,44 @@ class Column:
     weighted: Decimal = Decimal("0.00")
 
 
+CLOSE_WINDOWS = ("overdue", "30", "90")
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """Which cards a board shows: one owner's (or nobody's), deals closing in a window."""
+
+    owner: str = ""  # "", "me", "none" or a user's id
+    close: str = ""  # "", "overdue", or the number of coming days
+
+    @classmethod
+    def from_args(cls, args: Any) -> BoardFilters:
+        """The filters a board's query string asks for; unknown values mean no filter."""
+        owner = args.get("owner", "")
+        close = args.get("close", "")
+        return cls(
+            owner=owner if owner in ("me", "none") or owner.isdigit() else "",
+            close=close if close in CLOSE_WINDOWS else "",
+        )
+
+    def conditions(self, model: type[Deal] | type[Ticket], user_id: int) -> list[Any]:
+        """The WHERE conditions of these filters on deals or tickets."""
+        found: list[Any] = []
+        if self.owner == "me":
+            found.append(model.owner_id == user_id)
+        elif self.owner == "none":
+            found.append(model.owner_id.is_(None))
+        elif self.owner:
+            found.append(model.owner_id == int(self.owner))
+        if self.close and model is Deal:
+            today = utcnow().date()
+            if self.close == "overdue":
+                found.append(Deal.close_date < today)
+            else:
+                found.append(Deal.close_date.between(today, today + timedelta(int(self.close))))
+        return found
+
+
 def weighted_amount(amount: Decimal | None, probability: int) -> Decimal:
     """What a deal is worth in a stage: its amount times the stage's probability."""
     return (Decimal(amount or 0) * probability / 100).quantize(CENT)
@@ -74,13 +114,18 @@ def find_pipeline(user: User, pipeline_id: int, object_type: str | None = None) 
     return pipeline
 
 
-def board_columns(pipeline: Pipeline) -> list[Column]:
-    """The pipeline's stages in order, each with its records, count, total and weighted amount."""
+def board_columns(
+    pipeline: Pipeline, filters: BoardFilters | None = None, user_id: int = 0
+) -> list[Column]:
+    """The pipeline's stages in order, each with its records (those the filters let through),
+    count, total and weighted amount."""
     model = RECORD_MODELS[pipeline.object]
     columns = {stage.id: Column(stage) for stage in pipeline.stages}
+    conditions = filters.conditions(model, user_id) if filters else []
     records = db.session.scalars(
         select(model)
         .where(model.account_id == pipeline.account_id, model.pipeline_id == pipeline.id)
+        .where(*conditions)
         .order_by(model.id.desc())
     )
     for record in records:
@@ -253,12 +298,14 @@ def _board(object_type: str, pipeline_id: int | None) -> str:
     else:
         pipeline = find_pipeline(current_user, pipeline_id, object_type)
     users = user_names(current_user.account_id)
+    filters = BoardFilters.from_args(request.args)
     return render_template(
         "crm/board.html",
         object_type=object_type,
         pipeline=pipeline,
         pipelines=choices,
-        columns=board_columns(pipeline),
+        filters=filters,
+        columns=board_columns(pipeline, filters, current_user.id),
         owners=users,
         users=[{"id": user_id, "name": name} for user_id, name in users.items()],
         property_labels=property_labels(),
@@ -336,6 +383,12 @@ def delete_stage_view(pipeline_id: int, stage_id: int) -> Response:
 def stage_label_filter(name: str) -> str:
     """Jinja: a stage's name in the reader's language."""
     return stage_label(name)
+
+
+@pipelines.app_template_filter("pipeline_label")
+def pipeline_label_filter(name: str) -> str:
+    """Jinja: a pipeline's name in the reader's language."""
+    return pipeline_label(name)
 
 
 @pipelines.app_template_filter("property_label")

@@ -29,6 +29,7 @@ from tracklog.crm.activities import plain_text_html
 from tracklog.crm.associations import RECORD_MODELS, record_label, record_labels
 from tracklog.crm.deal_mail import MAIL_VIEWS, contact_mail_page, with_deal_facts
 from tracklog.crm.fields import Field
+from tracklog.crm.highlights import engagement_counts, record_highlights
 from tracklog.crm.legalbasis import LEGAL_BASIS_LABELS, set_legal_basis
 from tracklog.crm.paths import PLURALS, RECORD_ROUTE, SINGULARS
 from tracklog.crm.people import contacts_by_email
@@ -416,6 +417,7 @@ def render_record(
         errors=errors,
         message=message,
         related=related_records(current_user, object_type, record.id),
+        highlights=record_highlights(object_type, record),
         timeline=timeline_context(object_type, record.id),
         filter_types=saved_types(current_user, object_type),
         script_labels=script_labels(),
@@ -453,7 +455,10 @@ def decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     team = team_addresses(account_id)
     addresses = [a for i in items for a in [i["sender"], *(i["recipients"] or [])] if a]
     people = contacts_by_email(account_id, addresses)
+    tracked = {item["message_id"] for item in items if item.get("message_id")}
+    engagement = engagement_counts(account_id, tracked)
     for item in items:
+        item["engagement"] = engagement.get(item.get("message_id") or "")
         item["when"] = _parse_time(item["occurred_at"])
         item["people"] = people
         for link in item["associations"]:

@@ -1,9 +1,9 @@
 """Pipelines every account starts with and has, and their stages' names in the reader's language.
 
-The default stages are stored with their English names and translated when shown, for as long as
-the account leaves a name unchanged: one account's users read them each in their own language
-(Japanese users see the names HubSpot's Japanese edition uses), and a renamed stage is shown as
-written.
+The default pipelines and stages are stored with their English names and translated when shown,
+for as long as the account leaves a name unchanged: one account's users read them each in their
+own language (Japanese users see the names HubSpot's Japanese edition uses), and a renamed
+pipeline or stage is shown as written.
 """
 
 from __future__ import annotations
@@ -44,6 +44,17 @@ STAGE_LABELS = {
     "Waiting on us": _l("Waiting on us"),
     "Closed": _l("Closed"),
 }
+
+
+PIPELINE_LABELS = {
+    DEFAULT_SALES_PIPELINE: _l("Sales Pipeline"),
+    DEFAULT_TICKET_PIPELINE: _l("Support Pipeline"),
+}
+
+
+def pipeline_label(name: str) -> str:
+    """A pipeline's name, translated when it is one the account started with (like its stages)."""
+    return str(PIPELINE_LABELS.get(name, name))
 
 
 def stage_label(name: str) -> str:

@@ -48,6 +48,8 @@ class Account(Base):
     privacy_mode: Mapped[bool] = mapped_column(default=False)
     attachment_size_limit: Mapped[int] = mapped_column(default=DEFAULT_ATTACHMENT_LIMIT_BYTES)
     currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+    # #rrggbb; None: Fluent's brand blue (tracklog.accent.DEFAULT_ACCENT).
+    accent_color: Mapped[str | None] = mapped_column(String(7))
     legal_bases: Mapped[list] = mapped_column(default=lambda: list(DEFAULT_LEGAL_BASES))
     internal_domains: Mapped[list] = mapped_column(default=list)
     # None: the installation's default (TRACKLOG_ATTACHMENT_LINK_DAYS, TRACKLOG_OPEN_REPEAT_WINDOW).

@@ -10,6 +10,7 @@ from babel.numbers import list_currencies
 from flask import current_app
 from flask_babel import gettext as _
 
+from tracklog.accent import is_accent
 from tracklog.audit.log import changed_fields, record_audit
 from tracklog.auth.accounts import require_admin
 from tracklog.crm.associations import OPEN_RECORDS_PER_CONTACT as MAX_ASSOCIATED
@@ -101,6 +102,18 @@ def _currency(value: Any) -> str:
     return code
 
 
+def _accent(value: Any) -> str | None:
+    """A #rrggbb colour that white text reads on; empty for Fluent's brand blue."""
+    colour = value.strip().lower() if isinstance(value, str) else ""
+    if not colour:
+        return None
+    if not is_accent(colour):
+        raise SettingRefused(
+            _("must be a colour such as #0f6cbd that white text reads on (contrast 4.5:1)")
+        )
+    return colour
+
+
 def _attachment_limit(value: Any) -> int:
     """Bytes, up to the largest mail the installation accepts."""
     return whole_number(1024 * 1024, current_app.config["MAX_MAIL_BYTES"])(value)
@@ -133,6 +146,7 @@ ACCOUNT_SETTINGS = (
         nullable=True,
     ),
     Setting("currency", _currency, "text"),
+    Setting("accent_color", _accent, "colour", nullable=True),
     Setting("event_retention_days", whole_number(1, MAX_DAYS), "number", nullable=True),
     Setting("mail_retention_days", whole_number(1, MAX_DAYS), "number", nullable=True),
     Setting("recipient_opt_out_link", boolean, "boolean"),

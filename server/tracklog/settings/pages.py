@@ -90,6 +90,10 @@ SETTING_TEXTS = {
         _l("Empty: the installation's default."),
     ),
     "currency": (_l("Currency"), _l("The ISO 4217 code of amounts, such as EUR.")),
+    "accent_color": (
+        _l("Accent colour"),
+        _l("Buttons, links and the selected page take this colour. Empty: Fluent blue."),
+    ),
     "event_retention_days": (
         _l("Keep engagement events (days)"),
         _l("Older opens and clicks are deleted. Empty: kept."),

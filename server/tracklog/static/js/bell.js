@@ -37,6 +37,7 @@ function add(notification, atTop) {
 
 async function load() {
   const page = await json("GET", bell.dataset.itemsUrl);
+  list.querySelector(".bell-loading")?.remove();
   page.items.forEach((notification) => add(notification, false));
   if (!page.items.length) {
     const empty = document.createElement("li");

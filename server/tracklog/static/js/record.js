@@ -86,7 +86,7 @@ function setUpAssociations(panel, recordType, recordId) {
       const list = panel.querySelector(`[data-related-list="${type}"]`);
       if (!list) continue;
       const heading = document.getElementById(`related-${type}-heading`)?.querySelector(".count");
-      if (heading) heading.textContent = `(${items.length})`;
+      if (heading) heading.textContent = String(items.length);
       if (!items.length) {
         const empty = document.createElement("li");
         empty.className = "muted";
