@@ -185,6 +185,17 @@ def redis_reachable() -> bool:
     return True
 
 
+def missing_services(redis: bool = False) -> str | None:
+    """A "Not run" note naming what a benchmark needs that does not answer (PostgreSQL, and
+    Redis when asked), or None when everything answers."""
+    reason = postgres_reason()
+    if reason:
+        return f"Not run: PostgreSQL at {POSTGRES_URL} is not reachable ({reason}).\n"
+    if redis and not redis_reachable():
+        return f"Not run: Redis at {REDIS_URL} is not reachable.\n"
+    return None
+
+
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A new PostgreSQL database for this benchmark alone, dropped afterwards."""

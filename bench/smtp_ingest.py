@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench.pixel import POSTGRES_URL, ROOT, postgres_database, postgres_reason
+from bench.pixel import ROOT, missing_services, postgres_database
 from bench.recorder import load_average
 from tracklog.supervision import TRACKLOG_COMMAND
 
@@ -363,9 +363,8 @@ def report(rounds: list[Round], size: int, load_start: str) -> str:
 
 def run() -> str:
     """The benchmark's Markdown section body (a note when PostgreSQL is missing)."""
-    reason = postgres_reason()
-    if reason:
-        return f"Not run: PostgreSQL at {POSTGRES_URL} is not reachable ({reason}).\n"
+    if missing := missing_services():
+        return missing
     with tempfile.TemporaryDirectory(prefix="tracklog-bench-smtp-") as folder:
         with postgres_database() as url:
             load_start = load_average()

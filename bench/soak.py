@@ -26,14 +26,12 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from bench.pixel import (
-    POSTGRES_URL,
     REDIS_URL,
     ROOT,
     WRK_MISSING,
     journal_state,
+    missing_services,
     postgres_database,
-    postgres_reason,
-    redis_reachable,
     run_wrk,
     wrk_path,
     wrk_script,
@@ -278,11 +276,8 @@ def report(numbers: dict[str, Any]) -> str:
 
 def run() -> str:
     """The benchmark's Markdown section body (a note when something it needs is missing)."""
-    reason = postgres_reason()
-    if reason:
-        return f"Not run: PostgreSQL at {POSTGRES_URL} is not reachable ({reason}).\n"
-    if not redis_reachable():
-        return f"Not run: Redis at {REDIS_URL} is not reachable.\n"
+    if missing := missing_services(redis=True):
+        return missing
     if wrk_path() is None:
         return WRK_MISSING
     with tempfile.TemporaryDirectory(prefix="tracklog-bench-soak-") as folder:

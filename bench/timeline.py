@@ -24,7 +24,7 @@ import psycopg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bench.pixel import POSTGRES_URL, postgres_database, postgres_reason
+from bench.pixel import missing_services, postgres_database
 from bench.recorder import load_average
 
 CONTACTS = 100_000
@@ -277,9 +277,8 @@ def report(numbers: dict[str, Any], busy: int, quiet: int, seconds: float) -> st
 
 def run() -> str:
     """The benchmark's Markdown section body (a note when PostgreSQL is missing)."""
-    reason = postgres_reason()
-    if reason:
-        return f"Not run: PostgreSQL at {POSTGRES_URL} is not reachable ({reason}).\n"
+    if missing := missing_services():
+        return missing
     with tempfile.TemporaryDirectory(prefix="tracklog-bench-timeline-") as folder:
         with postgres_database() as url:
             app, bearer, account_id = prepare(url, Path(folder))

@@ -31,12 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.pixel import (
-    POSTGRES_URL,
     REDIS_URL,
     ROOT,
+    missing_services,
     postgres_database,
-    postgres_reason,
-    redis_reachable,
 )
 from bench.recorder import load_average
 from tracklog.supervision import TRACKLOG_COMMAND
@@ -394,11 +392,8 @@ def report(numbers: dict[str, Any]) -> str:
 
 def run() -> str:
     """The benchmark's Markdown section body (a note when a service is missing)."""
-    reason = postgres_reason()
-    if reason:
-        return f"Not run: PostgreSQL at {POSTGRES_URL} is not reachable ({reason}).\n"
-    if not redis_reachable():
-        return f"Not run: Redis at {REDIS_URL} is not reachable.\n"
+    if missing := missing_services(redis=True):
+        return missing
     with tempfile.TemporaryDirectory(prefix="tracklog-bench-ws-") as folder:
         with postgres_database() as url:
             return report(measure(url, Path(folder)))
