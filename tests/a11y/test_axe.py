@@ -103,7 +103,9 @@ def violations(page: Any) -> list[str]:
     page.evaluate(axe_source())
     found = page.evaluate(
         """async (tags) => {
-            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            const result = await axe.run(document, {
+                runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
+            });
             return result.violations.map((v) => ({
                 id: v.id, impact: v.impact,
                 targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
