@@ -177,7 +177,12 @@ def measure(database_url: str, directory: Path) -> dict[str, Any]:
         logged = count_rows(
             database_url, "SELECT count(*) FROM inbound_message WHERE status <> 'stored'"
         )
-        messages = count_rows(database_url, "SELECT count(*) FROM message") - 1
+        messages = (
+            count_rows(
+                database_url, "SELECT count(*) FROM message WHERE client_item_id LIKE 'soak-%'"
+            )
+            - 1
+        )  # the message wrk opens
     finally:
         if client is not None and client.poll() is None:
             os.killpg(client.pid, signal.SIGKILL)

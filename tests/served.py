@@ -41,6 +41,27 @@ def tracklog(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     )
 
 
+def seeded_instance(env: dict[str, str], email: str, upgrade: bool = True) -> str:
+    """Migrate the instance's database (unless told not to) and add an account with one admin,
+    in this process: a `tracklog` command costs two seconds of start-up each. The admin's token."""
+    from tracklog import create_app
+    from tracklog.auth.accounts import add_user, create_account
+    from tracklog.auth.tokens import create_token
+    from tracklog.config import Config
+    from tracklog.extensions import db
+    from tracklog.migrate import upgrade as upgrade_database
+
+    app = create_app(Config(env))
+    with app.app_context():
+        if upgrade:
+            upgrade_database(db.engine)
+        user = add_user(create_account("Acme"), email, role="admin", password="x" * 10)
+        token = create_token(user, "system test")[1]
+        db.session.remove()
+        db.engine.dispose()
+    return token
+
+
 @dataclass
 class Served:
     """A running `tracklog serve` and what a test needs to talk to it."""

@@ -21,7 +21,7 @@ import requests
 from cryptography import x509
 from simple_websocket import Client, ConnectionClosed
 
-from tests.served import Served, clean_environment, start_served, tracklog
+from tests.served import Served, clean_environment, seeded_instance, start_served, tracklog
 from tests.services import POSTGRES_URL, free_port, postgres_reason, unavailable
 from tracklog import create_app, devcert
 from tracklog.config import Config
@@ -88,12 +88,7 @@ def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
 def test_sigterm_closes_websockets_at_once_so_clients_resume_elsewhere(tmp_path: Path) -> None:
     running = start_server(tmp_path)
     env = clean_environment(tmp_path)
-    assert tracklog(env, "account", "add", "Acme").returncode == 0
-    added = tracklog(
-        env, "user", "add", "a@acme.example", "--account", "Acme", "--password", "x" * 10
-    )
-    assert added.returncode == 0
-    token = tracklog(env, "token", "create", "a@acme.example").stdout.strip().splitlines()[-1]
+    token = seeded_instance(env, "a@acme.example", upgrade=False)
     context = ssl.create_default_context(cafile=str(tmp_path / "devcert.pem"))
     socket = Client.connect(f"wss://localhost:{running.port}/ws", ssl_context=context)
     socket.send(json.dumps({"type": "auth", "token": token, "after": None}))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.served import Served, clean_environment, start_served, tracklog, wait_for_port
+from tests.served import Served, clean_environment, seeded_instance, start_served, wait_for_port
 from tests.services import free_port
 from tests.tracking.helpers import OUTLOOK_DESKTOP, pixel_path
 from tracklog.supervision import Children
@@ -29,11 +29,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Served, dict[str, str], str]]:
         TRACKLOG_SMTP_PORT=str(free_port()),
         TRACKLOG_BASE_URL="https://tracklog.test",
     )
-    assert tracklog(env, "db", "upgrade").returncode == 0
-    assert tracklog(env, "account", "add", "Acme").returncode == 0
-    added = tracklog(env, "user", "add", "alice@acme.example", "--account", "Acme")
-    assert added.returncode == 0, added.stderr
-    token = tracklog(env, "token", "create", "alice@acme.example").stdout.splitlines()[-1]
+    token = seeded_instance(env, "alice@acme.example")
     running = start_served(env, free_port())
     wait_for_port(int(env["TRACKLOG_SMTP_PORT"]), running)
     yield running, env, token
@@ -150,7 +146,7 @@ def test_healthz_names_a_child_that_is_down(served):
 
 def test_the_children_stop_when_serves_master_is_killed(tmp_path: Path):
     env = clean_environment(tmp_path / "instance", TRACKLOG_SMTP_PORT=str(free_port()))
-    assert tracklog(env, "db", "upgrade").returncode == 0
+    seeded_instance(env, "alice@acme.example")
     running = start_served(env, free_port())
     children = [
         wait_for(lambda c=command: child_pid(running, c), f"{command} running", running)

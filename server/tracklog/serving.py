@@ -11,7 +11,9 @@ without a preloaded app and build it themselves (see docs/serving.md).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import pkgutil
 import re
 import resource
 import signal
@@ -332,6 +334,17 @@ def run_gunicorn(options: dict[str, Any], load_app: Any, arbiter: type | None = 
     TracklogServer().run()
 
 
+def import_tracklog_modules() -> None:
+    """Import tracklog's modules in the master, once: each forked worker then finds them
+    imported and only builds its app (importing them cost each worker over a second of CPU).
+    The desktop listener is left out: serve never runs it."""
+    import tracklog
+
+    for module in pkgutil.walk_packages(tracklog.__path__, "tracklog."):
+        if module.name not in ("tracklog.desktop_listener", "tracklog.__main__"):
+            importlib.import_module(module.name)
+
+
 def load_tracklog(children: Sequence[str] = ()) -> Any:
     """A worker's tracklog app: it journals hits from the start and leaves recording them to
     the `tracklog record-hits` child, so recording never holds up an answer."""
@@ -365,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands = ["record-hits"] + (["smtpd"] if args.smtpd else [])
     children = Children(commands, warn=lambda line: print(line, file=sys.stderr, flush=True))
     children.start_all()
+    import_tracklog_modules()
     master = os.getpid()
     try:
         run_gunicorn(options, partial(load_tracklog, commands), serve_arbiter(children))
