@@ -18,9 +18,9 @@ run: $(BIN)/tracklog
 	$(BIN)/tracklog serve --port 5443
 
 ## test: install what the tests need, lint, then run the whole suite on SQLite and PostgreSQL
-##       (on every core: pytest-xdist; `pytest -n0` runs in one process)
+##       (one worker more than the cores, pytest-xdist; `pytest -n0` runs in one process)
 test: $(BIN)/tracklog test-deps lint test-js
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 ## test-deps: what the tests need beyond Python packages: Debian's Chromium, Dovecot and Node.js
 test-deps:

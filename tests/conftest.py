@@ -40,6 +40,12 @@ BACKENDS = ["sqlite", "postgres"]
 BROWSER_TIMEOUT_MS = 10000
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the usable cores, as the tests wait on browsers, served
+    processes and databases for part of their time (on 2 cores: 17 min with 2, less with 3)."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL database of this test run (skipped or failed when unreachable)."""

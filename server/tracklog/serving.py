@@ -43,6 +43,8 @@ TOKEN_IN_PATH = re.compile(r"(/t/[oca]/)[^/?#\s\"]+")
 SECRET_IN_QUERY = re.compile(
     r"([?&](?:token|ticket|code|key|secret|password|state|access_token)=)[^&#\s\"]*", re.I
 )
+# tracklog's modules the master does not import ahead of its workers.
+NOT_PREIMPORTED = ("tracklog.desktop_listener", "tracklog.__main__", "tracklog.migrations")
 # The access-log parts that carry a URL.
 URL_ATOMS = ("r", "U", "q", "f")
 
@@ -337,11 +339,12 @@ def run_gunicorn(options: dict[str, Any], load_app: Any, arbiter: type | None = 
 def import_tracklog_modules() -> None:
     """Import tracklog's modules in the master, once: each forked worker then finds them
     imported and only builds its app (importing them cost each worker over a second of CPU).
-    The desktop listener is left out: serve never runs it."""
+    Left out: the desktop listener (serve never runs it) and an installed package's Alembic
+    scripts (running them is Alembic's business)."""
     import tracklog
 
     for module in pkgutil.walk_packages(tracklog.__path__, "tracklog."):
-        if module.name not in ("tracklog.desktop_listener", "tracklog.__main__"):
+        if not module.name.startswith(NOT_PREIMPORTED):
             importlib.import_module(module.name)
 
 
