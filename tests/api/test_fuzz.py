@@ -17,7 +17,7 @@ from schemathesis.config import SchemathesisConfig
 
 from tests import factories
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 8
 # The document describes shapes, not every business rule (a referenced record must exist in
 # the account, text must hold no NUL byte, an address must be deliverable, a cursor must be one
 # the API handed out): a schema-valid request may still be a 400 or 422, but never a 5xx.
