@@ -185,14 +185,16 @@ def redis_reachable() -> bool:
     return True
 
 
-def missing_services(redis: bool = False) -> str | None:
-    """A "Not run" note naming what a benchmark needs that does not answer (PostgreSQL, and
-    Redis when asked), or None when everything answers."""
+def missing_services(redis: bool = False, wrk: bool = False) -> str | None:
+    """A "Not run" note naming what a benchmark needs that does not answer or is not installed
+    (PostgreSQL, and Redis and wrk when asked), or None when everything is there."""
     reason = postgres_reason()
     if reason:
         return f"Not run: PostgreSQL at {POSTGRES_URL} is not reachable ({reason}).\n"
     if redis and not redis_reachable():
         return f"Not run: Redis at {REDIS_URL} is not reachable.\n"
+    if wrk and wrk_path() is None:
+        return f"Not run: {WRK_MISSING}.\n"
     return None
 
 

@@ -28,12 +28,10 @@ from sqlalchemy import create_engine, text
 from bench.pixel import (
     REDIS_URL,
     ROOT,
-    WRK_MISSING,
     journal_state,
     missing_services,
     postgres_database,
     run_wrk,
-    wrk_path,
     wrk_script,
 )
 from bench.ws_latency import Served, expect, free_port
@@ -177,12 +175,8 @@ def measure(database_url: str, directory: Path) -> dict[str, Any]:
         logged = count_rows(
             database_url, "SELECT count(*) FROM inbound_message WHERE status <> 'stored'"
         )
-        messages = (
-            count_rows(
-                database_url, "SELECT count(*) FROM message WHERE client_item_id LIKE 'soak-%'"
-            )
-            - 1
-        )  # the message wrk opens
+        composed = "SELECT count(*) FROM message WHERE client_item_id LIKE 'soak-%'"
+        messages = count_rows(database_url, composed) - 1  # less the message wrk opens
     finally:
         if client is not None and client.poll() is None:
             os.killpg(client.pid, signal.SIGKILL)
@@ -281,10 +275,8 @@ def report(numbers: dict[str, Any]) -> str:
 
 def run() -> str:
     """The benchmark's Markdown section body (a note when something it needs is missing)."""
-    if missing := missing_services(redis=True):
+    if missing := missing_services(redis=True, wrk=True):
         return missing
-    if wrk_path() is None:
-        return WRK_MISSING
     with tempfile.TemporaryDirectory(prefix="tracklog-bench-soak-") as folder:
         with postgres_database() as url:
             return report(measure(url, Path(folder)))

@@ -17,15 +17,14 @@ def app_config(app_config: dict) -> dict:
 
 
 def test_no_free_database_connection_is_a_503_to_retry(app: Flask, alice, world):
-    client = alice
     held = db.engine.connect()  # the pool's only connection, as a busy worker holds them all
     try:
         headers = {"Authorization": f"Bearer {world.user_token}"}
-        response = client.get("/api/v1/contacts", headers=headers)
+        response = alice.get("/api/v1/contacts", headers=headers)
         assert_error(response, 503, "database_unavailable")
         assert response.headers["Retry-After"] == "5"
-        page = client.get("/contacts", headers={"Accept": "text/html"})
+        page = alice.get("/contacts", headers={"Accept": "text/html"})
         assert (page.status_code, page.mimetype) == (503, "text/plain")
     finally:
         held.close()
-    assert client.get("/api/v1/contacts", headers=headers).status_code == 200
+    assert alice.get("/api/v1/contacts", headers=headers).status_code == 200
