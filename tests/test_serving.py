@@ -71,6 +71,17 @@ def test_serve_creates_the_secret_key_readable_by_its_owner_only(server: Served)
     assert mode == 0o600
 
 
+def test_a_worker_told_to_stop_while_it_builds_the_app_stops_without_a_boot_error() -> None:
+    from tracklog.serving import SocketClosingWorker
+
+    booting = SocketClosingWorker.__new__(SocketClosingWorker)  # no app loaded yet
+    booting.alive = True
+
+    booting.handle_exit(signal.SIGTERM, None)
+
+    assert booting.alive is False
+
+
 @pytest.mark.slow
 def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
     running = start_server(tmp_path)

@@ -249,8 +249,10 @@ def socket_closing_worker() -> type:
             super().handle(listener, ReplayedSocket(client, unread), addr)
 
         def handle_exit(self, sig: int, frame: Any) -> None:
-            """Ask the hub to close every socket, then stop as gunicorn does."""
-            hub = getattr(self.wsgi, "extensions", {}).get("tracklog.hub")
+            """Ask the hub to close every socket, then stop as gunicorn does (a worker
+            told to stop while it still builds the app has no hub yet)."""
+            app = getattr(self, "wsgi", None)
+            hub = getattr(app, "extensions", {}).get("tracklog.hub")
             if hub is not None:
                 hub.close_all("server shutting down")
             super().handle_exit(sig, frame)
